@@ -1,0 +1,106 @@
+package dev.hvwatch.agent;
+
+import dev.hvwatch.agent.alert.AlertFactory;
+import dev.hvwatch.agent.alert.AlertSink;
+import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.agent.config.HostPort;
+import dev.hvwatch.agent.metrics.AgentMetrics;
+import dev.hvwatch.agent.metrics.MetricsServer;
+import dev.hvwatch.agent.metrics.VmMetrics;
+import dev.hvwatch.agent.ring.EventRing;
+import dev.hvwatch.agent.rules.RuleEngine;
+import dev.hvwatch.agent.rules.StarvationRule;
+import dev.hvwatch.agent.ship.AlertShipper;
+import dev.hvwatch.agent.source.Sampler;
+import dev.hvwatch.agent.source.discovery.DiscoverySource;
+import dev.hvwatch.agent.source.discovery.ProcDiscovery;
+import dev.hvwatch.agent.source.schedstat.SchedstatSource;
+import dev.hvwatch.protocol.Alert;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One agent, wired in data-path order: sources → ring → (metrics, rules) → alerts → ship. Everything the agent runs
+ * is created here, so this class is the map of the agent.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+    private final AgentConfig config;
+    private final AgentMetrics metrics = new AgentMetrics();
+    private final AlertShipper shipper;
+    private final EventRing ring;
+    private final DiscoverySource discovery;
+    private final Sampler sampler;
+    private final MetricsServer metricsServer;
+
+    private Agent(AgentConfig config) throws IOException {
+        this.config = config;
+        String identity = config.identity().host();
+        shipper = AlertShipper.start(config.collector(), identity);
+        StarvationRule starvation = new StarvationRule(config.rules().starvation(), new AlertFactory(identity),
+                alertSink());
+        metrics.alerts(StarvationRule.ID, starvation.severity().wireName());
+
+        ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), new RuleEngine(starvation));
+        discovery = new DiscoverySource(new ProcDiscovery(config.sampling().procRoot()), ring);
+        SchedstatSource schedstat = new SchedstatSource(config.sampling().procRoot(), discovery, ring);
+        sampler = new Sampler(List.of(discovery, schedstat), config.sampling().interval());
+
+        metrics.bindDrops(EventRing.STAGE, ring::dropped);
+        metrics.bindDrops(AlertShipper.STAGE, shipper::dropped);
+        sampler.sourceNames().forEach(name -> metrics.bindSourceUp(name, () -> sampler.isUp(name)));
+        metrics.bindSourceErrors(schedstat.name(), schedstat::parseErrors);
+
+        InetSocketAddress listen = HostPort.parse("metrics.listen", config.metrics().listen()).toAddress();
+        metricsServer = new MetricsServer(listen, metrics);
+    }
+
+    /** Starts the agent; the first sampling round has run when this returns. */
+    public static Agent start(AgentConfig config) throws IOException {
+        Agent agent = new Agent(config);
+        agent.sampler.round();
+        agent.sampler.start();
+        LOG.info("hvwatch agent {} sampling every {} ms, metrics on http://{}/metrics, alerts to {}",
+                config.identity().host(), config.sampling().interval().toMillis(),
+                hostPort(agent.metricsServer.address()), config.collector().address());
+        return agent;
+    }
+
+    private AlertSink alertSink() {
+        return (Alert alert) -> {
+            metrics.alerts(alert.rule(), alert.severity().wireName()).increment();
+            LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
+                    alert.message());
+            shipper.offer(alert);
+        };
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** VMs watched after the latest sampling round. */
+    public int vmCount() {
+        return discovery.vmCount();
+    }
+
+    public InetSocketAddress metricsAddress() {
+        return metricsServer.address();
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        sampler.close();
+        ring.close();
+        metricsServer.close();
+        shipper.close();
+    }
+}

@@ -1,0 +1,116 @@
+package dev.hvwatch.agent;
+
+import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.agent.config.ConfigException;
+import dev.hvwatch.agent.config.ConfigLoader;
+import dev.hvwatch.agent.embedded.Demo;
+import dev.hvwatch.agent.embedded.EmbeddedCollector;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hvwatch-agent}: exit codes 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+@Command(name = "hvwatch-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
+        description = "Watches this host's KVM/QEMU guests for isolation and starvation problems (NIST SP 800-125A).",
+        subcommands = {AgentMain.Run.class, AgentMain.CheckConfig.class})
+public final class AgentMain {
+    static final int EXIT_RUNTIME = 1;
+    static final int EXIT_CONFIG = 2;
+    static final String EMBEDDED_CONFIG = "hvwatch-agent.yaml";
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new AgentMain())
+                .setExitCodeExceptionMapper(e -> e instanceof ConfigException ? EXIT_CONFIG : EXIT_RUNTIME)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("hvwatch-agent: " + (e instanceof ConfigException ? "" : "error: ")
+                            + e.getMessage());
+                    return cmd.getExitCodeExceptionMapper().getExitCode(e);
+                });
+    }
+
+    /** The config file, or the embedded default (which documents every key) when none is given. */
+    static AgentConfig loadConfig(Path file) throws ConfigException {
+        ConfigLoader loader = new ConfigLoader();
+        if (file != null) {
+            return loader.load(file);
+        }
+        try (InputStream in = AgentMain.class.getResourceAsStream("/" + EMBEDDED_CONFIG)) {
+            return loader.parse("embedded default " + EMBEDDED_CONFIG, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Command(name = "run", description = "Run the agent until stopped (SIGTERM or Ctrl-C).")
+    static final class Run implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
+        Path config;
+
+        @Option(names = "--embedded-collector", description = "Also run a collector in this process, with "
+                + "throw-away certificates, and print the alerts it receives. For trying hvwatch on one machine.")
+        boolean embeddedCollector;
+
+        @Option(names = "--demo", description = "Implies --embedded-collector; also starts two real QEMU/KVM test "
+                + "guests pinned to one CPU, one of them at low priority, so that a starvation alert fires.")
+        boolean demo;
+
+        @Option(names = "--state-dir", description = "Where the embedded collector keeps its certificates and "
+                + "alert journal (default: a new temporary directory).")
+        Path stateDir;
+
+        @Override
+        public Integer call() throws Exception {
+            AgentConfig cfg = loadConfig(config);
+            try (EmbeddedCollector collector = demo || embeddedCollector
+                    ? EmbeddedCollector.start(stateDir != null ? stateDir : Files.createTempDirectory("hvwatch-"),
+                    cfg.identity().host(), System.out)
+                    : null;
+                 Demo guests = demo ? Demo.start(System.out) : null) {
+                if (collector != null) {
+                    cfg = cfg.withCollector(collector.agentEndpoint(cfg.collector()));
+                }
+                CountDownLatch stopped = new CountDownLatch(1);
+                try (Agent agent = Agent.start(cfg)) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "hvwatch-shutdown"));
+                    HostReport.printFirstLook(agent, guests != null, System.out);
+                    stopped.await();
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "check-config", description = "Check a config file and print the effective settings.")
+    static final class CheckConfig implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            AgentConfig cfg = loadConfig(config);
+            System.out.println((config != null ? config : "embedded default") + ": OK");
+            System.out.println(cfg);
+            return 0;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = AgentMain.class.getPackage().getImplementationVersion();
+            return new String[] {"hvwatch-agent " + (v != null ? v : "development build")};
+        }
+    }
+}

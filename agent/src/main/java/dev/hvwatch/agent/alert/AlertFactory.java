@@ -1,0 +1,38 @@
+package dev.hvwatch.agent.alert;
+
+import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.AlertTime;
+import dev.hvwatch.protocol.Category;
+import dev.hvwatch.protocol.Severity;
+import dev.hvwatch.protocol.VmRef;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Builds canonical alerts for this agent. The sequence number is left at 0: the outbox assigns it when it takes
+ * the alert, so that sequence numbers follow delivery order.
+ */
+public final class AlertFactory {
+    private final String agent;
+
+    /** @param agent this agent's identity, which is also its host name on the wire (the certificate's CN) */
+    public AlertFactory(String agent) {
+        this.agent = agent;
+    }
+
+    /** What a rule says about one subject; everything else an alert holds is filled in here. */
+    public record Finding(String rule, String title, Severity severity, Category category, AlertState state,
+                          Vm vm, Integer vcpu, List<String> nist, Map<String, Object> evidence, String message) {
+    }
+
+    public Alert create(Finding f, long timeNanos) {
+        Instant at = Instant.ofEpochSecond(0, timeNanos);
+        VmRef vm = f.vm() == null ? null : new VmRef(f.vm().name(), f.vm().uuid(), f.vm().pid());
+        return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, f.rule(), f.title(),
+                f.severity(), f.category(), f.state(), vm, f.vcpu(), null, f.nist(), f.evidence(), f.message());
+    }
+}

@@ -1,0 +1,133 @@
+package dev.hvwatch.agent.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The agent's configuration (YAML). Every key is optional; the defaults are those in the embedded
+ * {@code hvwatch-agent.yaml} that ships with the agent and documents each key.
+ */
+public record AgentConfig(
+        Identity identity,
+        Sampling sampling,
+        Ring ring,
+        Rules rules,
+        Metrics metrics,
+        Collector collector) {
+
+    public AgentConfig {
+        identity = identity != null ? identity : new Identity(null);
+        sampling = sampling != null ? sampling : new Sampling(null, null);
+        ring = ring != null ? ring : new Ring(null);
+        rules = rules != null ? rules : new Rules(null);
+        metrics = metrics != null ? metrics : new Metrics(null);
+        collector = collector != null ? collector : new Collector(null, null, null, null, null);
+    }
+
+    public static AgentConfig defaults() {
+        return new AgentConfig(null, null, null, null, null, null);
+    }
+
+    /** Who this agent is. The collector takes the identity from the agent's certificate; this name must match it. */
+    public record Identity(String host) {
+        public Identity {
+            host = host != null ? host : HostName.local();
+        }
+    }
+
+    public record Sampling(Duration interval, Path procRoot) {
+        public Sampling {
+            interval = interval != null ? interval : Duration.ofSeconds(1);
+            procRoot = procRoot != null ? procRoot : Path.of("/proc");
+            Check.positive("sampling.interval", interval);
+        }
+    }
+
+    public record Ring(Integer size) {
+        public Ring {
+            size = size != null ? size : 65536;
+            if (size < 2 || Integer.bitCount(size) != 1) {
+                throw new IllegalArgumentException("ring.size must be a power of two, got " + size);
+            }
+        }
+    }
+
+    public record Rules(Starvation starvation) {
+        public Rules {
+            starvation = starvation != null ? starvation : new Starvation(null, null, null, null);
+        }
+    }
+
+    /**
+     * vCPU starvation: fires when a vCPU's wait share, wait / (run + wait) over one sampling interval, stays at or
+     * above {@code fire} for {@code for}; resolves once it falls below {@code resolve} (hysteresis).
+     */
+    public record Starvation(
+            Double fire,
+            Double resolve,
+            @JsonProperty("for") Duration holdFor,
+            Double minActivity) {
+        public Starvation {
+            fire = fire != null ? fire : 0.30;
+            resolve = resolve != null ? resolve : 0.15;
+            holdFor = holdFor != null ? holdFor : Duration.ofSeconds(10);
+            minActivity = minActivity != null ? minActivity : 0.05;
+            Check.fraction("rules.starvation.fire", fire);
+            Check.fraction("rules.starvation.resolve", resolve);
+            Check.fraction("rules.starvation.minActivity", minActivity);
+            if (resolve > fire) {
+                throw new IllegalArgumentException("rules.starvation.resolve (" + resolve
+                        + ") must not exceed rules.starvation.fire (" + fire + ")");
+            }
+        }
+    }
+
+    public record Metrics(String listen) {
+        public Metrics {
+            listen = listen != null ? listen : "127.0.0.1:9847";
+            HostPort.parse("metrics.listen", listen);
+        }
+    }
+
+    /** Where alerts go. {@code tls.*} are PEM files; the embedded collector of {@code run --embedded-collector} fills them in. */
+    public record Collector(String address, Path cert, Path key, Path ca, Integer outboxCapacity) {
+        public Collector {
+            address = address != null ? address : "127.0.0.1:7847";
+            outboxCapacity = outboxCapacity != null ? outboxCapacity : 10_000;
+            HostPort.parse("collector.address", address);
+            if (outboxCapacity < 1) {
+                throw new IllegalArgumentException("collector.outboxCapacity must be at least 1, got " + outboxCapacity);
+            }
+        }
+
+        public Collector withEndpoint(String newAddress, Path newCert, Path newKey, Path newCa) {
+            return new Collector(newAddress, newCert, newKey, newCa, outboxCapacity);
+        }
+    }
+
+    public AgentConfig withCollector(Collector newCollector) {
+        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector);
+    }
+
+    public AgentConfig withMetrics(Metrics newMetrics) {
+        return new AgentConfig(identity, sampling, ring, rules, newMetrics, collector);
+    }
+
+    private static final class Check {
+        private Check() {
+        }
+
+        static void positive(String key, Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(key + " must be positive, got " + Durations.format(d));
+            }
+        }
+
+        static void fraction(String key, double v) {
+            if (!(v >= 0 && v <= 1)) {
+                throw new IllegalArgumentException(key + " must be between 0 and 1, got " + v);
+            }
+        }
+    }
+}

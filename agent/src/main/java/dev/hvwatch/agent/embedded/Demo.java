@@ -1,0 +1,50 @@
+package dev.hvwatch.agent.embedded;
+
+import dev.hvwatch.testkit.GuestProgram;
+import dev.hvwatch.testkit.QemuGuest;
+import dev.hvwatch.testkit.RealKvm;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code run --demo}: two real QEMU/KVM boot-sector guests that spin on the same host CPU, one at nice 19. The
+ * low-priority one gets about 1.5% of the CPU while runnable all the time, so its vCPU's wait share stays near
+ * 100% and the starvation rule fires. Without KVM or QEMU the demo says why in one line and starts nothing.
+ */
+public final class Demo implements AutoCloseable {
+    private final List<QemuGuest> guests = new ArrayList<>();
+
+    private Demo() {
+    }
+
+    public static Demo start(PrintStream out) throws IOException {
+        Demo demo = new Demo();
+        Optional<String> unavailable = RealKvm.unavailableReason();
+        if (unavailable.isPresent()) {
+            out.println("hvwatch: demo guests not started: " + unavailable.get());
+            return demo;
+        }
+        try {
+            demo.guests.add(QemuGuest.builder().name("demo-noisy").program(GuestProgram.CPU_SPIN).pinCpus("0")
+                    .start());
+            demo.guests.add(QemuGuest.builder().name("demo-victim").program(GuestProgram.CPU_SPIN).pinCpus("0")
+                    .nice(19).start());
+        } catch (IOException | RuntimeException e) {
+            demo.close();
+            throw e;
+        }
+        out.println("hvwatch: demo started guests demo-noisy (pid " + demo.guests.get(0).pid() + ") and demo-victim (pid "
+                + demo.guests.get(1).pid() + ", nice 19), both spinning on CPU 0: expect a vcpu-starvation alert for "
+                + "demo-victim once its wait share has stayed high for the rule's 'for' duration.");
+        return demo;
+    }
+
+    @Override
+    public void close() {
+        guests.forEach(QemuGuest::close);
+        guests.clear();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.hvwatch.agent.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * The agent's Prometheus registry and the series that are not per VM. Names follow the contract in
+ * ARCHITECTURE.md; Micrometer adds the unit and {@code _total} suffixes from base units and meter types.
+ */
+public final class AgentMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** {@code hvwatch_events_dropped_total{stage}}: events a pipeline stage accepted responsibility for, then lost. */
+    public void bindDrops(String stage, LongSupplier dropped) {
+        FunctionCounter.builder("hvwatch.events.dropped", dropped, LongSupplier::getAsLong)
+                .description("Events dropped, by the pipeline stage that dropped them")
+                .tag("stage", stage)
+                .register(registry);
+    }
+
+    /** {@code hvwatch_source_up{source}}: 1 when the source's last sampling round succeeded. */
+    public void bindSourceUp(String source, BooleanSupplier up) {
+        Gauge.builder("hvwatch.source.up", up, u -> u.getAsBoolean() ? 1 : 0)
+                .description("Whether the telemetry source's last sampling round succeeded")
+                .tag("source", source)
+                .register(registry);
+    }
+
+    /** {@code hvwatch_source_errors_total{source}}: inputs a source read but could not parse. */
+    public void bindSourceErrors(String source, LongSupplier errors) {
+        FunctionCounter.builder("hvwatch.source.errors", errors, LongSupplier::getAsLong)
+                .description("Inputs a source read but could not parse")
+                .tag("source", source)
+                .register(registry);
+    }
+
+    /** {@code hvwatch_alerts_total{rule,severity}}. */
+    public Counter alerts(String rule, String severity) {
+        return Counter.builder("hvwatch.alerts")
+                .description("Alerts raised (firing and resolved), by rule and severity")
+                .tag("rule", rule)
+                .tag("severity", severity)
+                .register(registry);
+    }
+
+    /** The text exposition Prometheus scrapes. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,102 @@
+package dev.hvwatch.agent.metrics;
+
+import com.lmax.disruptor.EventHandler;
+import dev.hvwatch.agent.ring.TelemetryEvent;
+import dev.hvwatch.agent.source.discovery.Vm;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The ring consumer that keeps the per-VM series: {@code hvwatch_vm_info} and the per-vCPU run and wait seconds.
+ * A VM's series are registered with its first event and removed when it stops, so that a stopped VM disappears
+ * from {@code /metrics}. Single writer: only the ring's metrics thread changes the state; scrapes read volatiles.
+ */
+public final class VmMetrics implements EventHandler<TelemetryEvent> {
+    private final MeterRegistry registry;
+    private final Map<Vm, VmSeries> series = new IdentityHashMap<>();
+
+    public VmMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
+        switch (e.kind()) {
+            case VM_STARTED -> seriesOf(e.vm());
+            case SCHEDSTAT -> seriesOf(e.vm()).vcpu(e.vcpu()).update(e.runNanos(), e.waitNanos());
+            case VM_STOPPED -> {
+                VmSeries gone = series.remove(e.vm());
+                if (gone != null) {
+                    gone.meters.forEach(registry::remove);
+                }
+            }
+        }
+    }
+
+    private VmSeries seriesOf(Vm vm) {
+        return series.computeIfAbsent(vm, this::register);
+    }
+
+    private VmSeries register(Vm vm) {
+        VmSeries s = new VmSeries(vm);
+        s.meters.add(Gauge.builder("hvwatch.vm.info", () -> 1)
+                .description("A VM on this host; the value is always 1, the labels carry the facts")
+                .tags(Tags.of("vm", vm.name(), "uuid", vm.uuid(), "pid", Long.toString(vm.pid()), "source", "proc"))
+                .register(registry));
+        return s;
+    }
+
+    private final class VmSeries {
+        final Vm vm;
+        final List<Meter> meters = new ArrayList<>();
+        VcpuTimes[] vcpus = new VcpuTimes[0];
+
+        VmSeries(Vm vm) {
+            this.vm = vm;
+        }
+
+        VcpuTimes vcpu(int index) {
+            if (index >= vcpus.length) {
+                vcpus = java.util.Arrays.copyOf(vcpus, index + 1);
+            }
+            if (vcpus[index] == null) {
+                VcpuTimes t = new VcpuTimes();
+                Tags tags = Tags.of("vm", vm.name(), "vcpu", Integer.toString(index));
+                meters.add(FunctionCounter.builder("hvwatch.vcpu.run", t, VcpuTimes::runSeconds)
+                        .description("Time the vCPU thread ran on a host CPU")
+                        .baseUnit("seconds").tags(tags).register(registry));
+                meters.add(FunctionCounter.builder("hvwatch.vcpu.wait", t, VcpuTimes::waitSeconds)
+                        .description("Time the vCPU thread was runnable but waiting for a host CPU (the guest's steal)")
+                        .baseUnit("seconds").tags(tags).register(registry));
+                vcpus[index] = t;
+            }
+            return vcpus[index];
+        }
+    }
+
+    /** Latest cumulative times of one vCPU thread. */
+    private static final class VcpuTimes {
+        private volatile long runNanos;
+        private volatile long waitNanos;
+
+        void update(long run, long wait) {
+            runNanos = run;
+            waitNanos = wait;
+        }
+
+        double runSeconds() {
+            return runNanos / 1e9;
+        }
+
+        double waitSeconds() {
+            return waitNanos / 1e9;
+        }
+    }
+}

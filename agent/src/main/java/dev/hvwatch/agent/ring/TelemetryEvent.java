@@ -1,0 +1,82 @@
+package dev.hvwatch.agent.ring;
+
+import dev.hvwatch.agent.source.discovery.Vm;
+
+/**
+ * One pre-allocated, mutable ring slot. Producers overwrite every field they use and {@link #clear} resets the
+ * rest, so a slot never carries a stale value from its previous use. Fields hold primitives or references to
+ * objects that outlive the event ({@link Vm}), which is what keeps publishing allocation-free.
+ */
+public final class TelemetryEvent {
+    private EventKind kind;
+    private long timeNanos;
+    private Vm vm;
+    private int vcpu;
+    private long tid;
+    private long runNanos;
+    private long waitNanos;
+    private long timeslices;
+
+    void clear() {
+        kind = null;
+        timeNanos = 0;
+        vm = null;
+        vcpu = -1;
+        tid = -1;
+        runNanos = 0;
+        waitNanos = 0;
+        timeslices = 0;
+    }
+
+    void setVmLifecycle(EventKind lifecycle, long time, Vm subject) {
+        clear();
+        kind = lifecycle;
+        timeNanos = time;
+        vm = subject;
+    }
+
+    void setSchedstat(long time, Vm subject, int vcpuIndex, long threadId, long run, long wait, long slices) {
+        clear();
+        kind = EventKind.SCHEDSTAT;
+        timeNanos = time;
+        vm = subject;
+        vcpu = vcpuIndex;
+        tid = threadId;
+        runNanos = run;
+        waitNanos = wait;
+        timeslices = slices;
+    }
+
+    public EventKind kind() {
+        return kind;
+    }
+
+    /** Wall-clock time of the observation, nanoseconds since the epoch. */
+    public long timeNanos() {
+        return timeNanos;
+    }
+
+    public Vm vm() {
+        return vm;
+    }
+
+    public int vcpu() {
+        return vcpu;
+    }
+
+    public long tid() {
+        return tid;
+    }
+
+    public long runNanos() {
+        return runNanos;
+    }
+
+    public long waitNanos() {
+        return waitNanos;
+    }
+
+    public long timeslices() {
+        return timeslices;
+    }
+}

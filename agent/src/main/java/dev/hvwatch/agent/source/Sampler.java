@@ -1,0 +1,85 @@
+package dev.hvwatch.agent.source;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the sources in order, once per interval, on one thread: discovery first, so that the sources after it see
+ * this round's VMs. A failing source is logged when it goes down and when it comes back, not every round.
+ */
+public final class Sampler implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Sampler.class);
+
+    private final List<Health> sources;
+    private final Duration interval;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hvwatch-sampler");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public Sampler(List<Source> sources, Duration interval) {
+        this.sources = sources.stream().map(Health::new).toList();
+        this.interval = interval;
+    }
+
+    public void start() {
+        timer.scheduleAtFixedRate(this::round, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** One round over all sources; public so that tests can drive sampling without a timer. */
+    public void round() {
+        Instant now = Instant.now();
+        long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        for (Health h : sources) {
+            try {
+                h.source.sample(nowNanos);
+                if (!h.up) {
+                    LOG.info("source {} is up", h.source.name());
+                }
+                h.up = true;
+            } catch (Exception e) {
+                if (h.up || !h.failureLogged) {
+                    LOG.warn("source {} is down: {}", h.source.name(), e.toString());
+                    h.failureLogged = true;
+                }
+                h.up = false;
+            }
+        }
+    }
+
+    /** Whether the source's last round succeeded (false before its first round); any thread may ask. */
+    public boolean isUp(String source) {
+        return sources.stream().anyMatch(h -> h.source.name().equals(source) && h.up);
+    }
+
+    public List<String> sourceNames() {
+        return sources.stream().map(h -> h.source.name()).toList();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class Health {
+        final Source source;
+        volatile boolean up;
+        boolean failureLogged;
+
+        Health(Source source) {
+            this.source = source;
+        }
+    }
+}

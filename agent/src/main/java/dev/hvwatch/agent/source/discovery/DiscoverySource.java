@@ -1,0 +1,51 @@
+package dev.hvwatch.agent.source.discovery;
+
+import dev.hvwatch.agent.ring.EventKind;
+import dev.hvwatch.agent.ring.EventRing;
+import dev.hvwatch.agent.source.Source;
+import java.util.Collection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Turns what {@link ProcDiscovery} finds into VM_STARTED and VM_STOPPED events, one sampling round after it happens. */
+public final class DiscoverySource implements Source {
+    private static final Logger LOG = LoggerFactory.getLogger(DiscoverySource.class);
+
+    private final ProcDiscovery discovery;
+    private final EventRing ring;
+    private volatile int vmCount;
+
+    public DiscoverySource(ProcDiscovery discovery, EventRing ring) {
+        this.discovery = discovery;
+        this.ring = ring;
+    }
+
+    @Override
+    public String name() {
+        return "discovery";
+    }
+
+    @Override
+    public void sample(long nowNanos) throws Exception {
+        ProcDiscovery.Changes changes = discovery.scan();
+        for (WatchedVm w : changes.stopped()) {
+            LOG.info("VM stopped: {}", w.vm().describe());
+            ring.publishVmLifecycle(EventKind.VM_STOPPED, nowNanos, w.vm());
+        }
+        for (WatchedVm w : changes.started()) {
+            LOG.info("VM found: {}{}", w.vm().describe(), w.vm().kvm() ? "" : " - NOT using KVM (emulated)");
+            ring.publishVmLifecycle(EventKind.VM_STARTED, nowNanos, w.vm());
+        }
+        vmCount = discovery.watched().size();
+    }
+
+    /** VMs watched after the latest round; any thread may ask. */
+    public int vmCount() {
+        return vmCount;
+    }
+
+    /** The VMs watched now; only valid on the sampling thread. */
+    public Collection<WatchedVm> watched() {
+        return discovery.watched().values();
+    }
+}

@@ -1,0 +1,160 @@
+package dev.hvwatch.agent.source.discovery;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds QEMU processes under a proc root and their vCPU threads. A process counts as a QEMU guest when the program
+ * name of its argv[0] contains "qemu" or "kvm"; it runs under KVM when one of its fds is {@code /dev/kvm} or a KVM
+ * VM descriptor. Verdicts are cached per (pid, start time), so a scan reads only {@code stat} of known processes.
+ */
+public final class ProcDiscovery {
+    /** QEMU names vCPU threads "CPU n/KVM" (and "CPU n/TCG" under emulation) when started with debug-threads=on. */
+    private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
+
+    private final Path procRoot;
+    private final Map<Long, Verdict> verdicts = new HashMap<>();
+    private final Map<Long, WatchedVm> watched = new HashMap<>();
+
+    public ProcDiscovery(Path procRoot) {
+        this.procRoot = procRoot;
+    }
+
+    /** What one scan found changed. */
+    public record Changes(List<WatchedVm> started, List<WatchedVm> stopped) {
+    }
+
+    public Map<Long, WatchedVm> watched() {
+        return watched;
+    }
+
+    public Changes scan() throws IOException {
+        Set<Long> listed = new HashSet<>();
+        List<WatchedVm> started = new ArrayList<>();
+        List<WatchedVm> stopped = new ArrayList<>();
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, ProcDiscovery::isPidDir)) {
+            for (Path pidDir : pids) {
+                long pid = Long.parseLong(pidDir.getFileName().toString());
+                try {
+                    inspect(pid, pidDir, started, stopped);
+                    listed.add(pid);
+                } catch (NoSuchFileException e) {
+                    // The process exited between listing and reading: it is simply gone.
+                }
+            }
+        }
+        verdicts.keySet().retainAll(listed);
+        watched.entrySet().removeIf(e -> {
+            boolean gone = !listed.contains(e.getKey());
+            if (gone) {
+                stopped.add(e.getValue());
+            }
+            return gone;
+        });
+        return new Changes(started, stopped);
+    }
+
+    private void inspect(long pid, Path pidDir, List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
+        long startTicks = ProcFiles.startTicks(pidDir);
+        Verdict known = verdicts.get(pid);
+        if (known != null && known.startTicks == startTicks && !known.qemuWithoutKvmYet) {
+            WatchedVm w = watched.get(pid);
+            if (w != null) {
+                refreshVcpuThreads(w, pidDir);
+            }
+            return;
+        }
+        WatchedVm previous = watched.remove(pid);
+        if (previous != null) {
+            stopped.add(previous); // the pid now belongs to a new process
+        }
+        List<String> argv = ProcFiles.cmdline(pidDir);
+        if (argv.isEmpty() || !looksLikeQemu(argv.get(0))) {
+            verdicts.put(pid, new Verdict(startTicks, false));
+            return;
+        }
+        boolean kvm = holdsKvm(pidDir);
+        // QEMU opens /dev/kvm a moment after exec: look again next scan before calling it an emulated (TCG) guest.
+        boolean settle = !kvm && (known == null || known.startTicks != startTicks);
+        verdicts.put(pid, new Verdict(startTicks, settle));
+        if (settle) {
+            return;
+        }
+        QemuCommandLine cmd = QemuCommandLine.parse(argv);
+        Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
+                cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm, List.copyOf(argv));
+        WatchedVm w = new WatchedVm(vm);
+        watched.put(pid, w);
+        refreshVcpuThreads(w, pidDir);
+        started.add(w);
+    }
+
+    private static boolean looksLikeQemu(String argv0) {
+        String program = argv0.substring(argv0.lastIndexOf('/') + 1);
+        return program.contains("qemu") || program.contains("kvm");
+    }
+
+    private static boolean holdsKvm(Path pidDir) throws IOException {
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(pidDir.resolve("fd"))) {
+            for (Path fd : fds) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue; // closed while we looked
+                }
+                if (target.equals("/dev/kvm") || target.startsWith("anon_inode:kvm-vm")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void refreshVcpuThreads(WatchedVm w, Path pidDir) throws IOException {
+        Map<Integer, Long> threads = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(pidDir.resolve("task"))) {
+            for (Path task : tasks) {
+                String comm;
+                try {
+                    comm = ProcFiles.comm(task);
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                Matcher m = VCPU_THREAD.matcher(comm);
+                if (m.matches()) {
+                    threads.put(Integer.parseInt(m.group(1)), Long.parseLong(task.getFileName().toString()));
+                }
+            }
+        }
+        w.replaceVcpuThreads(threads);
+    }
+
+    private static boolean isPidDir(Path p) {
+        String n = p.getFileName().toString();
+        if (n.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < n.length(); i++) {
+            if (!Character.isDigit(n.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A cached look at one process; {@code qemuWithoutKvmYet} asks for one more look next scan. */
+    private record Verdict(long startTicks, boolean qemuWithoutKvmYet) {
+    }
+}

@@ -1,0 +1,58 @@
+package dev.hvwatch.agent.source.discovery;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Small readers for {@code /proc} files whose formats the kernel documents in proc(5). */
+public final class ProcFiles {
+    private ProcFiles() {
+    }
+
+    /** {@code /proc/PID/cmdline}: NUL-separated argv; empty for kernel threads and zombies. */
+    static List<String> cmdline(Path pidDir) throws IOException {
+        byte[] raw = Files.readAllBytes(pidDir.resolve("cmdline"));
+        List<String> argv = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] == 0) {
+                argv.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        if (start < raw.length) {
+            argv.add(new String(raw, start, raw.length - start, StandardCharsets.UTF_8));
+        }
+        return argv;
+    }
+
+    /**
+     * Field 22 of {@code /proc/PID/stat}, the start time in clock ticks since boot. The command name (field 2) may
+     * hold spaces and parentheses, so fields are counted from the last ')'.
+     */
+    static long startTicks(Path pidDir) throws IOException {
+        String stat = Files.readString(pidDir.resolve("stat"), StandardCharsets.UTF_8);
+        int close = stat.lastIndexOf(')');
+        if (close < 0) {
+            throw new IOException(pidDir.resolve("stat") + ": no ')' closing the command name");
+        }
+        String[] rest = stat.substring(close + 2).split(" ");
+        final int startTimeIndexAfterComm = 22 - 3; // fields 3.. follow the command name
+        if (rest.length <= startTimeIndexAfterComm) {
+            throw new IOException(pidDir.resolve("stat") + ": " + (rest.length + 2) + " fields, expected at least 22");
+        }
+        try {
+            return Long.parseLong(rest[startTimeIndexAfterComm]);
+        } catch (NumberFormatException e) {
+            throw new IOException(pidDir.resolve("stat") + ": field 22 is not a number: " + rest[startTimeIndexAfterComm], e);
+        }
+    }
+
+    /** {@code /proc/PID/task/TID/comm} without the trailing newline. */
+    static String comm(Path taskDir) throws IOException {
+        return Files.readString(taskDir.resolve("comm"), StandardCharsets.UTF_8).strip();
+    }
+}

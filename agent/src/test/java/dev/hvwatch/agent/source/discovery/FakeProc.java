@@ -1,0 +1,65 @@
+package dev.hvwatch.agent.source.discovery;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** Builds a {@code /proc} fixture tree with the files discovery and schedstat read, in the kernel's formats. */
+final class FakeProc {
+    private final Path root;
+
+    FakeProc(Path root) {
+        this.root = root;
+    }
+
+    Path root() {
+        return root;
+    }
+
+    /** A process with the given argv, start time, open-file targets and threads (tid, comm). */
+    FakeProc process(long pid, long startTicks, String[] argv, String[] fdTargets, Object... threads) {
+        try {
+            Path dir = Files.createDirectories(root.resolve(Long.toString(pid)));
+            String comm = argv.length == 0 ? "kworker/0:1" : Path.of(argv[0]).getFileName().toString();
+            Files.writeString(dir.resolve("stat"), pid + " (" + comm + ") S 1 " + pid + " " + pid
+                    + " 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 " + startTicks + " 1000 200 18446744073709551615\n");
+            Files.write(dir.resolve("cmdline"), argv.length == 0 ? new byte[0]
+                    : (String.join("\0", argv) + "\0").getBytes(StandardCharsets.UTF_8));
+            Path fd = Files.createDirectories(dir.resolve("fd"));
+            for (int i = 0; i < fdTargets.length; i++) {
+                Files.createSymbolicLink(fd.resolve(Integer.toString(i + 3)), Path.of(fdTargets[i]));
+            }
+            Files.createDirectories(dir.resolve("task"));
+            for (int i = 0; i < threads.length; i += 2) {
+                thread(pid, ((Number) threads[i]).longValue(), threads[i + 1].toString());
+            }
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A thread of an existing process, with the name QEMU gives it. */
+    FakeProc thread(long pid, long tid, String comm) throws IOException {
+        Path task = Files.createDirectories(root.resolve(pid + "/task/" + tid));
+        Files.writeString(task.resolve("comm"), comm + "\n");
+        Files.writeString(task.resolve("schedstat"), "0 0 0\n");
+        return this;
+    }
+
+    void schedstat(long pid, long tid, String content) throws IOException {
+        Files.writeString(root.resolve(pid + "/task/" + tid + "/schedstat"), content);
+    }
+
+    void exit(long pid) throws IOException {
+        try (Stream<Path> all = Files.walk(root.resolve(Long.toString(pid)))) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.hvwatch.agent.source.discovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProcDiscoveryTest {
+    private static final String[] QEMU_ARGV = {"/usr/bin/qemu-system-x86_64", "-accel", "kvm", "-smp", "2",
+            "-name", "guest=web,,1,debug-threads=on", "-uuid", "11111111-2222-4333-8444-555555555555",
+            "-qmp", "unix:/run/web.qmp,server=on,wait=off"};
+    private static final String[] KVM_FDS = {"/dev/null", "/dev/kvm", "anon_inode:kvm-vm", "anon_inode:kvm-vcpu:0"};
+
+    @TempDir
+    Path dir;
+    private FakeProc proc;
+    private ProcDiscovery discovery;
+
+    @BeforeEach
+    void setUp() {
+        proc = new FakeProc(dir);
+        proc.process(1, 1, new String[] {"/sbin/init"}, new String[0], 1, "systemd")
+                .process(2, 2, new String[0], new String[0], 2, "kthreadd")
+                .process(300, 500, new String[] {"/usr/bin/qemu-img", "info", "x"}, new String[0], 300, "qemu-img");
+        discovery = new ProcDiscovery(dir);
+    }
+
+    @Test
+    void findsKvmGuestsWithTheirVcpuThreadsAndIgnoresOtherProcesses() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM", 102, "CPU 1/KVM",
+                103, "IO mon_iothread", 104, "worker");
+
+        ProcDiscovery.Changes changes = discovery.scan();
+
+        assertThat(changes.stopped()).isEmpty();
+        assertThat(changes.started()).singleElement().satisfies(w -> {
+            Vm vm = w.vm();
+            assertThat(vm.pid()).isEqualTo(100);
+            assertThat(vm.name()).isEqualTo("web,1");
+            assertThat(vm.uuid()).isEqualTo("11111111-2222-4333-8444-555555555555");
+            assertThat(vm.kvm()).isTrue();
+            assertThat(vm.qmpSocket()).contains(Path.of("/run/web.qmp"));
+            assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L, 1, 102L));
+        });
+        assertThat(discovery.scan().started()).as("a known VM is not started twice").isEmpty();
+    }
+
+    @Test
+    void noticesStopAndPidReuse() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 101, "CPU 0/KVM");
+        Vm first = discovery.scan().started().get(0).vm();
+
+        proc.exit(100);
+        ProcDiscovery.Changes afterExit = discovery.scan();
+        assertThat(afterExit.stopped()).extracting(WatchedVm::vm).containsExactly(first);
+        assertThat(discovery.watched()).isEmpty();
+
+        proc.process(100, 9100, QEMU_ARGV, KVM_FDS, 101, "CPU 0/KVM");
+        Vm second = discovery.scan().started().get(0).vm();
+        proc.exit(100);
+        proc.process(100, 9200, QEMU_ARGV, KVM_FDS, 105, "CPU 0/KVM");
+        ProcDiscovery.Changes reuse = discovery.scan();
+        assertThat(reuse.stopped()).extracting(WatchedVm::vm).containsExactly(second);
+        assertThat(reuse.started()).singleElement().satisfies(w -> {
+            assertThat(w.vm().startTicks()).isEqualTo(9200);
+            assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 105L));
+        });
+    }
+
+    @Test
+    void vcpuThreadsThatAppearLaterAreFollowed() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86");
+        WatchedVm w = discovery.scan().started().get(0);
+        assertThat(w.vcpuThreads()).isEmpty();
+        proc.thread(100, 101, "CPU 0/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L));
+    }
+
+    @Test
+    void qemuWithoutKvmIsReportedAsEmulatedAfterOneMoreLook() throws Exception {
+        proc.process(200, 7000, new String[] {"qemu-system-x86_64", "-accel", "tcg", "-name", "slow"},
+                new String[] {"/dev/null"}, 201, "CPU 0/TCG");
+        assertThat(discovery.scan().started()).as("QEMU may not have opened /dev/kvm yet").isEmpty();
+        assertThat(discovery.scan().started()).singleElement().satisfies(w -> {
+            assertThat(w.vm().name()).isEqualTo("slow");
+            assertThat(w.vm().kvm()).isFalse();
+            assertThat(w.vm().uuid()).isEmpty();
+        });
+    }
+}

@@ -1,0 +1,186 @@
+package dev.hvwatch.protocol.tls;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.IPAddress;
+
+/**
+ * A small certificate authority for hvwatch: one CA that issues collector (server) certificates and agent (client)
+ * certificates whose CN is the host identity. Everything is written as PEM into one directory:
+ * {@code ca.pem}, {@code ca-key.pem}, and {@code NAME.pem} / {@code NAME-key.pem} per issued certificate.
+ */
+public final class Pki {
+    private static final String SIGNATURE = "SHA256withECDSA";
+    private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+    private static final Duration LEAF_VALIDITY = Duration.ofDays(397);
+    /** Tolerates hosts whose clocks run a little behind the one that issued the certificate. */
+    private static final Duration BACKDATE = Duration.ofHours(1);
+    /** The names go into file names, so they are held to host-name characters. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final List<String> LOOPBACK_NAMES = List.of("localhost", "127.0.0.1", "::1");
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path dir;
+    private final KeyPair caKeys;
+    private final X509CertificateHolder caCertificate;
+
+    private Pki(Path dir, KeyPair caKeys, X509CertificateHolder caCertificate) {
+        this.dir = dir;
+        this.caKeys = caKeys;
+        this.caCertificate = caCertificate;
+    }
+
+    /** Creates a new CA with subject CN {@code caName} and writes it to {@code dir}, which is created if missing. */
+    public static Pki createCa(Path dir, String caName) throws IOException, GeneralSecurityException {
+        Files.createDirectories(dir);
+        KeyPair keys = newKeyPair();
+        X500Name subject = cn(caName);
+        Instant now = Instant.now();
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(),
+                Date.from(now.minus(BACKDATE)), Date.from(now.plus(CA_VALIDITY)), subject, keys.getPublic())
+                .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+                .addExtension(Extension.subjectKeyIdentifier, false,
+                        new JcaX509ExtensionUtils().createSubjectKeyIdentifier(keys.getPublic()));
+        Pki pki = new Pki(dir, keys, sign(builder, keys));
+        write(pki.caCert(), pki.caCertificate);
+        writeKey(dir.resolve("ca-key.pem"), keys);
+        return pki;
+    }
+
+    /** The CA certificate, the trust bundle for both ends. */
+    public Path caCert() {
+        return dir.resolve("ca.pem");
+    }
+
+    /**
+     * Issues a collector certificate with CN {@code name}, valid for {@code name}, the loopback names and
+     * {@code extraNames} (host names or IP addresses).
+     */
+    public TlsFiles issueServer(String name, String... extraNames) throws IOException, GeneralSecurityException {
+        Set<String> names = new LinkedHashSet<>();
+        names.add(name);
+        names.addAll(LOOPBACK_NAMES);
+        names.addAll(List.of(extraNames));
+        return issue(name, KeyPurposeId.id_kp_serverAuth, subjectAltNames(names));
+    }
+
+    /** Issues an agent certificate whose CN is the host identity the collector will attribute its alerts to. */
+    public TlsFiles issueAgent(String identity) throws IOException, GeneralSecurityException {
+        return issue(identity, KeyPurposeId.id_kp_clientAuth, null);
+    }
+
+    private TlsFiles issue(String name, KeyPurposeId purpose, GeneralNames altNames)
+            throws IOException, GeneralSecurityException {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("certificate name '" + name + "' must match " + NAME.pattern());
+        }
+        KeyPair keys = newKeyPair();
+        Instant now = Instant.now();
+        JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(caCertificate.getSubject(), serial(),
+                Date.from(now.minus(BACKDATE)), Date.from(now.plus(LEAF_VALIDITY)), cn(name), keys.getPublic())
+                .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+                .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))
+                .addExtension(Extension.subjectKeyIdentifier, false,
+                        extensions.createSubjectKeyIdentifier(keys.getPublic()))
+                .addExtension(Extension.authorityKeyIdentifier, false,
+                        extensions.createAuthorityKeyIdentifier(caKeys.getPublic()));
+        if (altNames != null) {
+            builder.addExtension(Extension.subjectAlternativeName, false, altNames);
+        }
+        TlsFiles files = new TlsFiles(dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"), caCert());
+        write(files.cert(), sign(builder, caKeys));
+        writeKey(files.key(), keys);
+        return files;
+    }
+
+    private static GeneralNames subjectAltNames(Set<String> names) {
+        List<GeneralName> altNames = new ArrayList<>();
+        for (String name : names) {
+            altNames.add(new GeneralName(IPAddress.isValid(name) ? GeneralName.iPAddress : GeneralName.dNSName, name));
+        }
+        return new GeneralNames(altNames.toArray(GeneralName[]::new));
+    }
+
+    private static KeyPair newKeyPair() throws GeneralSecurityException {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    private static X500Name cn(String name) {
+        return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, name).build();
+    }
+
+    /** Unpredictable, positive and non-zero, within RFC 5280's limit of 20 octets. */
+    private static BigInteger serial() {
+        return new BigInteger(127, RANDOM).setBit(0);
+    }
+
+    private static X509CertificateHolder sign(X509v3CertificateBuilder builder, KeyPair signer)
+            throws GeneralSecurityException {
+        try {
+            ContentSigner contentSigner = new JcaContentSignerBuilder(SIGNATURE).build(signer.getPrivate());
+            return builder.build(contentSigner);
+        } catch (OperatorCreationException e) {
+            throw new GeneralSecurityException("cannot sign with " + SIGNATURE, e);
+        }
+    }
+
+    private static void write(Path file, X509CertificateHolder certificate) throws IOException {
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.US_ASCII);
+             JcaPEMWriter pem = new JcaPEMWriter(out)) {
+            pem.writeObject(certificate);
+        }
+    }
+
+    /** PKCS#8, unencrypted, readable by the owner only: created with those permissions so it is never exposed. */
+    private static void writeKey(Path file, KeyPair keys) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.US_ASCII);
+             JcaPEMWriter pem = new JcaPEMWriter(out)) {
+            pem.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.hvwatch.protocol.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.local.LocalServerChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real handshakes between the two contexts, over in-memory channels. */
+class TlsContextsTest {
+    @TempDir
+    Path dir;
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+    private Pki pki;
+    private TlsFiles serverFiles;
+
+    @BeforeEach
+    void issue() throws Exception {
+        pki = Pki.createCa(dir.resolve("ca"), "hvwatch test CA");
+        serverFiles = pki.issueServer("collector");
+    }
+
+    @AfterEach
+    void shutdown() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @Test
+    void mutualTls13HandshakeRevealsTheAgentIdentity() throws Exception {
+        Handshake handshake = handshake(TlsContexts.client(pki.issueAgent("kvm-01")), "localhost");
+
+        SSLSession serverSession = handshake.server.get(10, TimeUnit.SECONDS);
+        assertThat(serverSession.getProtocol()).isEqualTo("TLSv1.3");
+        assertThat(PeerIdentity.of(serverSession)).isEqualTo("kvm-01");
+        assertThat(handshake.client.get(10, TimeUnit.SECONDS).getProtocol()).isEqualTo("TLSv1.3");
+    }
+
+    @Test
+    void clientCertificateFromAnotherCaFailsTheServerHandshake() throws Exception {
+        TlsFiles foreign = Pki.createCa(dir.resolve("other"), "other CA").issueAgent("kvm-01");
+        TlsFiles mixed = new TlsFiles(foreign.cert(), foreign.key(), pki.caCert());
+
+        Handshake handshake = handshake(TlsContexts.client(mixed), "localhost");
+
+        assertThatThrownBy(() -> handshake.server.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(Exception.class);
+    }
+
+    @Test
+    void clientRefusesACollectorWhoseCertificateDoesNotNameTheDialledHost() throws Exception {
+        Handshake handshake = handshake(TlsContexts.client(pki.issueAgent("kvm-01")), "collector.invalid");
+
+        assertThatThrownBy(() -> handshake.client.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(Exception.class);
+    }
+
+    private record Handshake(CompletableFuture<SSLSession> server, CompletableFuture<SSLSession> client) {
+    }
+
+    private Handshake handshake(SslContext clientContext, String dialledHost) throws Exception {
+        SslContext serverContext = TlsContexts.server(serverFiles);
+        Handshake handshake = new Handshake(new CompletableFuture<>(), new CompletableFuture<>());
+        LocalAddress address = new LocalAddress(TlsContextsTest.class);
+        new ServerBootstrap().group(group).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel ch) {
+                        ch.pipeline().addLast(serverContext.newHandler(ch.alloc()), completing(handshake.server));
+                    }
+                })
+                .bind(address).sync();
+        new Bootstrap().group(group).channel(LocalChannel.class)
+                .handler(new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel ch) {
+                        ch.pipeline().addLast(clientContext.newHandler(ch.alloc(), dialledHost, 7847),
+                                completing(handshake.client));
+                    }
+                })
+                .connect(address).sync();
+        return handshake;
+    }
+
+    private static ChannelInboundHandlerAdapter completing(CompletableFuture<SSLSession> result) {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                if (event instanceof SslHandshakeCompletionEvent completion) {
+                    if (completion.isSuccess()) {
+                        result.complete(ctx.pipeline().get(SslHandler.class).engine().getSession());
+                    } else {
+                        result.completeExceptionally(completion.cause());
+                    }
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                result.completeExceptionally(new IllegalStateException("closed before the handshake completed"));
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        };
+    }
+}
