@@ -50,10 +50,10 @@ public final class Agent implements AutoCloseable {
         SchedstatSource schedstat = new SchedstatSource(config.sampling().procRoot(), discovery, ring);
         sampler = new Sampler(List.of(discovery, schedstat), config.sampling().interval());
 
-        metrics.bindDrops(EventRing.STAGE, ring::dropped);
-        metrics.bindDrops(AlertShipper.STAGE, shipper::dropped);
+        metrics.bindDrops(EventRing.STAGE, ring, EventRing::dropped);
+        metrics.bindDrops(AlertShipper.STAGE, shipper, AlertShipper::dropped);
         sampler.sourceNames().forEach(name -> metrics.bindSourceUp(name, () -> sampler.isUp(name)));
-        metrics.bindSourceErrors(schedstat.name(), schedstat::parseErrors);
+        metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
 
         InetSocketAddress listen = HostPort.parse("metrics.listen", config.metrics().listen()).toAddress();
         metricsServer = new MetricsServer(listen, metrics);

@@ -65,7 +65,7 @@ public final class ConfigLoader {
         } catch (UnrecognizedPropertyException e) {
             String known = e.getKnownPropertyIds().stream().map(Object::toString).sorted()
                     .collect(Collectors.joining(", "));
-            throw new ConfigException(where(origin, e.getLocation()) + "unknown key '" + keyPath(e) + "' (known here: "
+            throw new ConfigException(where(origin, tokenLocation(e)) + "unknown key '" + keyPath(e) + "' (known here: "
                     + known + ")", e);
         } catch (ValueInstantiationException e) {
             Throwable reason = e.getCause() != null ? e.getCause() : e;
@@ -76,6 +76,14 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             throw new ConfigException(where(origin, e.getLocation()) + "not valid YAML: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /**
+     * Where the offending key starts. The exception's own location is where the parser stopped, which for YAML is
+     * already past the value, often on the next line.
+     */
+    private static JsonLocation tokenLocation(JsonProcessingException e) {
+        return e.getProcessor() instanceof JsonParser p ? p.currentTokenLocation() : e.getLocation();
     }
 
     private static String where(String origin, JsonLocation location) {

@@ -6,11 +6,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The agent's Prometheus registry and the series that are not per VM. Names follow the contract in
  * ARCHITECTURE.md; Micrometer adds the unit and {@code _total} suffixes from base units and meter types.
+ * Micrometer holds the object behind a function counter only weakly, so each binding takes the long-lived owner
+ * of the figure (the ring, the shipper, a source), never a lambda that nothing else references.
  */
 public final class AgentMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -20,8 +22,8 @@ public final class AgentMetrics {
     }
 
     /** {@code hvwatch_events_dropped_total{stage}}: events a pipeline stage accepted responsibility for, then lost. */
-    public void bindDrops(String stage, LongSupplier dropped) {
-        FunctionCounter.builder("hvwatch.events.dropped", dropped, LongSupplier::getAsLong)
+    public <T> void bindDrops(String stage, T owner, ToDoubleFunction<T> dropped) {
+        FunctionCounter.builder("hvwatch.events.dropped", owner, dropped)
                 .description("Events dropped, by the pipeline stage that dropped them")
                 .tag("stage", stage)
                 .register(registry);
@@ -31,13 +33,14 @@ public final class AgentMetrics {
     public void bindSourceUp(String source, BooleanSupplier up) {
         Gauge.builder("hvwatch.source.up", up, u -> u.getAsBoolean() ? 1 : 0)
                 .description("Whether the telemetry source's last sampling round succeeded")
+                .strongReference(true)
                 .tag("source", source)
                 .register(registry);
     }
 
     /** {@code hvwatch_source_errors_total{source}}: inputs a source read but could not parse. */
-    public void bindSourceErrors(String source, LongSupplier errors) {
-        FunctionCounter.builder("hvwatch.source.errors", errors, LongSupplier::getAsLong)
+    public <T> void bindSourceErrors(String source, T owner, ToDoubleFunction<T> errors) {
+        FunctionCounter.builder("hvwatch.source.errors", owner, errors)
                 .description("Inputs a source read but could not parse")
                 .tag("source", source)
                 .register(registry);

@@ -48,6 +48,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
         VmSeries s = new VmSeries(vm);
         s.meters.add(Gauge.builder("hvwatch.vm.info", () -> 1)
                 .description("A VM on this host; the value is always 1, the labels carry the facts")
+                .strongReference(true)
                 .tags(Tags.of("vm", vm.name(), "uuid", vm.uuid(), "pid", Long.toString(vm.pid()), "source", "proc"))
                 .register(registry));
         return s;

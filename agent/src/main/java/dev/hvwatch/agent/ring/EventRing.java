@@ -4,12 +4,12 @@ import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.SleepingWaitStrategy;
+import com.lmax.disruptor.TimeoutException;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import dev.hvwatch.agent.source.discovery.Vm;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -49,13 +49,14 @@ public final class EventRing implements AutoCloseable {
         return true;
     }
 
-    public boolean publishSchedstat(long timeNanos, Vm vm, int vcpu, long tid, long run, long wait, long slices) {
+    public boolean publishSchedstat(long timeNanos, Vm vm, int vcpu, long tid, long run, long wait, long slices,
+                                    boolean runnable) {
         long seq = claim();
         if (seq < 0) {
             return false;
         }
         try {
-            ring.get(seq).setSchedstat(timeNanos, vm, vcpu, tid, run, wait, slices);
+            ring.get(seq).setSchedstat(timeNanos, vm, vcpu, tid, run, wait, slices, runnable);
         } finally {
             ring.publish(seq);
         }

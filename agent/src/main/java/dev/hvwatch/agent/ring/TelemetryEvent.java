@@ -16,6 +16,7 @@ public final class TelemetryEvent {
     private long runNanos;
     private long waitNanos;
     private long timeslices;
+    private boolean runnable;
 
     void clear() {
         kind = null;
@@ -26,6 +27,7 @@ public final class TelemetryEvent {
         runNanos = 0;
         waitNanos = 0;
         timeslices = 0;
+        runnable = false;
     }
 
     void setVmLifecycle(EventKind lifecycle, long time, Vm subject) {
@@ -35,7 +37,8 @@ public final class TelemetryEvent {
         vm = subject;
     }
 
-    void setSchedstat(long time, Vm subject, int vcpuIndex, long threadId, long run, long wait, long slices) {
+    void setSchedstat(long time, Vm subject, int vcpuIndex, long threadId, long run, long wait, long slices,
+                      boolean isRunnable) {
         clear();
         kind = EventKind.SCHEDSTAT;
         timeNanos = time;
@@ -45,6 +48,7 @@ public final class TelemetryEvent {
         runNanos = run;
         waitNanos = wait;
         timeslices = slices;
+        runnable = isRunnable;
     }
 
     public EventKind kind() {
@@ -78,5 +82,10 @@ public final class TelemetryEvent {
 
     public long timeslices() {
         return timeslices;
+    }
+
+    /** Whether the thread was running or waiting to run (state R) when read, as opposed to sleeping. */
+    public boolean runnable() {
+        return runnable;
     }
 }

@@ -15,7 +15,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
         switch (e.kind()) {
             case SCHEDSTAT -> starvation.onSchedstat(e.vm(), e.vcpu(), e.tid(), e.timeNanos(), e.runNanos(),
-                    e.waitNanos());
+                    e.waitNanos(), e.runnable());
             case VM_STOPPED -> starvation.onVmStopped(e.vm(), e.timeNanos());
             case VM_STARTED -> {
                 // Rule state for a VM is created by its first sample.

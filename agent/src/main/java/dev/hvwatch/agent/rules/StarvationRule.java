@@ -20,8 +20,13 @@ import java.util.Map;
  * wait share is wait / (run + wait): the part of its runnable time spent waiting for a host CPU. The alert fires
  * once the share has stayed at or above {@code fire} for {@code for}, and resolves when it falls below
  * {@code resolve}; between the two thresholds nothing changes (hysteresis), so a share hovering near one threshold
- * does not flap. A vCPU that barely wanted to run (run + wait under {@code minActivity} of the interval, e.g. a
- * halted guest) has nothing to be starved of and counts as share 0.
+ * does not flap.
+ *
+ * <p>The kernel credits wait time when the thread is switched in, not while it waits: a thread that is runnable
+ * but got no CPU at all during an interval shows no change. So when run + wait grew by less than
+ * {@code minActivity} of the interval, the thread's state decides: still runnable means "no news yet" — the
+ * interval is merged into the next one, whose reading will carry the wait; sleeping (a halted, idle guest) means
+ * it has nothing to be starved of, and counts as share 0.
  *
  * <p>Single writer: only the rule-engine thread calls this class.
  */
@@ -45,8 +50,12 @@ public final class StarvationRule {
         return Severity.HIGH;
     }
 
-    /** Cumulative run and wait nanoseconds of one vCPU thread, read at {@code timeNanos}. */
-    public void onSchedstat(Vm vm, int vcpu, long tid, long timeNanos, long runNanos, long waitNanos) {
+    /**
+     * Cumulative run and wait nanoseconds of one vCPU thread, read at {@code timeNanos}; {@code runnable} is the
+     * thread's state at that moment.
+     */
+    public void onSchedstat(Vm vm, int vcpu, long tid, long timeNanos, long runNanos, long waitNanos,
+                            boolean runnable) {
         VcpuState s = state(vm, vcpu);
         if (!s.hasBaseline || runNanos < s.runNanos || waitNanos < s.waitNanos || timeNanos <= s.timeNanos) {
             s.rebase(timeNanos, runNanos, waitNanos); // first reading, or a new thread behind the same vCPU index
@@ -55,8 +64,12 @@ public final class StarvationRule {
         long dt = timeNanos - s.timeNanos;
         long dRun = runNanos - s.runNanos;
         long dWait = waitNanos - s.waitNanos;
-        long runnable = dRun + dWait;
-        double share = runnable >= config.minActivity() * dt ? (double) dWait / runnable : 0.0;
+        long accounted = dRun + dWait;
+        boolean active = accounted >= config.minActivity() * dt;
+        if (!active && runnable) {
+            return; // waiting, but not yet credited: keep the baseline so the next reading covers this interval too
+        }
+        double share = active ? (double) dWait / accounted : 0.0;
         long intervalStart = s.timeNanos;
         s.rebase(timeNanos, runNanos, waitNanos);
 

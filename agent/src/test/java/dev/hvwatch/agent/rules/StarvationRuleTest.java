@@ -32,12 +32,12 @@ class StarvationRuleTest {
         t += SECOND;
         wait += (long) (share * SECOND);
         run += (long) ((1 - share) * SECOND);
-        rule.onSchedstat(VM, 0, 4243, t, run, wait);
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
     }
 
     @Test
     void firesOnlyAfterTheShareHoldsForTheConfiguredDuration() {
-        rule.onSchedstat(VM, 0, 4243, t, run, wait); // baseline
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true); // baseline
         second(0.9);
         assertThat(alerts).isEmpty(); // 1 s of breach < 2 s
         second(0.9);
@@ -57,7 +57,7 @@ class StarvationRuleTest {
 
     @Test
     void aDipBelowTheFireThresholdRestartsTheHoldTime() {
-        rule.onSchedstat(VM, 0, 4243, t, run, wait);
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
         second(0.9);
         second(0.5);
         second(0.9);
@@ -68,7 +68,7 @@ class StarvationRuleTest {
 
     @Test
     void hysteresisKeepsFiringBetweenTheThresholdsAndResolvesBelowTheLowerOne() {
-        rule.onSchedstat(VM, 0, 4243, t, run, wait);
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
         second(0.95);
         second(0.95);
         assertThat(alerts).hasSize(1);
@@ -85,19 +85,44 @@ class StarvationRuleTest {
     }
 
     @Test
-    void anIdleVcpuIsNotStarved() {
-        rule.onSchedstat(VM, 0, 4243, t, run, wait);
+    void anIdleVcpuIsNotStarvedAndResolvesAFiringAlert() {
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
         for (int i = 0; i < 5; i++) {
             t += SECOND;
             wait += SECOND / 100; // runnable only 1% of the time, and then always waiting
-            rule.onSchedstat(VM, 0, 4243, t, run, wait);
+            rule.onSchedstat(VM, 0, 4243, t, run, wait, false);
         }
         assertThat(alerts).isEmpty();
+
+        second(0.9);
+        second(0.9);
+        t += SECOND;
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, false); // the guest halted: sleeping, nothing accounted
+        assertThat(alerts).extracting(Alert::state).containsExactly(AlertState.FIRING, AlertState.RESOLVED);
+    }
+
+    @Test
+    void aRunnableThreadWithNothingCreditedYetIsNotNews() {
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
+        second(0.99);
+        second(0.99);
+        assertThat(alerts).hasSize(1);
+        // Two seconds without being switched in: the kernel credits no wait until the thread runs again.
+        t += SECOND;
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
+        t += SECOND;
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
+        assertThat(alerts).as("no resolution on an interval with no news").hasSize(1);
+        t += SECOND;
+        wait += 3 * SECOND - SECOND / 100; // switched in at last: the whole wait is credited at once
+        run += SECOND / 100;
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
+        assertThat(alerts).hasSize(1);
     }
 
     @Test
     void aStoppedVmResolvesItsFiringAlertAndACounterResetRebases() {
-        rule.onSchedstat(VM, 0, 4243, t, run, wait);
+        rule.onSchedstat(VM, 0, 4243, t, run, wait, true);
         second(0.9);
         second(0.9);
         rule.onVmStopped(VM, t + SECOND);
@@ -106,7 +131,7 @@ class StarvationRuleTest {
 
         run = 0;
         wait = 0;
-        rule.onSchedstat(VM, 0, 5000, t + 2 * SECOND, run, wait); // new thread: counters restart
+        rule.onSchedstat(VM, 0, 5000, t + 2 * SECOND, run, wait, true); // new thread: counters restart
         second(0.0);
         assertThat(alerts).hasSize(2);
     }

@@ -31,7 +31,9 @@ public final class PeerIdentity {
         try {
             names = new JcaX509CertificateHolder(certificate).getSubject().getRDNs(BCStyle.CN);
         } catch (CertificateEncodingException e) {
-            throw (SSLPeerUnverifiedException) new SSLPeerUnverifiedException("unreadable peer certificate").initCause(e);
+            SSLPeerUnverifiedException unreadable = new SSLPeerUnverifiedException("unreadable peer certificate");
+            unreadable.initCause(e);
+            throw unreadable;
         }
         if (names.length != 1 || names[0].isMultiValued()) {
             throw new SSLPeerUnverifiedException("peer certificate subject "

@@ -12,7 +12,10 @@ public sealed interface Frame {
 
     FrameType type();
 
-    /** Agent → collector, first frame after the TLS handshake. The agent id is informational: identity is the certificate's. */
+    /**
+     * Agent → collector, the first frame after the TLS handshake. The agent id is informational only: the collector
+     * goes by the certificate.
+     */
     record Hello(String agent, long resumeAfter) implements Frame {
         public Hello {
             Objects.requireNonNull(agent, "agent");

@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Real handshakes between the two contexts, over in-memory channels. */
 class TlsContextsTest {
+    private static final String CA_NAME = "hvwatch test CA";
+
     @TempDir
     Path dir;
 
@@ -37,7 +40,7 @@ class TlsContextsTest {
 
     @BeforeEach
     void issue() throws Exception {
-        pki = Pki.createCa(dir.resolve("ca"), "hvwatch test CA");
+        pki = Pki.createCa(dir.resolve("ca"), CA_NAME);
         serverFiles = pki.issueServer("collector");
     }
 
@@ -58,19 +61,22 @@ class TlsContextsTest {
 
     @Test
     void clientCertificateFromAnotherCaFailsTheServerHandshake() throws Exception {
-        TlsFiles foreign = Pki.createCa(dir.resolve("other"), "other CA").issueAgent("kvm-01");
+        // Named like the real CA, so that the client does present its certificate and the signature check must fail.
+        TlsFiles foreign = Pki.createCa(dir.resolve("other"), CA_NAME).issueAgent("kvm-01");
         TlsFiles mixed = new TlsFiles(foreign.cert(), foreign.key(), pki.caCert());
 
         Handshake handshake = handshake(TlsContexts.client(mixed), "localhost");
 
-        assertThatThrownBy(() -> handshake.server.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(Exception.class);
+        assertThatThrownBy(() -> handshake.server.get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(SSLHandshakeException.class);
     }
 
     @Test
     void clientRefusesACollectorWhoseCertificateDoesNotNameTheDialledHost() throws Exception {
         Handshake handshake = handshake(TlsContexts.client(pki.issueAgent("kvm-01")), "collector.invalid");
 
-        assertThatThrownBy(() -> handshake.client.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(Exception.class);
+        assertThatThrownBy(() -> handshake.client.get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(SSLHandshakeException.class);
     }
 
     private record Handshake(CompletableFuture<SSLSession> server, CompletableFuture<SSLSession> client) {

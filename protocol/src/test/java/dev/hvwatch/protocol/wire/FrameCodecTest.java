@@ -163,7 +163,7 @@ class FrameCodecTest {
         ByteBuf badThenGood = Unpooled.wrappedBuffer(raw(1, 0x7f, new byte[0]), encode(new Frame.Ack(1)));
 
         assertThatThrownBy(() -> decoder.writeInbound(badThenGood)).isInstanceOf(ProtocolException.class);
-        assertThat((Object) decoder.readInbound()).isNull();
+        assertThat(decoder.<Object>readInbound()).isNull();
         assertThat(decoder.finish()).isFalse();
     }
 
@@ -173,7 +173,7 @@ class FrameCodecTest {
         assertThatThrownBy(() -> decoder.writeInbound(bytes))
                 .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason))
                 .hasMessageStartingWith(messageStart);
-        assertThat((Object) decoder.readInbound()).isNull();
+        assertThat(decoder.<Object>readInbound()).isNull();
     }
 
     private static ByteBuf encode(Frame frame) {

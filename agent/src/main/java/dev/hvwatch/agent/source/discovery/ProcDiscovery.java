@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 /**
  * Finds QEMU processes under a proc root and their vCPU threads. A process counts as a QEMU guest when the program
- * name of its argv[0] contains "qemu" or "kvm"; it runs under KVM when one of its fds is {@code /dev/kvm} or a KVM
+ * name of its argv[0] is a QEMU system emulator; it runs under KVM when one of its fds is {@code /dev/kvm} or a KVM
  * VM descriptor. Verdicts are cached per (pid, start time), so a scan reads only {@code stat} of known processes.
  */
 public final class ProcDiscovery {
@@ -100,9 +100,10 @@ public final class ProcDiscovery {
         started.add(w);
     }
 
+    /** The system emulators and the RHEL/Debian KVM wrappers; qemu-img, qemu-nbd and qemu-ga run no guest. */
     private static boolean looksLikeQemu(String argv0) {
         String program = argv0.substring(argv0.lastIndexOf('/') + 1);
-        return program.contains("qemu") || program.contains("kvm");
+        return program.startsWith("qemu-system-") || program.equals("qemu-kvm") || program.equals("kvm");
     }
 
     private static boolean holdsKvm(Path pidDir) throws IOException {

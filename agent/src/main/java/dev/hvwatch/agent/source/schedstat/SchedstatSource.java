@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Per-vCPU scheduler run and wait time from {@code PROC/PID/task/TID/schedstat}, for every vCPU thread discovery
- * knows. A malformed file is counted and logged once per thread; it never stops the round.
+ * Per-vCPU scheduler run and wait time from {@code PROC/PID/task/TID/schedstat}, with the thread's state from
+ * {@code .../stat}, for every vCPU thread discovery knows. A malformed file is counted and logged once per thread;
+ * it never stops the round.
  */
 public final class SchedstatSource implements Source {
     private static final Logger LOG = LoggerFactory.getLogger(SchedstatSource.class);
@@ -24,7 +25,8 @@ public final class SchedstatSource implements Source {
     private final Path procRoot;
     private final DiscoverySource discovery;
     private final EventRing ring;
-    private final byte[] buffer = new byte[256];
+    /** Large enough for a whole task stat line (52 fields) as well as a schedstat line. */
+    private final byte[] buffer = new byte[1024];
     private final Schedstat reading = new Schedstat();
     private final LongAdder parseErrors = new LongAdder();
     private long lastLoggedErrorTid = -1;
@@ -48,8 +50,10 @@ public final class SchedstatSource implements Source {
                 Path file = procRoot.resolve(Long.toString(w.vm().pid())).resolve("task").resolve(Long.toString(tid))
                         .resolve("schedstat");
                 int length;
-                try (InputStream in = Files.newInputStream(file)) {
-                    length = in.readNBytes(buffer, 0, buffer.length);
+                boolean runnable;
+                try {
+                    runnable = isRunnable(file.resolveSibling("stat"));
+                    length = read(file);
                 } catch (NoSuchFileException e) {
                     continue; // the thread or VM ended after discovery looked; the next round notices
                 }
@@ -64,9 +68,29 @@ public final class SchedstatSource implements Source {
                     continue;
                 }
                 ring.publishSchedstat(nowNanos, w.vm(), vcpu.getKey(), tid, reading.runNanos(), reading.waitNanos(),
-                        reading.timeslices());
+                        reading.timeslices(), runnable);
             }
         }
+    }
+
+    private int read(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(buffer, 0, buffer.length);
+        }
+    }
+
+    /**
+     * The state letter of {@code task/TID/stat}, the first field after the parenthesised command name (which may
+     * itself contain ')'): R is running or waiting for a CPU.
+     */
+    private boolean isRunnable(Path stat) throws IOException {
+        int length = read(stat);
+        for (int i = length - 1; i >= 0; i--) {
+            if (buffer[i] == ')') {
+                return i + 2 < length && buffer[i + 2] == 'R';
+            }
+        }
+        return false;
     }
 
     /** Files that could not be parsed, since start. */

@@ -48,6 +48,8 @@ final class FakeProc {
         Path task = Files.createDirectories(root.resolve(pid + "/task/" + tid));
         Files.writeString(task.resolve("comm"), comm + "\n");
         Files.writeString(task.resolve("schedstat"), "0 0 0\n");
+        Files.writeString(task.resolve("stat"), tid + " (" + comm + ") R 1 " + pid + " " + pid
+                + " 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 100 1000 200 18446744073709551615\n");
         return this;
     }
 

@@ -1,0 +1,154 @@
+package dev.hvwatch.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.collector.Collector;
+import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.tls.Pki;
+import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.GuestCleanupExtension;
+import dev.hvwatch.testkit.GuestProgram;
+import dev.hvwatch.testkit.QemuGuest;
+import dev.hvwatch.testkit.RealKvm;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The foundation slice with every stage real: QEMU/KVM guests spinning on one host CPU, the agent reading their
+ * vCPU threads from the real /proc, the starvation rule, TLS with client certificates to a collector on its own
+ * loopback endpoint, and the collector's JSON-lines journal.
+ */
+@ExtendWith(GuestCleanupExtension.class)
+class StarvationEndToEndTest {
+    private static final Duration INTERVAL = Duration.ofMillis(500);
+    private static final String HOST = "e2e-host";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aLowPriorityGuestOnABusyCpuIsReportedStarvedAndResolvedWhenTheCompetitorsStop() throws Exception {
+        RealKvm.require();
+        Pki pki = Pki.createCa(dir.resolve("pki"), "e2e CA");
+        TlsFiles collectorTls = pki.issueServer("collector");
+        TlsFiles agentTls = pki.issueAgent(HOST);
+        Path journal = dir.resolve("alerts.jsonl");
+
+        UUID victimUuid = UUID.randomUUID();
+        QemuGuest noisy1 = QemuGuest.builder().name("noisy-1").program(GuestProgram.CPU_SPIN).pinCpus("0").start();
+        QemuGuest noisy2 = QemuGuest.builder().name("noisy-2").program(GuestProgram.CPU_SPIN).pinCpus("0").start();
+        QemuGuest victim = QemuGuest.builder().name("victim").uuid(victimUuid).program(GuestProgram.CPU_SPIN)
+                .pinCpus("0").nice(19).start();
+        long victimTid = victim.awaitVcpuThreads(Duration.ofSeconds(10)).get(0);
+
+        try (Collector collector = new Collector(new CollectorConfig(new InetSocketAddress("127.0.0.1", 0),
+                new CollectorConfig.Tls(collectorTls.cert(), collectorTls.key(), collectorTls.ca()),
+                new CollectorConfig.Journal(journal), null, null))) {
+            int port = collector.start();
+            AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
+                    new AgentConfig.Sampling(INTERVAL, null), null,
+                    new AgentConfig.Rules(new AgentConfig.Starvation(0.8, 0.3, Duration.ofSeconds(1), null)),
+                    new AgentConfig.Metrics("127.0.0.1:0"),
+                    new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null));
+
+            try (Agent agent = Agent.start(config)) {
+                String metricsUrl = "http://127.0.0.1:" + agent.metricsAddress().getPort() + "/metrics";
+
+                Alert firing = Awaitility.await("starvation alert for the victim at the collector")
+                        .atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                        .until(() -> find(journal, AlertState.FIRING, "victim"), a -> a != null);
+                assertThat(firing.vm().uuid()).isEqualTo(victimUuid.toString());
+                assertThat(firing.vm().pid()).isEqualTo(victim.pid());
+                assertThat(firing.host()).isEqualTo(HOST);
+                assertThat(firing.agent()).isEqualTo(HOST);
+                assertThat(firing.seq()).isPositive();
+                assertThat(firing.rule()).isEqualTo("vcpu-starvation");
+                assertThat(firing.nist()).containsExactly("HY-SR-5");
+                assertThat((Double) firing.evidence().get("wait_share")).isGreaterThanOrEqualTo(0.8);
+                assertThat(alerts(journal)).as("the equal-priority competitors share the CPU and are not starved")
+                        .noneMatch(a -> a.vm() != null && a.vm().name().startsWith("noisy"));
+
+                String metrics = get(metricsUrl);
+                assertThat(metrics).contains("hvwatch_vm_info{pid=\"" + victim.pid() + "\",source=\"proc\",uuid=\""
+                        + victimUuid + "\",vm=\"victim\"} 1");
+                assertWaitAgreesWithProc(metrics, victim.pid(), victimTid);
+                assertThat(sample(metrics, "hvwatch_alerts_total{rule=\"vcpu-starvation\",severity=\"high\"}"))
+                        .isGreaterThanOrEqualTo(1);
+                assertThat(sample(metrics, "hvwatch_source_up{source=\"schedstat\"}")).isEqualTo(1);
+                assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"ring\"}")).isZero();
+
+                noisy1.close();
+                noisy2.close();
+                Alert resolved = Awaitility.await("resolution once the competitors stopped")
+                        .atMost(20, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                        .until(() -> find(journal, AlertState.RESOLVED, "victim"), a -> a != null);
+                assertThat(resolved.seq()).isGreaterThan(firing.seq());
+                assertThat((Double) resolved.evidence().get("wait_share")).isLessThan(0.3);
+
+                Awaitility.await("stopped VMs leave /metrics").atMost(5, TimeUnit.SECONDS)
+                        .until(() -> !get(metricsUrl).contains("vm=\"noisy-1\""));
+                assertThat(get(metricsUrl)).doesNotContain("vm=\"noisy-2\"").contains("vm=\"victim\"");
+            }
+        }
+    }
+
+    /**
+     * The wait seconds served for the victim's vCPU agree with /proc for the same thread. The served value is the
+     * last sample, at most one interval old, and the thread can wait at most one second per second: tolerance is
+     * one interval plus 0.5 s for scheduling of the scrape itself.
+     */
+    private static void assertWaitAgreesWithProc(String metrics, long pid, long tid) throws IOException {
+        double served = sample(metrics, "hvwatch_vcpu_wait_seconds_total{vcpu=\"0\",vm=\"victim\"}");
+        String[] fields = Files.readString(Path.of("/proc/" + pid + "/task/" + tid + "/schedstat")).trim().split(" ");
+        double proc = Long.parseLong(fields[1]) / 1e9;
+        assertThat(served).isPositive();
+        assertThat(proc - served).isBetween(0.0, INTERVAL.toMillis() / 1000.0 + 0.5);
+    }
+
+    private static double sample(String metrics, String series) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+        assertThat(m.find()).as("series %s in /metrics:%n%s", series, metrics).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static Alert find(Path journal, AlertState state, String vm) throws IOException {
+        return alerts(journal).stream().filter(a -> a.state() == state && a.vm() != null && vm.equals(a.vm().name()))
+                .findFirst().orElse(null);
+    }
+
+    private static List<Alert> alerts(Path journal) throws IOException {
+        if (!Files.exists(journal)) {
+            return List.of();
+        }
+        return Files.readAllLines(journal).stream().filter(l -> !l.isBlank()).map(AlertJson::parse).toList();
+    }
+
+    private static String get(String url) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.hvwatch.agent.ship;
+
+import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.AlertTime;
+import dev.hvwatch.protocol.Category;
+import dev.hvwatch.protocol.Severity;
+import dev.hvwatch.protocol.VmRef;
+import dev.hvwatch.protocol.tls.TlsFiles;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** Alerts, settings and journal reading shared by the ship tests. */
+final class ShipTestSupport {
+    static final Duration FAST_HEARTBEAT = Duration.ofMillis(200);
+
+    private ShipTestSupport() {
+    }
+
+    /** An alert as the rule engine hands it over: seq 0, to be numbered by the outbox. */
+    static Alert alert(String identity, String id) {
+        return new Alert(id, identity, 0, AlertTime.format(Instant.parse("2025-01-02T03:04:05.123456789Z")),
+                identity, "vcpu-starvation", "vCPU starved", Severity.HIGH, Category.STARVATION, AlertState.FIRING,
+                new VmRef("guest-1", "5f0c8a4e-0000-4000-8000-000000000001", 4242L), 0, null, List.of("HY-SR-5"),
+                Map.of("waitRatio", 0.42), "vCPU 0 of guest-1 waited 42% of the last minute");
+    }
+
+    /** Settings that retry and notice silence within a test's patience. */
+    static ShipperSettings settings(int port, String identity, TlsFiles tls, int outboxCapacity, int batchSize) {
+        return new ShipperSettings("localhost", port, identity, tls, outboxCapacity, batchSize, FAST_HEARTBEAT,
+                Duration.ofMillis(50), Duration.ofMillis(400));
+    }
+
+    static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journal, Duration idleTimeout) {
+        return new CollectorConfig(InetSocketAddress.createUnresolved("127.0.0.1", port),
+                new CollectorConfig.Tls(tls.cert(), tls.key(), tls.ca()), new CollectorConfig.Journal(journal),
+                null, idleTimeout);
+    }
+
+    static List<Alert> journaled(Path journal) throws IOException {
+        return Files.readAllLines(journal).stream().map(AlertJson::parse).toList();
+    }
+}

@@ -1,0 +1,113 @@
+package dev.hvwatch.collector;
+
+import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.collector.config.ConfigException;
+import dev.hvwatch.collector.config.ConfigLoader;
+import dev.hvwatch.protocol.tls.TlsContexts;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code hvwatch-collector}: exit 0 when all is well, 1 on a runtime failure, 2 on bad usage or configuration. */
+@Command(name = "hvwatch-collector", mixinStandardHelpOptions = true, version = "hvwatch-collector 0.1.0",
+        description = "Receives alerts from hvwatch agents over mutual TLS and journals them.",
+        subcommands = {CollectorMain.Run.class, CollectorMain.CheckConfig.class})
+public final class CollectorMain implements Runnable {
+    static final int EXIT_OK = 0;
+    static final int EXIT_RUNTIME_FAILURE = 1;
+    static final int EXIT_BAD_CONFIG = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        return new CommandLine(new CollectorMain())
+                .setOut(out)
+                .setErr(err)
+                .setExecutionExceptionHandler(CollectorMain::failed)
+                .execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "a subcommand is required: run or check-config");
+    }
+
+    private static int failed(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+        PrintWriter err = command.getErr();
+        err.println("hvwatch-collector: " + e.getMessage());
+        if (e instanceof ConfigException) {
+            return EXIT_BAD_CONFIG;
+        }
+        if (e.getMessage() == null) {
+            e.printStackTrace(err);
+        }
+        return EXIT_RUNTIME_FAILURE;
+    }
+
+    /** Loads the file and the TLS material it names, so that a bad path or key counts as bad configuration. */
+    static CollectorConfig loadChecked(Path file) throws ConfigException {
+        CollectorConfig config = ConfigLoader.load(file);
+        try {
+            TlsContexts.server(config.tls().files());
+        } catch (Exception e) {
+            throw new ConfigException(file + ": tls: " + e.getMessage(), e);
+        }
+        return config;
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the collector until stopped.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector.yaml")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            Collector collector = new Collector(loadChecked(config));
+            collector.start();
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    collector.close();
+                } catch (Exception e) {
+                    System.err.println("hvwatch-collector: error while stopping: " + e);
+                } finally {
+                    stopped.countDown();
+                }
+            }, "collector-shutdown"));
+            stopped.await();
+            return EXIT_OK;
+        }
+    }
+
+    @Command(name = "check-config", mixinStandardHelpOptions = true,
+            description = "Check the configuration and the TLS files it names, then exit.")
+    static final class CheckConfig implements Callable<Integer> {
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector.yaml")
+        Path config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws ConfigException {
+            CollectorConfig checked = loadChecked(config);
+            spec.commandLine().getOut().printf(
+                    "%s: OK (listen %s:%d, journal %s, maxFrameBytes %d, idleTimeout %dms)%n", config,
+                    checked.listen().getHostString(), checked.listen().getPort(), checked.journal().path(),
+                    checked.maxFrameBytes(), checked.idleTimeout().toMillis());
+            return EXIT_OK;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.hvwatch.collector.ingest;
+
+import dev.hvwatch.collector.journal.JsonLinesJournal;
+import dev.hvwatch.protocol.wire.FrameDecoder;
+import dev.hvwatch.protocol.wire.FrameEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The collector's listening side: TCP port {@value #DEFAULT_PORT} on 127.0.0.1 unless configured otherwise, TLS 1.3
+ * with a client certificate required, then framing, then {@link IngestHandler}.
+ */
+public final class IngestServer implements AutoCloseable {
+    public static final int DEFAULT_PORT = 7847;
+    private static final Logger log = LoggerFactory.getLogger(IngestServer.class);
+    private static final long SHUTDOWN_TIMEOUT_MILLIS = 5000;
+
+    private final InetSocketAddress listen;
+    private final SslContext tls;
+    private final JsonLinesJournal journal;
+    private final int maxFrameBytes;
+    private final Duration idleTimeout;
+    private final IngestStats stats;
+    private final FrameEncoder encoder = new FrameEncoder();
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private EventLoopGroup ioGroup;
+    private ExecutorService journalWriter;
+
+    public IngestServer(InetSocketAddress listen, SslContext tls, JsonLinesJournal journal, int maxFrameBytes,
+            Duration idleTimeout, IngestStats stats) {
+        this.listen = listen;
+        this.tls = tls;
+        this.journal = journal;
+        this.maxFrameBytes = maxFrameBytes;
+        this.idleTimeout = idleTimeout;
+        this.stats = stats;
+    }
+
+    /** Binds and returns the bound address, whose port is the real one when port 0 was configured. */
+    public InetSocketAddress start() throws IOException {
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends ServerChannel> channelType =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ioGroup = new MultiThreadIoEventLoopGroup(io);
+        // Journal writes block, so they leave the I/O threads; one writer keeps them in order and never interleaved.
+        journalWriter = Executors.newSingleThreadExecutor(new DefaultThreadFactory("journal-writer"));
+        ChannelFuture bound = new ServerBootstrap()
+                .group(ioGroup)
+                .channel(channelType)
+                // A restarted collector must get its port back while old connections linger in TIME_WAIT.
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channels.add(channel);
+                        channel.pipeline()
+                                .addLast("tls", tls.newHandler(channel.alloc()))
+                                .addLast("idle", new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast("decoder", new FrameDecoder(maxFrameBytes))
+                                .addLast("encoder", encoder)
+                                .addLast("ingest", new IngestHandler(journal, journalWriter, stats));
+                    }
+                })
+                .bind(listen.getHostString(), listen.getPort())
+                .awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            close();
+            throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
+                    + bound.cause().getMessage(), bound.cause());
+        }
+        channels.add(bound.channel());
+        return (InetSocketAddress) bound.channel().localAddress();
+    }
+
+    /** Stops accepting, closes every connection and lets journal writes already under way finish. */
+    @Override
+    public void close() {
+        if (ioGroup == null) {
+            return;
+        }
+        channels.close().awaitUninterruptibly();
+        ioGroup.shutdownGracefully(0, SHUTDOWN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        journalWriter.shutdown();
+        try {
+            if (!journalWriter.awaitTermination(SHUTDOWN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+                log.warn("journal writes still under way after {} ms", SHUTDOWN_TIMEOUT_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

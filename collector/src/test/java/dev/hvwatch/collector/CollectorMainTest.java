@@ -1,0 +1,83 @@
+package dev.hvwatch.collector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hvwatch.protocol.tls.Pki;
+import dev.hvwatch.protocol.tls.TlsFiles;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CollectorMainTest {
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+    private TlsFiles tls;
+
+    @BeforeEach
+    void certificates() throws Exception {
+        tls = Pki.createCa(dir, "hvwatch test CA").issueServer("collector");
+    }
+
+    @Test
+    void checkConfigAcceptsAGoodFile() throws Exception {
+        Path config = write("listen: 127.0.0.1:0\n" + tlsKeys());
+
+        assertThat(run("check-config", "--config", config.toString())).isZero();
+        assertThat(out.toString()).contains("OK").contains("listen 127.0.0.1:0");
+    }
+
+    @Test
+    void checkConfigNamesAnUnknownKeyAndItsLineAndExitsWith2() throws Exception {
+        Path config = write(tlsKeys() + "jounral:\n  path: x.jsonl\n");
+
+        assertThat(run("check-config", "--config", config.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("line 5: unknown key 'jounral'");
+    }
+
+    @Test
+    void checkConfigLoadsTheTlsFiles() throws Exception {
+        Path config = write(tlsKeys().replace(tls.key().toString(), dir.resolve("absent.pem").toString()));
+
+        assertThat(run("check-config", "--config", config.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("tls: ");
+    }
+
+    @Test
+    void badUsageExitsWith2() {
+        assertThat(run()).isEqualTo(2);
+        assertThat(run("check-config")).isEqualTo(2);
+        assertThat(run("frobnicate")).isEqualTo(2);
+    }
+
+    @Test
+    void runFailingToStartExitsWith1() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = write("listen: 127.0.0.1:" + taken.getLocalPort() + "\n" + tlsKeys()
+                    + "journal:\n  path: alerts.jsonl\n");
+
+            assertThat(run("run", "--config", config.toString())).isEqualTo(1);
+            assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+    }
+
+    private String tlsKeys() {
+        return "tls:\n  cert: " + tls.cert() + "\n  key: " + tls.key() + "\n  ca: " + tls.ca() + "\n";
+    }
+
+    private Path write(String yaml) throws Exception {
+        return Files.writeString(dir.resolve("collector.yaml"), yaml);
+    }
+
+    private int run(String... args) {
+        return CollectorMain.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+}

@@ -1,0 +1,153 @@
+package dev.hvwatch.collector.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    private static final String TLS = """
+            tls:
+              cert: collector.pem
+              key: collector-key.pem
+              ca: /etc/hvwatch/ca.pem
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsEveryKeyAndResolvesRelativePathsAgainstTheConfigFile() throws Exception {
+        CollectorConfig config = load("""
+                listen: 0.0.0.0:9000
+                tls:
+                  cert: collector.pem
+                  key: collector-key.pem
+                  ca: /etc/hvwatch/ca.pem
+                journal:
+                  path: data/alerts.jsonl
+                maxFrameBytes: 65536
+                idleTimeout: 90s
+                """);
+
+        assertThat(config.listen().getHostString()).isEqualTo("0.0.0.0");
+        assertThat(config.listen().getPort()).isEqualTo(9000);
+        assertThat(config.tls().cert()).isEqualTo(dir.resolve("collector.pem"));
+        assertThat(config.tls().key()).isEqualTo(dir.resolve("collector-key.pem"));
+        assertThat(config.tls().ca()).isEqualTo(Path.of("/etc/hvwatch/ca.pem"));
+        assertThat(config.journal().path()).isEqualTo(dir.resolve("data/alerts.jsonl"));
+        assertThat(config.maxFrameBytes()).isEqualTo(65536);
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    @Test
+    void everythingButTlsHasADefault() throws Exception {
+        CollectorConfig config = load(TLS);
+
+        assertThat(config.listen().getHostString()).isEqualTo("127.0.0.1");
+        assertThat(config.listen().getPort()).isEqualTo(7847);
+        assertThat(config.journal().path()).isEqualTo(Path.of("/var/lib/hvwatch/alerts.jsonl"));
+        assertThat(config.maxFrameBytes()).isEqualTo(1024 * 1024);
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void ipv6ListenAddressesTakeBrackets() throws Exception {
+        CollectorConfig config = load("listen: \"[::1]:7847\"\n" + TLS);
+
+        assertThat(config.listen().getHostString()).isEqualTo("::1");
+    }
+
+    @Test
+    void unknownTopLevelKeyIsNamedWithItsLine() throws IOException {
+        assertThatThrownBy(() -> load(TLS + "lisen: 0.0.0.0:7847\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 5: unknown key 'lisen'")
+                .hasMessageContaining("listen");
+    }
+
+    @Test
+    void unknownNestedKeyIsNamedWithItsPathAndLine() throws IOException {
+        assertThatThrownBy(() -> load("""
+                journal:
+                  path: a.jsonl
+                tls:
+                  cert: c.pem
+                  crt: c.pem
+                  key: k.pem
+                  ca: ca.pem
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 5: unknown key 'tls.crt' (known there: ca, cert, key)");
+    }
+
+    @Test
+    void badDurationIsNamedWithItsKeyAndLine() throws IOException {
+        assertThatThrownBy(() -> load(TLS + "idleTimeout: 60 seconds\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 5: idleTimeout:")
+                .hasMessageContaining("e.g. 60s");
+    }
+
+    @Test
+    void badListenAddressIsNamedWithItsKeyAndLine() throws IOException {
+        assertThatThrownBy(() -> load("listen: localhost\n" + TLS))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 1: listen:")
+                .hasMessageContaining("host:port");
+    }
+
+    @Test
+    void wrongTypeIsNamedWithItsKeyAndLine() throws IOException {
+        assertThatThrownBy(() -> load(TLS + "maxFrameBytes: lots\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 5: maxFrameBytes:");
+    }
+
+    @Test
+    void missingRequiredKeyIsNamed() throws IOException {
+        assertThatThrownBy(() -> load("""
+                tls:
+                  cert: c.pem
+                  ca: ca.pem
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("collector.yaml line 1: missing key 'tls.key'");
+        assertThatThrownBy(() -> load("listen: 127.0.0.1:7847\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("collector.yaml: missing key 'tls'");
+    }
+
+    @Test
+    void outOfRangeValueIsNamed() throws IOException {
+        assertThatThrownBy(() -> load(TLS + "maxFrameBytes: 10\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("maxFrameBytes must be between 64 and 67108864, not 10");
+    }
+
+    @Test
+    void yamlSyntaxErrorGivesItsLine() throws IOException {
+        assertThatThrownBy(() -> load(TLS + "journal: [unclosed\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageMatching("(?s).*line \\d+: .*");
+    }
+
+    @Test
+    void emptyOrMissingFilesAreConfigErrors() throws IOException {
+        assertThatThrownBy(() -> load("")).isInstanceOf(ConfigException.class).hasMessageContaining("tls");
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("absent.yaml")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("absent.yaml: no such file");
+    }
+
+    private CollectorConfig load(String yaml) throws IOException, ConfigException {
+        Path file = dir.resolve("collector.yaml");
+        Files.writeString(file, yaml);
+        return ConfigLoader.load(file);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.hvwatch.collector.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hvwatch.protocol.wire.Frame;
+import dev.hvwatch.protocol.wire.FrameDecoder;
+import dev.hvwatch.protocol.wire.FrameEncoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A bare protocol client that sends whatever frames a test tells it to and records what comes back. */
+public final class TestAgent implements AutoCloseable {
+    private static final long TIMEOUT_SECONDS = 10;
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final BlockingQueue<Frame> received = new LinkedBlockingQueue<>();
+    private final Channel channel;
+
+    public TestAgent(SslContext tls, int port) throws InterruptedException {
+        channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(tls.newHandler(ch.alloc(), "localhost", port),
+                                new FrameDecoder(), new FrameEncoder(),
+                                new SimpleChannelInboundHandler<Frame>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
+                                        received.add(frame);
+                                    }
+
+                                    @Override
+                                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                        ctx.close();
+                                    }
+                                });
+                    }
+                })
+                .connect("127.0.0.1", port).sync().channel();
+    }
+
+    public void send(Frame frame) {
+        channel.writeAndFlush(frame);
+    }
+
+    /** Sends HELLO and returns the collector's WELCOME. */
+    public Frame.Welcome hello(String agent) throws InterruptedException {
+        send(new Frame.Hello(agent, 0));
+        return (Frame.Welcome) next();
+    }
+
+    public Frame next() throws InterruptedException {
+        Frame frame = received.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(frame).as("frame from the collector").isNotNull();
+        return frame;
+    }
+
+    public boolean awaitClosed() throws InterruptedException {
+        return channel.closeFuture().await(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    public boolean isOpen() {
+        return channel.isActive();
+    }
+
+    public BlockingQueue<Frame> received() {
+        return received;
+    }
+
+    @Override
+    public void close() {
+        if (group.isShuttingDown()) {
+            return;
+        }
+        channel.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.hvwatch.collector.testing;
+
+import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.protocol.tls.Pki;
+import dev.hvwatch.protocol.tls.TlsFiles;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A CA, a collector certificate and collector configurations, made fresh in a test's temporary directory. */
+public final class TestPki {
+    public static final String CA_NAME = "hvwatch test CA";
+
+    private final Pki pki;
+    private final TlsFiles collector;
+
+    public TestPki(Path dir) throws Exception {
+        pki = Pki.createCa(dir, CA_NAME);
+        collector = pki.issueServer("collector");
+    }
+
+    public Pki pki() {
+        return pki;
+    }
+
+    public TlsFiles agent(String identity) throws Exception {
+        return pki.issueAgent(identity);
+    }
+
+    /** A collector on a free loopback port. */
+    public CollectorConfig collectorConfig(Path journal, Integer maxFrameBytes, Duration idleTimeout) {
+        return new CollectorConfig(InetSocketAddress.createUnresolved("127.0.0.1", 0),
+                new CollectorConfig.Tls(collector.cert(), collector.key(), collector.ca()),
+                new CollectorConfig.Journal(journal), maxFrameBytes, idleTimeout);
+    }
+
+    public CollectorConfig collectorConfig(Path journal) {
+        return collectorConfig(journal, null, null);
+    }
+}
