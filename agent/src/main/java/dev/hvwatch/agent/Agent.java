@@ -3,7 +3,7 @@ package dev.hvwatch.agent;
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.agent.config.HostPort;
+import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.VmMetrics;

@@ -1,14 +1,10 @@
 package dev.hvwatch.agent;
 
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.agent.config.ConfigException;
-import dev.hvwatch.agent.config.ConfigLoader;
+import dev.hvwatch.agent.config.AgentConfigFile;
 import dev.hvwatch.agent.embedded.Demo;
 import dev.hvwatch.agent.embedded.EmbeddedCollector;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import dev.hvwatch.protocol.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** {@code hvwatch-agent}: exit codes 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 @Command(name = "hvwatch-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
@@ -24,7 +21,6 @@ import picocli.CommandLine.Option;
 public final class AgentMain {
     static final int EXIT_RUNTIME = 1;
     static final int EXIT_CONFIG = 2;
-    static final String EMBEDDED_CONFIG = "hvwatch-agent.yaml";
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -32,25 +28,13 @@ public final class AgentMain {
 
     static CommandLine commandLine() {
         return new CommandLine(new AgentMain())
-                .setExitCodeExceptionMapper(e -> e instanceof ConfigException ? EXIT_CONFIG : EXIT_RUNTIME)
+                .setExitCodeExceptionMapper(e -> e instanceof ConfigException || e instanceof ParameterException
+                        ? EXIT_CONFIG : EXIT_RUNTIME)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("hvwatch-agent: " + (e instanceof ConfigException ? "" : "error: ")
                             + e.getMessage());
                     return cmd.getExitCodeExceptionMapper().getExitCode(e);
                 });
-    }
-
-    /** The config file, or the embedded default (which documents every key) when none is given. */
-    static AgentConfig loadConfig(Path file) throws ConfigException {
-        ConfigLoader loader = new ConfigLoader();
-        if (file != null) {
-            return loader.load(file);
-        }
-        try (InputStream in = AgentMain.class.getResourceAsStream("/" + EMBEDDED_CONFIG)) {
-            return loader.parse("embedded default " + EMBEDDED_CONFIG, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Command(name = "run", description = "Run the agent until stopped (SIGTERM or Ctrl-C).")
@@ -72,7 +56,7 @@ public final class AgentMain {
 
         @Override
         public Integer call() throws Exception {
-            AgentConfig cfg = loadConfig(config);
+            AgentConfig cfg = AgentConfigFile.load(config);
             try (EmbeddedCollector collector = demo || embeddedCollector
                     ? EmbeddedCollector.start(stateDir != null ? stateDir : Files.createTempDirectory("hvwatch-"),
                     cfg.identity().host(), System.out)
@@ -81,6 +65,7 @@ public final class AgentMain {
                 if (collector != null) {
                     cfg = cfg.withCollector(collector.agentEndpoint(cfg.collector()));
                 }
+                AgentConfigFile.requireCollectorTls(config, cfg);
                 CountDownLatch stopped = new CountDownLatch(1);
                 try (Agent agent = Agent.start(cfg)) {
                     Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "hvwatch-shutdown"));
@@ -99,7 +84,7 @@ public final class AgentMain {
 
         @Override
         public Integer call() throws Exception {
-            AgentConfig cfg = loadConfig(config);
+            AgentConfig cfg = AgentConfigFile.load(config);
             System.out.println((config != null ? config : "embedded default") + ": OK");
             System.out.println(cfg);
             return 0;

@@ -1,7 +1,7 @@
 package dev.hvwatch.collector;
 
 import dev.hvwatch.collector.config.CollectorConfig;
-import dev.hvwatch.collector.config.ConfigException;
+import dev.hvwatch.protocol.config.ConfigException;
 import dev.hvwatch.collector.config.ConfigLoader;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import java.io.PrintWriter;

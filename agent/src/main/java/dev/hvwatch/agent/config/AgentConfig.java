@@ -1,5 +1,7 @@
 package dev.hvwatch.agent.config;
 
+import dev.hvwatch.protocol.config.HostPort;
+import dev.hvwatch.protocol.config.Durations;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.alert.AlertFactory.Finding;
 import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.agent.config.Durations;
+import dev.hvwatch.protocol.config.Durations;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Category;

@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.ship;
 
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.agent.config.HostPort;
+import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import dev.hvwatch.protocol.tls.TlsFiles;

@@ -28,7 +28,7 @@ public record CollectorConfig(
         @JsonProperty(required = true) Tls tls,
         Journal journal,
         Integer maxFrameBytes,
-        @JsonDeserialize(using = DurationDeserializer.class) Duration idleTimeout) {
+        Duration idleTimeout) {
 
     public static final InetSocketAddress DEFAULT_LISTEN =
             InetSocketAddress.createUnresolved("127.0.0.1", IngestServer.DEFAULT_PORT);

@@ -1,5 +1,6 @@
 package dev.hvwatch.collector.config;
 
+import dev.hvwatch.protocol.config.ConfigException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -91,7 +92,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load(TLS + "idleTimeout: 60 seconds\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("line 5: idleTimeout:")
-                .hasMessageContaining("e.g. 60s");
+                .hasMessageContaining("e.g. 500ms or 10s");
     }
 
     @Test

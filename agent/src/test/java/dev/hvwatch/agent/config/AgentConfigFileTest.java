@@ -3,29 +3,28 @@ package dev.hvwatch.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import dev.hvwatch.protocol.config.ConfigException;
+import dev.hvwatch.protocol.config.StrictYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-class ConfigLoaderTest {
-    private final ConfigLoader loader = new ConfigLoader();
+class AgentConfigFileTest {
+
+    private static AgentConfig parse(String origin, String text) throws ConfigException {
+        AgentConfig c = StrictYaml.read(origin, text, AgentConfig.class);
+        return c != null ? c : AgentConfig.defaults();
+    }
 
     @Test
     void theEmbeddedDefaultParsesToTheBuiltInDefaults() throws Exception {
-        String text;
-        try (InputStream in = getClass().getResourceAsStream("/hvwatch-agent.yaml")) {
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        AgentConfig parsed = loader.parse("embedded", text);
+        AgentConfig parsed = AgentConfigFile.load(null);
         assertThat(parsed).isEqualTo(AgentConfig.defaults());
         assertThat(parsed.sampling().interval()).isEqualTo(Duration.ofSeconds(1));
     }
 
     @Test
     void readsDurationsAndOverrides() throws Exception {
-        AgentConfig c = loader.parse("t.yaml", """
+        AgentConfig c = parse("t.yaml", """
                 sampling:
                   interval: 250ms
                 rules:
@@ -41,46 +40,49 @@ class ConfigLoaderTest {
 
     @Test
     void unknownKeyNamesFileLineAndKey() {
-        assertThatThrownBy(() -> loader.parse("agent.yaml", """
+        assertThatThrownBy(() -> parse("agent.yaml", """
                 sampling:
                   interval: 1s
                   intervall: 2s
                 """))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("agent.yaml:3:")
+                .hasMessageStartingWith("agent.yaml line 3: ")
                 .hasMessageContaining("unknown key 'sampling.intervall'")
                 .hasMessageContaining("interval");
     }
 
     @Test
     void badValuesNameTheKeyAndLine() {
-        assertThatThrownBy(() -> loader.parse("a.yaml", "sampling:\n  interval: soon\n"))
+        assertThatThrownBy(() -> parse("a.yaml", "sampling:\n  interval: soon\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("a.yaml:2:")
+                .hasMessageStartingWith("a.yaml line 2: sampling.interval: ")
                 .hasMessageContaining("'soon' is not a duration");
-        assertThatThrownBy(() -> loader.parse("a.yaml", "rules:\n  starvation:\n    fire: 0.2\n    resolve: 0.5\n"))
+        assertThatThrownBy(() -> parse("a.yaml", "rules:\n  starvation:\n    fire: 0.2\n    resolve: 0.5\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("rules.starvation.resolve (0.5) must not exceed rules.starvation.fire (0.2)");
-        assertThatThrownBy(() -> loader.parse("a.yaml", "ring:\n  size: 1000\n"))
+                .hasMessage("a.yaml line 2: rules.starvation.resolve (0.5) must not exceed rules.starvation.fire (0.2)");
+        assertThatThrownBy(() -> parse("a.yaml", "ring:\n  size: 1000\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("ring.size must be a power of two, got 1000");
-        assertThatThrownBy(() -> loader.parse("a.yaml", "metrics:\n  listen: nowhere\n"))
+                .hasMessage("a.yaml line 1: ring.size must be a power of two, got 1000");
+        assertThatThrownBy(() -> parse("a.yaml", "metrics:\n  listen: nowhere\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("metrics.listen must be host:port");
-        assertThatThrownBy(() -> loader.parse("a.yaml", "sampling: [1, 2\n"))
+        assertThatThrownBy(() -> parse("a.yaml", "sampling:\n\tinterval: 1s\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("a.yaml:");
+                .hasMessageStartingWith("a.yaml line 2: not valid YAML");
+        assertThatThrownBy(() -> parse("a.yaml", "sampling: [1, 2]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("a.yaml line 1: sampling: Cannot deserialize");
     }
 
     @Test
     void aMissingFileIsNamed() {
-        assertThatThrownBy(() -> loader.load(java.nio.file.Path.of("/nonexistent/agent.yaml")))
+        assertThatThrownBy(() -> AgentConfigFile.load(java.nio.file.Path.of("/nonexistent/agent.yaml")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("/nonexistent/agent.yaml: no such file");
     }
 
     @Test
-    void anEmptyFileMeansDefaults() throws IOException, ConfigException {
-        assertThat(loader.parse("empty.yaml", "\n")).isEqualTo(AgentConfig.defaults());
+    void anEmptyFileMeansDefaults() throws ConfigException {
+        assertThat(parse("empty.yaml", "\n")).isEqualTo(AgentConfig.defaults());
     }
 }

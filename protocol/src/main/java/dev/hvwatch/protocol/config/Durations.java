@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.config;
+package dev.hvwatch.protocol.config;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
