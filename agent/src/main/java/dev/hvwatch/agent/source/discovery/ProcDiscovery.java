@@ -23,6 +23,8 @@ public final class ProcDiscovery {
     /** QEMU names vCPU threads "CPU n/KVM" (and "CPU n/TCG" under emulation) when started with debug-threads=on. */
     private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
 
+    private static final int LOOKS_BEFORE_CALLING_IT_EMULATED = 5;
+
     private final Path procRoot;
     private final Map<Long, Verdict> verdicts = new HashMap<>();
     private final Map<Long, WatchedVm> watched = new HashMap<>();
@@ -68,35 +70,41 @@ public final class ProcDiscovery {
     private void inspect(long pid, Path pidDir, List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
         long startTicks = ProcFiles.startTicks(pidDir);
         Verdict known = verdicts.get(pid);
-        if (known != null && known.startTicks == startTicks && !known.qemuWithoutKvmYet) {
+        boolean sameProcess = known != null && known.startTicks == startTicks;
+        if (sameProcess && known.settled()) {
             WatchedVm w = watched.get(pid);
             if (w != null) {
                 refreshVcpuThreads(w, pidDir);
             }
             return;
         }
-        WatchedVm previous = watched.remove(pid);
-        if (previous != null) {
-            stopped.add(previous); // the pid now belongs to a new process
+        if (!sameProcess) {
+            WatchedVm previous = watched.remove(pid);
+            if (previous != null) {
+                stopped.add(previous); // the pid now belongs to a new process
+            }
         }
         List<String> argv = ProcFiles.cmdline(pidDir);
         if (argv.isEmpty() || !looksLikeQemu(argv.get(0))) {
-            verdicts.put(pid, new Verdict(startTicks, false));
+            verdicts.put(pid, new Verdict(startTicks, Verdict.SETTLED));
             return;
         }
         boolean kvm = holdsKvm(pidDir);
-        // QEMU opens /dev/kvm a moment after exec: look again next scan before calling it an emulated (TCG) guest.
-        boolean settle = !kvm && (known == null || known.startTicks != startTicks);
-        verdicts.put(pid, new Verdict(startTicks, settle));
-        if (settle) {
+        Map<Integer, Long> vcpus = vcpuThreads(pidDir);
+        // QEMU opens /dev/kvm before it creates vCPU threads, but a starved QEMU may take seconds to get there:
+        // call it emulated (TCG) only once its vCPU threads exist, or after a few looks for QEMUs that do not name them.
+        int looks = sameProcess ? known.looks() + 1 : 1;
+        if (!kvm && vcpus.isEmpty() && looks < LOOKS_BEFORE_CALLING_IT_EMULATED) {
+            verdicts.put(pid, new Verdict(startTicks, looks));
             return;
         }
+        verdicts.put(pid, new Verdict(startTicks, Verdict.SETTLED));
         QemuCommandLine cmd = QemuCommandLine.parse(argv);
         Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
                 cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm, List.copyOf(argv));
         WatchedVm w = new WatchedVm(vm);
+        w.replaceVcpuThreads(vcpus);
         watched.put(pid, w);
-        refreshVcpuThreads(w, pidDir);
         started.add(w);
     }
 
@@ -124,6 +132,10 @@ public final class ProcDiscovery {
     }
 
     private static void refreshVcpuThreads(WatchedVm w, Path pidDir) throws IOException {
+        w.replaceVcpuThreads(vcpuThreads(pidDir));
+    }
+
+    private static Map<Integer, Long> vcpuThreads(Path pidDir) throws IOException {
         Map<Integer, Long> threads = new HashMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(pidDir.resolve("task"))) {
             for (Path task : tasks) {
@@ -139,7 +151,7 @@ public final class ProcDiscovery {
                 }
             }
         }
-        w.replaceVcpuThreads(threads);
+        return threads;
     }
 
     private static boolean isPidDir(Path p) {
@@ -155,7 +167,12 @@ public final class ProcDiscovery {
         return true;
     }
 
-    /** A cached look at one process; {@code qemuWithoutKvmYet} asks for one more look next scan. */
-    private record Verdict(long startTicks, boolean qemuWithoutKvmYet) {
+    /** A cached look at one process: settled, or a QEMU looked at {@code looks} times without a verdict yet. */
+    private record Verdict(long startTicks, int looks) {
+        static final int SETTLED = -1;
+
+        boolean settled() {
+            return looks == SETTLED;
+        }
     }
 }

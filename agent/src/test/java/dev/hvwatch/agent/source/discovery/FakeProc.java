@@ -43,6 +43,12 @@ final class FakeProc {
         }
     }
 
+    /** An fd the process opens later, as QEMU opens /dev/kvm a moment after it starts. */
+    FakeProc openFile(long pid, int fd, String target) throws IOException {
+        Files.createSymbolicLink(root.resolve(pid + "/fd/" + fd), Path.of(target));
+        return this;
+    }
+
     /** A thread of an existing process, with the name QEMU gives it. */
     FakeProc thread(long pid, long tid, String comm) throws IOException {
         Path task = Files.createDirectories(root.resolve(pid + "/task/" + tid));

@@ -81,14 +81,38 @@ class ProcDiscoveryTest {
     }
 
     @Test
-    void qemuWithoutKvmIsReportedAsEmulatedAfterOneMoreLook() throws Exception {
+    void qemuWithoutKvmIsReportedAsEmulatedOnceItsVcpuThreadsExist() throws Exception {
         proc.process(200, 7000, new String[] {"qemu-system-x86_64", "-accel", "tcg", "-name", "slow"},
-                new String[] {"/dev/null"}, 201, "CPU 0/TCG");
+                new String[] {"/dev/null"}, 200, "qemu-system-x86");
         assertThat(discovery.scan().started()).as("QEMU may not have opened /dev/kvm yet").isEmpty();
+        assertThat(discovery.scan().started()).isEmpty();
+        proc.thread(200, 201, "CPU 0/TCG");
         assertThat(discovery.scan().started()).singleElement().satisfies(w -> {
             assertThat(w.vm().name()).isEqualTo("slow");
             assertThat(w.vm().kvm()).isFalse();
             assertThat(w.vm().uuid()).isEmpty();
+            assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 201L));
         });
+    }
+
+    @Test
+    void aSlowStartingKvmGuestIsNotMistakenForAnEmulatedOne() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, new String[] {"/dev/null"}, 100, "qemu-system-x86");
+        for (int i = 0; i < 3; i++) {
+            assertThat(discovery.scan().started()).isEmpty();
+        }
+        proc.openFile(100, 4, "/dev/kvm").thread(100, 101, "CPU 0/KVM");
+        assertThat(discovery.scan().started()).singleElement().satisfies(w -> assertThat(w.vm().kvm()).isTrue());
+    }
+
+    @Test
+    void qemuThatNeverNamesItsThreadsIsDecidedAfterAFewLooks() throws Exception {
+        proc.process(200, 7000, new String[] {"qemu-system-x86_64", "-accel", "tcg"}, new String[0], 200, "qemu-system-x86");
+        int looks = 1;
+        while (discovery.scan().started().isEmpty()) {
+            looks++;
+            assertThat(looks).isLessThanOrEqualTo(5);
+        }
+        assertThat(discovery.watched().get(200L).vm().name()).isEqualTo("qemu-200");
     }
 }
