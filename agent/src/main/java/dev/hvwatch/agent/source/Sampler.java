@@ -29,8 +29,9 @@ public final class Sampler implements AutoCloseable {
         this.interval = interval;
     }
 
+    /** Schedules the rounds after the first, which {@link #round} runs on the caller's thread. */
     public void start() {
-        timer.scheduleAtFixedRate(this::round, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+        timer.scheduleAtFixedRate(this::round, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** One round over all sources; public so that tests can drive sampling without a timer. */
