@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 guests="${1:-4}"; seconds="${2:-60}"; program="${3:-spin}"
 interval_ms=1000
+# The JVM settings the launcher uses (./hvwatch): a small heap for a small, steady working set.
+JAVA_OPTS="${JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx128m}"
 work=$(mktemp -d /tmp/hvwatch-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -41,7 +43,7 @@ sampling:
 metrics:
   listen: 127.0.0.1:0
 YAML
-java -jar agent/target/hvwatch-agent.jar run -c "$work/agent.yaml" --embedded-collector --state-dir "$work/state" \
+java $JAVA_OPTS -jar agent/target/hvwatch-agent.jar run -c "$work/agent.yaml" --embedded-collector --state-dir "$work/state" \
   >"$work/agent.out" 2>&1 &
 agent=$!
 pids+=("$agent")

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +66,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
 
         VcpuTimes vcpu(int index) {
             if (index >= vcpus.length) {
-                vcpus = java.util.Arrays.copyOf(vcpus, index + 1);
+                vcpus = Arrays.copyOf(vcpus, index + 1);
             }
             if (vcpus[index] == null) {
                 VcpuTimes t = new VcpuTimes();
