@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.metrics;
 
 import com.lmax.disruptor.EventHandler;
+import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.ring.TelemetryEvent;
 import dev.hvwatch.agent.source.discovery.Vm;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -15,7 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The ring consumer that keeps the per-VM series: {@code hvwatch_vm_info} and the per-vCPU run and wait seconds.
+ * The ring consumer that keeps the per-VM series: {@code hvwatch_vm_info}, the per-vCPU run and wait seconds, and
+ * every {@link Series} a source samples (VM exits, KVM statistics, perf counters).
  * A VM's series are registered with its first event and removed when it stops, so that a stopped VM disappears
  * from {@code /metrics}. Single writer: only the ring's metrics thread changes the state; scrapes read volatiles.
  */
@@ -31,7 +33,11 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
     public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
         switch (e.kind()) {
             case VM_STARTED -> seriesOf(e.vm());
+            case NOTICE -> {
+                // Notices are counted by the rules that act on them.
+            }
             case SCHEDSTAT -> seriesOf(e.vm()).vcpu(e.vcpu()).update(e.runNanos(), e.waitNanos());
+            case SAMPLE -> seriesOf(e.vm()).sample(e.series(), e.vcpu()).value = e.value();
             case VM_STOPPED -> {
                 VmSeries gone = series.remove(e.vm());
                 if (gone != null) {
@@ -58,6 +64,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
     private final class VmSeries {
         final Vm vm;
         final List<Meter> meters = new ArrayList<>();
+        final Map<Series, Latest> samples = new IdentityHashMap<>();
         VcpuTimes[] vcpus = new VcpuTimes[0];
 
         VmSeries(Vm vm) {
@@ -80,6 +87,37 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                 vcpus[index] = t;
             }
             return vcpus[index];
+        }
+
+        /** The meter of a source's series, registered when its first sample arrives. */
+        Latest sample(Series of, int vcpu) {
+            Latest latest = samples.get(of);
+            if (latest == null) {
+                latest = new Latest();
+                Tags tags = Tags.of("vm", vm.name());
+                if (vcpu >= 0) {
+                    tags = tags.and("vcpu", Integer.toString(vcpu));
+                }
+                for (Map.Entry<String, String> label : of.labels().entrySet()) {
+                    tags = tags.and(label.getKey(), label.getValue());
+                }
+                meters.add(of.cumulative()
+                        ? FunctionCounter.builder(of.name(), latest, Latest::get).description(of.help())
+                                .baseUnit(of.baseUnit()).tags(tags).register(registry)
+                        : Gauge.builder(of.name(), latest, Latest::get).description(of.help())
+                                .baseUnit(of.baseUnit()).tags(tags).register(registry));
+                samples.put(of, latest);
+            }
+            return latest;
+        }
+    }
+
+    /** The latest value of one series; held strongly here because Micrometer holds it only weakly. */
+    private static final class Latest {
+        volatile double value;
+
+        double get() {
+            return value;
         }
     }
 

@@ -7,5 +7,9 @@ public enum EventKind {
     /** A VM is gone: its series disappear and its firing alerts resolve. */
     VM_STOPPED,
     /** Cumulative scheduler run/wait time of one vCPU thread. */
-    SCHEDSTAT
+    SCHEDSTAT,
+    /** One value of a {@link Series} (VM exits, KVM statistics, perf counters), per VM and optionally per vCPU. */
+    SAMPLE,
+    /** A discrete {@link Notice}, about one VM or (vm null) the host. */
+    NOTICE
 }

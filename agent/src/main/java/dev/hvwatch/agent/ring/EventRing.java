@@ -65,6 +65,34 @@ public final class EventRing implements AutoCloseable {
         return true;
     }
 
+    /** @param vcpu the vCPU index, or -1 for a VM-wide series */
+    public boolean publishSample(long timeNanos, Vm vm, int vcpu, Series series, double value) {
+        long seq = claim();
+        if (seq < 0) {
+            return false;
+        }
+        try {
+            ring.get(seq).setSample(timeNanos, vm, vcpu, series, value);
+        } finally {
+            ring.publish(seq);
+        }
+        return true;
+    }
+
+    /** @param vm the VM concerned, or null when the notice is about the host */
+    public boolean publishNotice(long timeNanos, Vm vm, Notice notice) {
+        long seq = claim();
+        if (seq < 0) {
+            return false;
+        }
+        try {
+            ring.get(seq).setNotice(timeNanos, vm, notice);
+        } finally {
+            ring.publish(seq);
+        }
+        return true;
+    }
+
     /** A free slot's sequence, or -1 (counted as a drop) when the ring is full: producers never wait. */
     private long claim() {
         try {

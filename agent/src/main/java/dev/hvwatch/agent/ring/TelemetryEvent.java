@@ -17,6 +17,9 @@ public final class TelemetryEvent {
     private long waitNanos;
     private long timeslices;
     private boolean runnable;
+    private Series series;
+    private double value;
+    private Notice notice;
 
     void clear() {
         kind = null;
@@ -28,6 +31,9 @@ public final class TelemetryEvent {
         waitNanos = 0;
         timeslices = 0;
         runnable = false;
+        series = null;
+        value = 0;
+        notice = null;
     }
 
     void setVmLifecycle(EventKind lifecycle, long time, Vm subject) {
@@ -51,6 +57,24 @@ public final class TelemetryEvent {
         runnable = isRunnable;
     }
 
+    void setSample(long time, Vm subject, int vcpuIndex, Series of, double sampleValue) {
+        clear();
+        kind = EventKind.SAMPLE;
+        timeNanos = time;
+        vm = subject;
+        vcpu = vcpuIndex;
+        series = of;
+        value = sampleValue;
+    }
+
+    void setNotice(long time, Vm subject, Notice what) {
+        clear();
+        kind = EventKind.NOTICE;
+        timeNanos = time;
+        vm = subject;
+        notice = what;
+    }
+
     public EventKind kind() {
         return kind;
     }
@@ -60,10 +84,12 @@ public final class TelemetryEvent {
         return timeNanos;
     }
 
+    /** The VM concerned; null for a host-wide NOTICE. */
     public Vm vm() {
         return vm;
     }
 
+    /** The vCPU index, or -1 when the event concerns the whole VM. */
     public int vcpu() {
         return vcpu;
     }
@@ -82,6 +108,21 @@ public final class TelemetryEvent {
 
     public long timeslices() {
         return timeslices;
+    }
+
+    /** The series a SAMPLE belongs to. */
+    public Series series() {
+        return series;
+    }
+
+    /** A SAMPLE's value: the running total for cumulative series, the current value otherwise. */
+    public double value() {
+        return value;
+    }
+
+    /** A NOTICE's content. */
+    public Notice notice() {
+        return notice;
     }
 
     /** Whether the thread was running or waiting to run (state R) when read, as opposed to sleeping. */

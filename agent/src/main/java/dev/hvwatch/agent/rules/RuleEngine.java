@@ -17,8 +17,8 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             case SCHEDSTAT -> starvation.onSchedstat(e.vm(), e.vcpu(), e.tid(), e.timeNanos(), e.runNanos(),
                     e.waitNanos(), e.runnable());
             case VM_STOPPED -> starvation.onVmStopped(e.vm(), e.timeNanos());
-            case VM_STARTED -> {
-                // Rule state for a VM is created by its first sample.
+            case VM_STARTED, SAMPLE, NOTICE -> {
+                // Rule state for a VM is created by its first schedstat reading; no rule reads samples or notices yet.
             }
         }
     }

@@ -1,0 +1,39 @@
+package dev.hvwatch.agent.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hvwatch.agent.ring.EventKind;
+import dev.hvwatch.agent.ring.EventRing;
+import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.source.discovery.Vm;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+class VmMetricsTest {
+    private static final Vm VM = new Vm(77, 1, "web", "u-1", 1, Optional.empty(), true, List.of());
+
+    @Test
+    void samplesBecomeSeriesWithTheirLabelsAndLeaveWithTheVm() {
+        AgentMetrics metrics = new AgentMetrics();
+        Series exits = new Series("hvwatch.vm.exits", "VM exits by reason", null, true, Map.of("reason", "io"));
+        Series halt = new Series("hvwatch.kvm.halt.poll.ns", "Halt polling", "seconds", false, Map.of());
+        try (EventRing ring = new EventRing(16, new VmMetrics(metrics.registry()))) {
+            ring.publishVmLifecycle(EventKind.VM_STARTED, 1, VM);
+            ring.publishSample(2, VM, 0, exits, 41);
+            ring.publishSample(3, VM, 0, exits, 42);
+            ring.publishSample(3, VM, -1, halt, 0.25);
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).untilAsserted(() -> assertThat(metrics.scrape())
+                    .contains("hvwatch_vm_exits_total{reason=\"io\",vcpu=\"0\",vm=\"web\"} 42.0")
+                    .contains("hvwatch_kvm_halt_poll_ns_seconds{vm=\"web\"} 0.25")
+                    .contains("hvwatch_vm_info{pid=\"77\",source=\"proc\",uuid=\"u-1\",vm=\"web\"} 1"));
+
+            ring.publishVmLifecycle(EventKind.VM_STOPPED, 4, VM);
+            Awaitility.await().atMost(5, TimeUnit.SECONDS)
+                    .untilAsserted(() -> assertThat(metrics.scrape()).doesNotContain("vm=\"web\""));
+        }
+    }
+}
