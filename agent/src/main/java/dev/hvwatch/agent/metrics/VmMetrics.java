@@ -24,6 +24,8 @@ import java.util.Map;
 public final class VmMetrics implements EventHandler<TelemetryEvent> {
     private final MeterRegistry registry;
     private final Map<Vm, VmSeries> series = new IdentityHashMap<>();
+    /** Host-wide series (IOMMU faults, …): samples published without a VM. */
+    private final VmSeries host = new VmSeries(null);
 
     public VmMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -48,7 +50,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
     }
 
     private VmSeries seriesOf(Vm vm) {
-        return series.computeIfAbsent(vm, this::register);
+        return vm == null ? host : series.computeIfAbsent(vm, this::register);
     }
 
     private VmSeries register(Vm vm) {
@@ -94,7 +96,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             Latest latest = samples.get(of);
             if (latest == null) {
                 latest = new Latest();
-                Tags tags = Tags.of("vm", vm.name());
+                Tags tags = vm == null ? Tags.empty() : Tags.of("vm", vm.name());
                 if (vcpu >= 0) {
                     tags = tags.and("vcpu", Integer.toString(vcpu));
                 }

@@ -26,14 +26,18 @@ class VmMetricsTest {
             ring.publishSample(2, VM, 0, exits, 41);
             ring.publishSample(3, VM, 0, exits, 42);
             ring.publishSample(3, VM, -1, halt, 0.25);
+            ring.publishSample(3, null, -1, new Series("hvwatch.iommu.faults", "IOMMU faults", null, true,
+                    Map.of("device", "3b:00.0", "reason", "0x06")), 2);
             Awaitility.await().atMost(5, TimeUnit.SECONDS).untilAsserted(() -> assertThat(metrics.scrape())
                     .contains("hvwatch_vm_exits_total{reason=\"io\",vcpu=\"0\",vm=\"web\"} 42.0")
                     .contains("hvwatch_kvm_halt_poll_ns_seconds{vm=\"web\"} 0.25")
-                    .contains("hvwatch_vm_info{pid=\"77\",source=\"proc\",uuid=\"u-1\",vm=\"web\"} 1"));
+                    .contains("hvwatch_vm_info{pid=\"77\",source=\"proc\",uuid=\"u-1\",vm=\"web\"} 1")
+                    .contains("hvwatch_iommu_faults_total{device=\"3b:00.0\",reason=\"0x06\"} 2.0"));
 
             ring.publishVmLifecycle(EventKind.VM_STOPPED, 4, VM);
             Awaitility.await().atMost(5, TimeUnit.SECONDS)
-                    .untilAsserted(() -> assertThat(metrics.scrape()).doesNotContain("vm=\"web\""));
+                    .untilAsserted(() -> assertThat(metrics.scrape()).doesNotContain("vm=\"web\"")
+                            .contains("hvwatch_iommu_faults_total"));
         }
     }
 }
