@@ -3,7 +3,6 @@ package dev.hvwatch.agent;
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.VmMetrics;
@@ -12,18 +11,27 @@ import dev.hvwatch.agent.rules.RuleEngine;
 import dev.hvwatch.agent.rules.StarvationRule;
 import dev.hvwatch.agent.ship.AlertShipper;
 import dev.hvwatch.agent.source.Sampler;
+import dev.hvwatch.agent.source.Source;
+import dev.hvwatch.agent.source.UnavailableSource;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
+import dev.hvwatch.agent.source.kmsg.KmsgCursor;
+import dev.hvwatch.agent.source.kmsg.KmsgSource;
 import dev.hvwatch.agent.source.schedstat.SchedstatSource;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.config.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent, wired in data-path order: sources → ring → (metrics, rules) → alerts → ship. Everything the agent runs
+ * One agent, wired in data-path order: sources (discovery, schedstat, kernel log) → ring → (metrics, rules) →
+ * alerts → ship. Everything the agent runs
  * is created here, so this class is the map of the agent.
  */
 public final class Agent implements AutoCloseable {
@@ -36,6 +44,7 @@ public final class Agent implements AutoCloseable {
     private final DiscoverySource discovery;
     private final Sampler sampler;
     private final MetricsServer metricsServer;
+    private KmsgSource kmsg;
 
     private Agent(AgentConfig config) throws IOException {
         this.config = config;
@@ -48,15 +57,38 @@ public final class Agent implements AutoCloseable {
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), new RuleEngine(starvation));
         discovery = new DiscoverySource(new ProcDiscovery(config.sampling().procRoot()), ring);
         SchedstatSource schedstat = new SchedstatSource(config.sampling().procRoot(), discovery, ring);
-        sampler = new Sampler(List.of(discovery, schedstat), config.sampling().interval());
+        List<Source> sources = new ArrayList<>(List.of(discovery, schedstat));
+        if (config.kmsg().enabled()) {
+            sources.add(startKernelLog());
+        }
+        sampler = new Sampler(sources, config.sampling().interval());
 
         metrics.bindDrops(EventRing.STAGE, ring, EventRing::dropped);
         metrics.bindDrops(AlertShipper.STAGE, shipper, AlertShipper::dropped);
         sampler.sourceNames().forEach(name -> metrics.bindSourceUp(name, () -> sampler.isUp(name)));
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
+        if (kmsg != null) {
+            metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
+            metrics.bindCounter("hvwatch.kmsg.spoofed.records", "Userspace kernel-log records that imitated a "
+                    + "kernel fault line; ignored", kmsg, KmsgSource::spoofed);
+            metrics.bindCounter("hvwatch.kmsg.overruns", "Times the kernel overwrote log records before the agent "
+                    + "read them", kmsg, KmsgSource::missed);
+        }
 
         InetSocketAddress listen = HostPort.parse("metrics.listen", config.metrics().listen()).toAddress();
         metricsServer = new MetricsServer(listen, metrics);
+    }
+
+    private Source startKernelLog() {
+        Path device = config.kmsg().device();
+        try {
+            String bootId = Files.readString(config.sampling().procRoot().resolve("sys/kernel/random/boot_id")).trim();
+            KmsgCursor cursor = KmsgCursor.open(config.state().dir().resolve("kmsg.cursor"), bootId);
+            kmsg = new KmsgSource(device, cursor, ring).start();
+            return kmsg;
+        } catch (IOException e) {
+            return new UnavailableSource("kmsg", "cannot read the kernel log " + device + ": " + e.getMessage());
+        }
     }
 
     /** Starts the agent; the first sampling round has run when this returns. */
@@ -99,6 +131,13 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         sampler.close();
+        if (kmsg != null) {
+            try {
+                kmsg.close();
+            } catch (IOException e) {
+                LOG.warn("kernel log cursor not saved: {}", e.getMessage());
+            }
+        }
         ring.close();
         metricsServer.close();
         shipper.close();

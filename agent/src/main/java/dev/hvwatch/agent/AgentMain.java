@@ -9,10 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /** {@code hvwatch-agent}: exit codes 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 @Command(name = "hvwatch-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,

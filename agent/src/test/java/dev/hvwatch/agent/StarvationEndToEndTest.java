@@ -71,7 +71,8 @@ class StarvationEndToEndTest {
                     new AgentConfig.Sampling(INTERVAL, null), null,
                     new AgentConfig.Rules(new AgentConfig.Starvation(0.8, 0.3, Duration.ofSeconds(1), null)),
                     new AgentConfig.Metrics("127.0.0.1:0"),
-                    new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null));
+                    new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null),
+                    new AgentConfig.State(dir.resolve("state")), null);
 
             try (Agent agent = Agent.start(config)) {
                 String metricsUrl = "http://127.0.0.1:" + agent.metricsAddress().getPort() + "/metrics";

@@ -1,19 +1,19 @@
 package dev.hvwatch.collector;
 
 import dev.hvwatch.collector.config.CollectorConfig;
-import dev.hvwatch.protocol.config.ConfigException;
 import dev.hvwatch.collector.config.ConfigLoader;
+import dev.hvwatch.protocol.config.ConfigException;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code hvwatch-collector}: exit 0 when all is well, 1 on a runtime failure, 2 on bad usage or configuration. */
 @Command(name = "hvwatch-collector", mixinStandardHelpOptions = true, version = "hvwatch-collector 0.1.0",

@@ -1,8 +1,8 @@
 package dev.hvwatch.agent.config;
 
-import dev.hvwatch.protocol.config.HostPort;
-import dev.hvwatch.protocol.config.Durations;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.hvwatch.protocol.config.Durations;
+import dev.hvwatch.protocol.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -16,7 +16,9 @@ public record AgentConfig(
         Ring ring,
         Rules rules,
         Metrics metrics,
-        Collector collector) {
+        Collector collector,
+        State state,
+        KernelLog kmsg) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -25,10 +27,27 @@ public record AgentConfig(
         rules = rules != null ? rules : new Rules(null);
         metrics = metrics != null ? metrics : new Metrics(null);
         collector = collector != null ? collector : new Collector(null, null, null, null, null);
+        state = state != null ? state : new State(null);
+        kmsg = kmsg != null ? kmsg : new KernelLog(null, null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null);
+    }
+
+    /** Where the agent keeps what must survive a restart (the kernel log cursor). */
+    public record State(Path dir) {
+        public State {
+            dir = dir != null ? dir : Path.of("/var/lib/hvwatch");
+        }
+    }
+
+    /** The kernel log source: IOMMU faults, KVM and machine-check errors from {@code /dev/kmsg}. */
+    public record KernelLog(Boolean enabled, Path device) {
+        public KernelLog {
+            enabled = enabled != null ? enabled : Boolean.TRUE;
+            device = device != null ? device : Path.of("/dev/kmsg");
+        }
     }
 
     /** Who this agent is. The collector takes the identity from the agent's certificate; this name must match it. */
@@ -109,11 +128,11 @@ public record AgentConfig(
     }
 
     public AgentConfig withCollector(Collector newCollector) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg);
     }
 
-    public AgentConfig withMetrics(Metrics newMetrics) {
-        return new AgentConfig(identity, sampling, ring, rules, newMetrics, collector);
+    public AgentConfig withState(State newState) {
+        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg);
     }
 
     private static final class Check {

@@ -46,6 +46,11 @@ public final class AgentMetrics {
                 .register(registry);
     }
 
+    /** A counter without labels whose figure its owner keeps, e.g. {@code hvwatch_kmsg_spoofed_records_total}. */
+    public <T> void bindCounter(String name, String help, T owner, ToDoubleFunction<T> count) {
+        FunctionCounter.builder(name, owner, count).description(help).register(registry);
+    }
+
     /** {@code hvwatch_alerts_total{rule,severity}}. */
     public Counter alerts(String rule, String severity) {
         return Counter.builder("hvwatch.alerts")

@@ -1,14 +1,14 @@
 package dev.hvwatch.agent.rules;
 
-import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.alert.AlertFactory.Finding;
+import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.protocol.config.Durations;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
+import dev.hvwatch.protocol.config.Durations;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;

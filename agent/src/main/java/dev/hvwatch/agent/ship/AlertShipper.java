@@ -1,8 +1,8 @@
 package dev.hvwatch.agent.ship;
 
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.FrameDecoder;
