@@ -2,22 +2,27 @@ package dev.hvwatch.agent;
 
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.config.AgentConfigFile;
+import dev.hvwatch.agent.doctor.Doctor;
+import dev.hvwatch.agent.doctor.Finding;
 import dev.hvwatch.agent.embedded.Demo;
 import dev.hvwatch.agent.embedded.EmbeddedCollector;
 import dev.hvwatch.protocol.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /** {@code hvwatch-agent}: exit codes 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 @Command(name = "hvwatch-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
         description = "Watches this host's KVM/QEMU guests for isolation and starvation problems (NIST SP 800-125A).",
-        subcommands = {AgentMain.Run.class, AgentMain.CheckConfig.class})
+        subcommands = {AgentMain.Run.class, AgentMain.DoctorCommand.class, AgentMain.CheckConfig.class})
 public final class AgentMain {
     static final int EXIT_RUNTIME = 1;
     static final int EXIT_CONFIG = 2;
@@ -74,6 +79,23 @@ public final class AgentMain {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "doctor", description = "Show what this host offers the agent, what is missing, and how to "
+            + "enable it. Exit code 0 when the agent can do useful work here.")
+    static final class DoctorCommand implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
+        Path config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Finding> findings = Doctor.forThisHost(AgentConfigFile.load(config)).examine();
+            findings.forEach(f -> spec.commandLine().getOut().println(f.render()));
+            return Doctor.usable(findings) ? 0 : EXIT_RUNTIME;
         }
     }
 

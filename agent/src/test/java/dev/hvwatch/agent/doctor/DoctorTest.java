@@ -1,0 +1,85 @@
+package dev.hvwatch.agent.doctor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hvwatch.agent.config.AgentConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DoctorTest {
+    @TempDir
+    Path dir;
+
+    private static Map<String, Finding> byCapability(List<Finding> findings) {
+        return findings.stream().collect(Collectors.toMap(Finding::capability, Function.identity(), (a, b) -> a));
+    }
+
+    @Test
+    void aBareHostWithNothingMountedSaysWhatIsMissingAndHowToFixIt() throws Exception {
+        Path sys = Files.createDirectories(dir.resolve("sys"));
+        Path dev = Files.createDirectories(dir.resolve("dev"));
+        Files.createDirectories(dir.resolve("proc/1/fd"));
+        AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
+                null, null, null, new AgentConfig.KernelLog(true, dev.resolve("kmsg")));
+
+        List<Finding> findings = new Doctor(config, sys, dev).examine();
+        Map<String, Finding> f = byCapability(findings);
+
+        assertThat(f.get("kvm").status()).isEqualTo(Finding.Status.DEGRADED);
+        assertThat(f.get("kvm").fix()).contains("kvm_intel");
+        assertThat(f.get("proc").status()).isEqualTo(Finding.Status.OK);
+        assertThat(f.get("schedstat").status()).isEqualTo(Finding.Status.DEGRADED);
+        assertThat(f.get("kmsg").fix()).contains("CAP_SYSLOG");
+        assertThat(f.get("tracepoints").fix()).isEqualTo("mount -t tracefs nodev " + sys.resolve("kernel/tracing"));
+        assertThat(f.get("perf-hardware").detail()).startsWith("unsupported");
+        assertThat(f.get("debugfs").fix()).startsWith("mount -t debugfs");
+        assertThat(f.get("collector").status()).isEqualTo(Finding.Status.DEGRADED);
+        assertThat(Doctor.usable(findings)).as("discovery still works: nothing blocks").isTrue();
+    }
+
+    @Test
+    void lockdownAndAPmuAreRecognised() throws Exception {
+        Path sys = dir.resolve("sys");
+        Files.createDirectories(sys.resolve("kernel/tracing/events/kvm/kvm_exit"));
+        Files.createDirectories(sys.resolve("bus/event_source/devices/cpu"));
+        Files.createDirectories(sys.resolve("kernel/security"));
+        Files.writeString(sys.resolve("kernel/security/lockdown"), "none [integrity] confidentiality\n");
+        Files.createDirectories(dir.resolve("proc/1/fd"));
+        AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
+                null, null, null, null);
+
+        Map<String, Finding> f = byCapability(new Doctor(config, sys, dir).examine());
+
+        assertThat(f.get("tracepoints").status()).isEqualTo(Finding.Status.OK);
+        assertThat(f.get("perf-hardware").status()).isEqualTo(Finding.Status.OK);
+        assertThat(f.get("debugfs").detail()).contains("kernel lockdown is on (none [integrity] confidentiality)");
+    }
+
+    @Test
+    void unreadableCertificatesBlockShipping() throws Exception {
+        Files.createDirectories(dir.resolve("proc/1/fd"));
+        AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
+                null, new AgentConfig.Collector(null, dir.resolve("agent.pem"), dir.resolve("agent-key.pem"),
+                dir.resolve("ca.pem"), null), null, null);
+        List<Finding> findings = new Doctor(config, dir, dir).examine();
+        assertThat(byCapability(findings).get("collector").render()).startsWith("[FAIL] collector: cannot read "
+                + dir.resolve("agent.pem"));
+        assertThat(Doctor.usable(findings)).isFalse();
+    }
+
+    @Test
+    void thisHostIsUsable() throws Exception {
+        List<Finding> findings = Doctor.forThisHost(AgentConfig.defaults()).examine();
+        assertThat(byCapability(findings)).containsKeys("kvm", "proc", "guests", "schedstat", "kmsg", "tracepoints",
+                "perf-hardware", "debugfs", "collector");
+        if (Files.exists(Path.of("/dev/kvm")) && Files.isReadable(Path.of("/proc/1/fd"))) {
+            assertThat(Doctor.usable(findings)).isTrue();
+        }
+    }
+}
