@@ -8,30 +8,33 @@ import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.VmMetrics;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
-import dev.hvwatch.agent.rules.StarvationRule;
+import dev.hvwatch.agent.rules.RulePack;
+import dev.hvwatch.agent.rules.RuleReloader;
 import dev.hvwatch.agent.ship.AlertShipper;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
+import dev.hvwatch.agent.source.health.AgentHealthSource;
+import dev.hvwatch.agent.source.psi.PressureSource;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
 import dev.hvwatch.agent.source.kmsg.KmsgCursor;
 import dev.hvwatch.agent.source.kmsg.KmsgSource;
 import dev.hvwatch.agent.source.schedstat.SchedstatSource;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.config.ConfigException;
 import dev.hvwatch.protocol.config.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent, wired in data-path order: sources (discovery, schedstat, kernel log) → ring → (metrics, rules) →
- * alerts → ship. Everything the agent runs
+ * One agent, wired in data-path order: sources (discovery, schedstat, pressure, kernel log, agent health) → ring →
+ * (metrics, rules) → alerts → ship. Everything the agent runs
  * is created here, so this class is the map of the agent.
  */
 public final class Agent implements AutoCloseable {
@@ -41,31 +44,35 @@ public final class Agent implements AutoCloseable {
     private final AgentMetrics metrics = new AgentMetrics();
     private final AlertShipper shipper;
     private final EventRing ring;
+    private final RuleEngine rules;
     private final DiscoverySource discovery;
     private final Sampler sampler;
     private final MetricsServer metricsServer;
+    private final RuleReloader reloader;
     private KmsgSource kmsg;
 
-    private Agent(AgentConfig config) throws IOException {
+    private Agent(AgentConfig config) throws IOException, ConfigException {
         this.config = config;
         String identity = config.identity().host();
+        RulePack pack = RulePack.load(config.rules().files());
         shipper = AlertShipper.start(config.collector(), identity);
-        StarvationRule starvation = new StarvationRule(config.rules().starvation(), new AlertFactory(identity),
-                alertSink());
-        metrics.alerts(StarvationRule.ID, starvation.severity().wireName());
+        rules = new RuleEngine(pack, new AlertFactory(identity), alertSink(), Runtime.getRuntime().availableProcessors());
+        registerAlertCounters(pack);
 
-        ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), new RuleEngine(starvation));
-        discovery = new DiscoverySource(new ProcDiscovery(config.sampling().procRoot()), ring);
-        SchedstatSource schedstat = new SchedstatSource(config.sampling().procRoot(), discovery, ring);
-        List<Source> sources = new ArrayList<>(List.of(discovery, schedstat));
+        ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), rules);
+        Path proc = config.sampling().procRoot();
+        discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
+        SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
+        sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat)
+                .add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
-            sources.add(startKernelLog());
+            sampler.add(startKernelLog());
         }
-        sampler = new Sampler(sources, config.sampling().interval());
+        sampler.add(new AgentHealthSource(ring, sampler)
+                .dropsOf(EventRing.STAGE, ring::dropped)
+                .dropsOf(AlertShipper.STAGE, shipper::dropped));
+        reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
-        metrics.bindDrops(EventRing.STAGE, ring, EventRing::dropped);
-        metrics.bindDrops(AlertShipper.STAGE, shipper, AlertShipper::dropped);
-        sampler.sourceNames().forEach(name -> metrics.bindSourceUp(name, () -> sampler.isUp(name)));
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         if (kmsg != null) {
             metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
@@ -91,8 +98,13 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Every rule's alert counter exists from the start, at 0, so that dashboards can tell "none" from "unknown". */
+    private void registerAlertCounters(RulePack pack) {
+        pack.specs().forEach(r -> metrics.alerts(r.id(), r.severity().wireName()));
+    }
+
     /** Starts the agent; the first sampling round has run when this returns. */
-    public static Agent start(AgentConfig config) throws IOException {
+    public static Agent start(AgentConfig config) throws IOException, ConfigException {
         Agent agent = new Agent(config);
         agent.sampler.round();
         agent.sampler.start();
@@ -131,6 +143,11 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         sampler.close();
+        try {
+            reloader.close();
+        } catch (IOException e) {
+            LOG.debug("rule watcher: {}", e.getMessage());
+        }
         if (kmsg != null) {
             try {
                 kmsg.close();

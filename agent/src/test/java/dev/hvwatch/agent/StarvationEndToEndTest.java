@@ -43,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StarvationEndToEndTest {
     private static final Duration INTERVAL = Duration.ofMillis(500);
     private static final String HOST = "e2e-host";
+    private static final String RULE = "vcpu-starvation";
 
     @TempDir
     Path dir;
@@ -69,7 +70,7 @@ class StarvationEndToEndTest {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
                     new AgentConfig.Sampling(INTERVAL, null), null,
-                    new AgentConfig.Rules(new AgentConfig.Starvation(0.8, 0.3, Duration.ofSeconds(1), null)),
+                    new AgentConfig.Rules(List.of(testRules())),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null),
                     new AgentConfig.State(dir.resolve("state")), null);
@@ -88,8 +89,9 @@ class StarvationEndToEndTest {
                 assertThat(firing.rule()).isEqualTo("vcpu-starvation");
                 assertThat(firing.nist()).containsExactly("HY-SR-5");
                 assertThat((Double) firing.evidence().get("wait_share")).isGreaterThanOrEqualTo(0.8);
+                assertThat(firing.evidence()).containsEntry("condition", "wait_share >= 0.8");
                 assertThat(alerts(journal)).as("the equal-priority competitors share the CPU and are not starved")
-                        .noneMatch(a -> a.vm() != null && a.vm().name().startsWith("noisy"));
+                        .noneMatch(a -> a.rule().equals(RULE) && a.vm().name().startsWith("noisy"));
 
                 String metrics = get(metricsUrl);
                 assertThat(metrics).contains("hvwatch_vm_info{pid=\"" + victim.pid() + "\",source=\"proc\",uuid=\""
@@ -116,6 +118,27 @@ class StarvationEndToEndTest {
     }
 
     /**
+     * The default vcpu-starvation rule with thresholds for a test: the equal competitors wait about half of the
+     * time, the victim nearly always. Not inhibited by host contention, which this test causes on purpose.
+     */
+    private Path testRules() throws IOException {
+        String rules = """
+                rules:
+                  - id: vcpu-starvation
+                    title: vCPU starved of host CPU
+                    category: starvation
+                    severity: high
+                    nist: [HY-SR-5]
+                    scope: vcpu
+                    condition: wait_share >= 0.8
+                    resolve: wait_share < 0.3
+                    for: 1s
+                    message: "vCPU {{vcpu}} of VM {{vm}} waited {{wait_share | percent}} of its runnable time"
+                """;
+        return Files.writeString(dir.resolve("test-rules.yaml"), rules);
+    }
+
+    /**
      * The wait seconds served for the victim's vCPU agree with /proc for the same thread. The served value is the
      * last sample, at most one interval old, and the thread can wait at most one second per second: tolerance is
      * one interval plus 0.5 s for scheduling of the scrape itself.
@@ -135,8 +158,8 @@ class StarvationEndToEndTest {
     }
 
     private static Alert find(Path journal, AlertState state, String vm) throws IOException {
-        return alerts(journal).stream().filter(a -> a.state() == state && a.vm() != null && vm.equals(a.vm().name()))
-                .findFirst().orElse(null);
+        return alerts(journal).stream().filter(a -> a.rule().equals(RULE) && a.state() == state && a.vm() != null
+                && vm.equals(a.vm().name())).findFirst().orElse(null);
     }
 
     private static List<Alert> alerts(Path journal) throws IOException {

@@ -26,13 +26,19 @@ public final class AlertFactory {
 
     /** What a rule says about one subject; everything else an alert holds is filled in here. */
     public record Finding(String rule, String title, Severity severity, Category category, AlertState state,
-                          Vm vm, Integer vcpu, List<String> nist, Map<String, Object> evidence, String message) {
+                          Vm vm, Integer vcpu, String device, List<String> nist, Map<String, Object> evidence,
+                          String message) {
+    }
+
+    /** This agent's identity, which alerts carry as agent and host. */
+    public String agent() {
+        return agent;
     }
 
     public Alert create(Finding f, long timeNanos) {
         Instant at = Instant.ofEpochSecond(0, timeNanos);
         VmRef vm = f.vm() == null ? null : new VmRef(f.vm().name(), f.vm().uuid(), f.vm().pid());
         return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, f.rule(), f.title(),
-                f.severity(), f.category(), f.state(), vm, f.vcpu(), null, f.nist(), f.evidence(), f.message());
+                f.severity(), f.category(), f.state(), vm, f.vcpu(), f.device(), f.nist(), f.evidence(), f.message());
     }
 }

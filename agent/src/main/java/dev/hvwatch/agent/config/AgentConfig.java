@@ -1,10 +1,10 @@
 package dev.hvwatch.agent.config;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.hvwatch.protocol.config.Durations;
 import dev.hvwatch.protocol.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The agent's configuration (YAML). Every key is optional; the defaults are those in the embedded
@@ -74,33 +74,13 @@ public record AgentConfig(
         }
     }
 
-    public record Rules(Starvation starvation) {
-        public Rules {
-            starvation = starvation != null ? starvation : new Starvation(null, null, null, null);
-        }
-    }
-
     /**
-     * vCPU starvation: fires when a vCPU's wait share, wait / (run + wait) over one sampling interval, stays at or
-     * above {@code fire} for {@code for}; resolves once it falls below {@code resolve} (hysteresis).
+     * Rules: the default pack shipped with the agent, then these files (or every *.yaml in these directories, in
+     * name order); a rule with the id of an earlier one replaces it. Reloaded on SIGHUP and when a file changes.
      */
-    public record Starvation(
-            Double fire,
-            Double resolve,
-            @JsonProperty("for") Duration holdFor,
-            Double minActivity) {
-        public Starvation {
-            fire = fire != null ? fire : 0.30;
-            resolve = resolve != null ? resolve : 0.15;
-            holdFor = holdFor != null ? holdFor : Duration.ofSeconds(10);
-            minActivity = minActivity != null ? minActivity : 0.05;
-            Check.fraction("rules.starvation.fire", fire);
-            Check.fraction("rules.starvation.resolve", resolve);
-            Check.fraction("rules.starvation.minActivity", minActivity);
-            if (resolve > fire) {
-                throw new IllegalArgumentException("rules.starvation.resolve (" + resolve
-                        + ") must not exceed rules.starvation.fire (" + fire + ")");
-            }
+    public record Rules(List<Path> files) {
+        public Rules {
+            files = files == null ? List.of() : List.copyOf(files);
         }
     }
 
@@ -142,12 +122,6 @@ public record AgentConfig(
         static void positive(String key, Duration d) {
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(key + " must be positive, got " + Durations.format(d));
-            }
-        }
-
-        static void fraction(String key, double v) {
-            if (!(v >= 0 && v <= 1)) {
-                throw new IllegalArgumentException(key + " must be between 0 and 1, got " + v);
             }
         }
     }

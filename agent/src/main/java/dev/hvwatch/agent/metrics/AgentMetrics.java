@@ -2,40 +2,22 @@ package dev.hvwatch.agent.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.util.function.BooleanSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
  * The agent's Prometheus registry and the series that are not per VM. Names follow the contract in
  * ARCHITECTURE.md; Micrometer adds the unit and {@code _total} suffixes from base units and meter types.
  * Micrometer holds the object behind a function counter only weakly, so each binding takes the long-lived owner
- * of the figure (the ring, the shipper, a source), never a lambda that nothing else references.
+ * of the figure (a source), never a lambda that nothing else references. Drops and source health are host series
+ * published by the agent-health source, so that rules read them too.
  */
 public final class AgentMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     public PrometheusMeterRegistry registry() {
         return registry;
-    }
-
-    /** {@code hvwatch_events_dropped_total{stage}}: events a pipeline stage accepted responsibility for, then lost. */
-    public <T> void bindDrops(String stage, T owner, ToDoubleFunction<T> dropped) {
-        FunctionCounter.builder("hvwatch.events.dropped", owner, dropped)
-                .description("Events dropped, by the pipeline stage that dropped them")
-                .tag("stage", stage)
-                .register(registry);
-    }
-
-    /** {@code hvwatch_source_up{source}}: 1 when the source's last sampling round succeeded. */
-    public void bindSourceUp(String source, BooleanSupplier up) {
-        Gauge.builder("hvwatch.source.up", up, u -> u.getAsBoolean() ? 1 : 0)
-                .description("Whether the telemetry source's last sampling round succeeded")
-                .strongReference(true)
-                .tag("source", source)
-                .register(registry);
     }
 
     /** {@code hvwatch_source_errors_total{source}}: inputs a source read but could not parse. */

@@ -11,5 +11,7 @@ public enum EventKind {
     /** One value of a {@link Series} (VM exits, KVM statistics, perf counters), per VM and optionally per vCPU. */
     SAMPLE,
     /** A discrete {@link Notice}, about one VM or (vm null) the host. */
-    NOTICE
+    NOTICE,
+    /** The end of a sampling round: every source has published this round's values; rules evaluate now. */
+    TICK
 }

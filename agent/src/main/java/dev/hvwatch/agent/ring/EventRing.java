@@ -93,6 +93,20 @@ public final class EventRing implements AutoCloseable {
         return true;
     }
 
+    /** The end of a sampling round. */
+    public boolean publishTick(long timeNanos) {
+        long seq = claim();
+        if (seq < 0) {
+            return false;
+        }
+        try {
+            ring.get(seq).setTick(timeNanos);
+        } finally {
+            ring.publish(seq);
+        }
+        return true;
+    }
+
     /** A free slot's sequence, or -1 (counted as a drop) when the ring is full: producers never wait. */
     private long claim() {
         try {

@@ -21,4 +21,16 @@ public record Series(String name, String help, String baseUnit, boolean cumulati
         Objects.requireNonNull(help, "help");
         labels = Map.copyOf(labels);
     }
+
+    /**
+     * The name Prometheus shows, which rules use too: dots become underscores, then the unit and, for counters,
+     * {@code _total} are appended — Micrometer's Prometheus naming, so that a rule reads what /metrics shows.
+     */
+    public String prometheusName() {
+        String base = name.replace('.', '_');
+        if (baseUnit != null && !base.endsWith("_" + baseUnit)) {
+            base = base + "_" + baseUnit;
+        }
+        return cumulative ? base + "_total" : base;
+    }
 }

@@ -67,6 +67,12 @@ public final class TelemetryEvent {
         value = sampleValue;
     }
 
+    void setTick(long time) {
+        clear();
+        kind = EventKind.TICK;
+        timeNanos = time;
+    }
+
     void setNotice(long time, Vm subject, Notice what) {
         clear();
         kind = EventKind.NOTICE;

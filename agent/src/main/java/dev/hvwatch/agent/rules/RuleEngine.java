@@ -1,25 +1,497 @@
 package dev.hvwatch.agent.rules;
 
 import com.lmax.disruptor.EventHandler;
+import dev.hvwatch.agent.alert.AlertFactory;
+import dev.hvwatch.agent.alert.AlertFactory.Finding;
+import dev.hvwatch.agent.alert.AlertSink;
+import dev.hvwatch.agent.ring.Notice;
+import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.ring.TelemetryEvent;
+import dev.hvwatch.agent.rules.expr.MetricRef;
+import dev.hvwatch.agent.rules.expr.NumNode;
+import dev.hvwatch.agent.rules.expr.Scope;
+import dev.hvwatch.agent.rules.expr.Symbols;
+import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.config.Durations;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
-/** The ring consumer that feeds events to the rules. Runs on its own thread: the single writer of all rule state. */
+/**
+ * The ring consumer that evaluates the {@link RulePack}. Single writer: only the ring's rule thread touches rule
+ * state; {@link #replace} hands over a new pack through a volatile field, swapped in at the next event.
+ *
+ * <p>Events update subjects' values (SCHEDSTAT the vCPU's wait share, SAMPLE the metrics rules read); at each TICK
+ * (end of a sampling round) every vcpu, vm and host rule is evaluated for every subject, so a rule sees one
+ * consistent round. Notice rules are evaluated when a matching notice arrives, and at each TICK for resolution.
+ * Nothing is allocated per event in steady state except when an alert is raised.
+ */
 public final class RuleEngine implements EventHandler<TelemetryEvent> {
-    private final StarvationRule starvation;
+    private static final long DROP_MEMORY_NANOS = 60_000_000_000L;
+    private static final String DROPS_METRIC = "hvwatch_events_dropped_total";
 
-    public RuleEngine(StarvationRule starvation) {
-        this.starvation = starvation;
+    private final AlertFactory alerts;
+    private final AlertSink sink;
+    private final int hostCpus;
+    private volatile RulePack next;
+    private RulePack pack;
+
+    private final Map<Vm, VmSubjects> vms = new IdentityHashMap<>();
+    private final Map<Series, Binding> bindings = new IdentityHashMap<>();
+    private Subject host;
+    private final Map<CompiledRule, Map<String, Subject>> noticeGroups = new IdentityHashMap<>();
+    private final Map<String, Integer> firing = new HashMap<>();
+    /** Subject key → rule ids firing before a reload, so that a reload raises no second alert for them. */
+    private final Map<String, Set<String>> carriedFiring = new HashMap<>();
+    private double dropsTotal;
+    private double dropsAtLastCheck;
+    private long lastDropNanos = Long.MIN_VALUE;
+    private long droppedInLastMinute;
+
+    /** @param hostCpus the host's CPU count, for entitlement (a VM's fair share of the host) */
+    public RuleEngine(RulePack pack, AlertFactory alerts, AlertSink sink, int hostCpus) {
+        this.pack = pack;
+        this.alerts = alerts;
+        this.sink = sink;
+        this.hostCpus = hostCpus;
+        this.host = newHost();
+    }
+
+    /** Hands a new rule pack to the engine thread; it takes effect at the next event. Any thread may call. */
+    public void replace(RulePack newPack) {
+        next = newPack;
+    }
+
+    public RulePack pack() {
+        RulePack pending = next;
+        return pending != null ? pending : pack;
     }
 
     @Override
     public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
+        swapIfReplaced();
         switch (e.kind()) {
-            case SCHEDSTAT -> starvation.onSchedstat(e.vm(), e.vcpu(), e.tid(), e.timeNanos(), e.runNanos(),
-                    e.waitNanos(), e.runnable());
-            case VM_STOPPED -> starvation.onVmStopped(e.vm(), e.timeNanos());
-            case VM_STARTED, SAMPLE, NOTICE -> {
-                // Rule state for a VM is created by its first schedstat reading; no rule reads samples or notices yet.
+            case SCHEDSTAT -> onSchedstat(e.vm(), e.vcpu(), e.timeNanos(), e.runNanos(), e.waitNanos(), e.runnable());
+            case SAMPLE -> onSample(e.vm(), e.vcpu(), e.series(), e.value());
+            case NOTICE -> onNotice(e.vm(), e.notice(), e.timeNanos());
+            case TICK -> onTick(e.timeNanos());
+            case VM_STOPPED -> onVmStopped(e.vm(), e.timeNanos());
+            case VM_STARTED -> vm(e.vm());
+        }
+    }
+
+    void onSchedstat(Vm vm, int vcpu, long time, long run, long wait, boolean runnable) {
+        VmSubjects v = vm(vm);
+        Subject s = v.vcpu(vcpu);
+        WaitShare share = v.share(vcpu);
+        Symbols sym = symbols(Scope.VCPU);
+        s.setNumber(sym.number("run_seconds"), run / 1e9);
+        s.setNumber(sym.number("wait_seconds"), wait / 1e9);
+        v.addTimes(vcpu, run, wait);
+        if (share.update(time, run, wait, runnable)) {
+            s.setNumber(sym.number("wait_share"), share.share());
+            s.setNumber(sym.number("interval_seconds"), share.intervalSeconds());
+        }
+    }
+
+    void onSample(Vm vm, int vcpu, Series series, double value) {
+        Binding b = bindings.get(series);
+        if (b == null) {
+            b = bind(series);
+            bindings.put(series, b);
+        }
+        double delta = Double.isNaN(b.last) ? value : value - b.last;
+        b.last = value;
+        if (vm == null) {
+            add(host, b.hostSlots, delta);
+            if (b.isDrops) {
+                dropsTotal += delta;
+            }
+            return;
+        }
+        VmSubjects v = vm(vm);
+        add(v.vm, b.vmSlots, delta);
+        if (vcpu >= 0) {
+            add(v.vcpu(vcpu), b.vcpuSlots, delta);
+        }
+    }
+
+    void onNotice(Vm vm, Notice notice, long time) {
+        for (CompiledRule rule : pack.rules(Scope.NOTICE)) {
+            if (!rule.spec().match().equals(notice.type())) {
+                continue;
+            }
+            Subject s = noticeSubject(rule, vm, notice);
+            Symbols sym = rule.symbols();
+            for (Map.Entry<String, Integer> slot : sym.stringSlots().entrySet()) {
+                s.setString(slot.getValue(), noticeField(slot.getKey(), vm, notice));
+            }
+            Object count = notice.facts().get("count");
+            s.setNumber(sym.number("count"), count instanceof Number n ? n.doubleValue() : 1);
+            sym.observe(s, time);
+            evaluate(rule, s, time);
+        }
+    }
+
+    void onTick(long time) {
+        noteDrops(time);
+        int hostVcpus = 0;
+        for (Vm vm : vms.keySet()) {
+            hostVcpus += vm.vcpus();
+        }
+        Symbols vmSymbols = symbols(Scope.VM);
+        for (VmSubjects v : vms.values()) {
+            v.vm.setNumber(vmSymbols.number("host_cpus"), hostCpus);
+            v.vm.setNumber(vmSymbols.number("host_vcpus"), hostVcpus);
+        }
+        for (Scope scope : List.of(Scope.VCPU, Scope.VM, Scope.HOST)) {
+            List<CompiledRule> rules = pack.rules(scope);
+            if (rules.isEmpty()) {
+                continue;
+            }
+            Symbols sym = symbols(scope);
+            for (Subject s : subjects(scope)) {
+                sym.observe(s, time);
+                for (CompiledRule rule : rules) {
+                    evaluate(rule, s, time);
+                }
             }
         }
+        for (Map.Entry<CompiledRule, Map<String, Subject>> group : noticeGroups.entrySet()) {
+            for (Subject s : group.getValue().values()) {
+                evaluate(group.getKey(), s, time);
+            }
+        }
+    }
+
+    /** A stopped VM cannot be starved or storm any more: its firing alerts resolve and its state is forgotten. */
+    void onVmStopped(Vm vm, long time) {
+        VmSubjects v = vms.remove(vm);
+        if (v == null) {
+            return;
+        }
+        List<Subject> gone = new ArrayList<>();
+        gone.add(v.vm);
+        Arrays.stream(v.vcpus).filter(s -> s != null).forEach(gone::add);
+        for (Subject s : gone) {
+            List<CompiledRule> rules = pack.rules(s.vcpu >= 0 ? Scope.VCPU : Scope.VM);
+            for (CompiledRule rule : rules) {
+                if (s.states[rule.index()].firing) {
+                    resolve(rule, s, time, "VM " + vm.describe() + " stopped: " + rule.spec().title() + " resolved",
+                            Map.of("reason", "vm_stopped"));
+                }
+            }
+        }
+        for (Map.Entry<CompiledRule, Map<String, Subject>> group : noticeGroups.entrySet()) {
+            group.getValue().values().removeIf(s -> {
+                if (s.vm != vm) {
+                    return false;
+                }
+                if (s.states[0].firing) {
+                    resolve(group.getKey(), s, time, "VM " + vm.describe() + " stopped: "
+                            + group.getKey().spec().title() + " resolved", Map.of("reason", "vm_stopped"));
+                }
+                return true;
+            });
+        }
+    }
+
+    private void evaluate(CompiledRule rule, Subject s, long now) {
+        Subject.RuleState state = s.states[rule.index()];
+        double condition = rule.condition().eval(s, now);
+        if (!state.firing) {
+            if (!isTrue(condition)) {
+                state.pendingSince = -1;
+                return;
+            }
+            if (state.pendingSince < 0) {
+                state.pendingSince = now;
+            }
+            if (now - state.pendingSince >= rule.holdForNanos() && !inhibited(rule)) {
+                markFiring(rule, state);
+                raise(rule, s, now, AlertState.FIRING, rule.message().render(s, now), Map.of());
+            }
+        } else {
+            double resolved = rule.resolve() != null ? rule.resolve().eval(s, now) : notTrue(condition);
+            if (isTrue(resolved)) {
+                String message = rule.spec().resolveMessage() != null ? rule.resolveMessage().render(s, now)
+                        : "Resolved: " + rule.message().render(s, now);
+                resolve(rule, s, now, message, Map.of());
+            }
+        }
+    }
+
+    private void markFiring(CompiledRule rule, Subject.RuleState state) {
+        state.firing = true;
+        firing.merge(rule.id(), 1, Integer::sum);
+    }
+
+    private void resolve(CompiledRule rule, Subject s, long now, String message, Map<String, Object> extra) {
+        Subject.RuleState state = s.states[rule.index()];
+        state.firing = false;
+        state.pendingSince = -1;
+        firing.merge(rule.id(), -1, Integer::sum);
+        raise(rule, s, now, AlertState.RESOLVED, message, extra);
+    }
+
+    private boolean inhibited(CompiledRule rule) {
+        for (String other : rule.spec().inhibitedBy()) {
+            if (firing.getOrDefault(other, 0) > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void raise(CompiledRule rule, Subject s, long now, AlertState state, String message,
+                       Map<String, Object> extra) {
+        Map<String, Object> evidence = new LinkedHashMap<>();
+        evidence.put("condition", rule.spec().condition());
+        if (rule.holdForNanos() > 0) {
+            evidence.put("for", Durations.format(rule.spec().holdFor()));
+        }
+        for (Map.Entry<String, NumNode> value : rule.evidence().entrySet()) {
+            double v = value.getValue().eval(s, now);
+            if (!Double.isNaN(v)) {
+                evidence.put(value.getKey(), Math.round(v * 1e4) / 1e4);
+            }
+        }
+        if (now - lastDropNanos <= DROP_MEMORY_NANOS && droppedInLastMinute > 0) {
+            evidence.put("events_dropped_last_minute", droppedInLastMinute);
+        }
+        evidence.putAll(extra);
+        RuleSpec r = rule.spec();
+        sink.accept(alerts.create(new Finding(r.id(), r.title(), r.severity(), r.category(), state, s.vm,
+                s.vcpu >= 0 ? s.vcpu : null, s.device, r.nist(), evidence, message), now));
+    }
+
+    /** Remembers when events were last dropped, so that alerts raised meanwhile can say their input was partial. */
+    private void noteDrops(long now) {
+        if (dropsTotal > dropsAtLastCheck) {
+            droppedInLastMinute = now - lastDropNanos <= DROP_MEMORY_NANOS
+                    ? droppedInLastMinute + (long) (dropsTotal - dropsAtLastCheck)
+                    : (long) (dropsTotal - dropsAtLastCheck);
+            lastDropNanos = now;
+            dropsAtLastCheck = dropsTotal;
+        }
+    }
+
+    private static boolean isTrue(double v) {
+        return v != 0 && !Double.isNaN(v);
+    }
+
+    private static double notTrue(double condition) {
+        return Double.isNaN(condition) ? Double.NaN : (condition == 0 ? 1 : 0);
+    }
+
+    private static void add(Subject s, int[] slots, double delta) {
+        for (int slot : slots) {
+            double current = s.number(slot);
+            s.setNumber(slot, Double.isNaN(current) ? delta : current + delta);
+        }
+    }
+
+    private Binding bind(Series series) {
+        String name = series.prometheusName();
+        return new Binding(slots(Scope.VCPU, name, series), slots(Scope.VM, name, series),
+                slots(Scope.HOST, name, series), name.equals(DROPS_METRIC));
+    }
+
+    private int[] slots(Scope scope, String name, Series series) {
+        return symbols(scope).metrics().entrySet().stream()
+                .filter(m -> m.getKey().matches(name, series.labels()))
+                .mapToInt(Map.Entry::getValue).toArray();
+    }
+
+    private Symbols symbols(Scope scope) {
+        return pack.symbols(scope);
+    }
+
+    private Iterable<Subject> subjects(Scope scope) {
+        if (scope == Scope.HOST) {
+            return List.of(host);
+        }
+        List<Subject> out = new ArrayList<>();
+        for (VmSubjects v : vms.values()) {
+            if (scope == Scope.VM) {
+                out.add(v.vm);
+            } else {
+                for (Subject s : v.vcpus) {
+                    if (s != null) {
+                        out.add(s);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private VmSubjects vm(Vm vm) {
+        return vms.computeIfAbsent(vm, VmSubjects::new);
+    }
+
+    private Subject noticeSubject(CompiledRule rule, Vm vm, Notice notice) {
+        StringBuilder key = new StringBuilder(rule.id());
+        for (String field : rule.groupBy()) {
+            key.append('|').append(noticeField(field, vm, notice));
+        }
+        Map<String, Subject> groups = noticeGroups.computeIfAbsent(rule, r -> new LinkedHashMap<>());
+        String k = key.toString();
+        Subject s = groups.get(k);
+        if (s == null) {
+            boolean byVm = rule.groupBy().contains("vm");
+            boolean byDevice = rule.groupBy().contains("device");
+            s = subject(rule.symbols(), 1, byVm ? vm : null, -1, byDevice ? notice.device() : null, k);
+            groups.put(k, s);
+        }
+        return s;
+    }
+
+    private static String noticeField(String field, Vm vm, Notice notice) {
+        return switch (field) {
+            case "type" -> notice.type();
+            case "device" -> notice.device();
+            case "vm" -> vm == null ? null : vm.name();
+            case "uuid" -> vm == null ? null : vm.uuid();
+            case "message" -> notice.message();
+            default -> {
+                Object fact = notice.facts().get(field.substring(Scope.FACT_PREFIX.length()));
+                yield fact == null ? null : fact.toString();
+            }
+        };
+    }
+
+    private Subject subject(Symbols sym, int rules, Vm vm, int vcpu, String device, String key) {
+        Subject s = new Subject(sym, rules, vm, vcpu, device, key);
+        Set<String> carried = carriedFiring.remove(key);
+        if (carried != null) {
+            // It fired before the rules were reloaded: it stays firing, without a second alert, until it resolves.
+            List<CompiledRule> candidates = sym.scope() == Scope.NOTICE ? pack.rules(Scope.NOTICE) : pack.rules(sym.scope());
+            for (CompiledRule rule : candidates) {
+                if (carried.contains(rule.id()) && rule.symbols() == sym) {
+                    markFiring(rule, s.states[rule.index()]);
+                }
+            }
+        }
+        if (vm != null && sym.string("vm") >= 0) {
+            s.setString(sym.string("vm"), vm.name());
+            s.setString(sym.string("uuid"), vm.uuid());
+        }
+        return s;
+    }
+
+    private Subject newHost() {
+        Subject s = subject(pack.symbols(Scope.HOST), pack.rules(Scope.HOST).size(), null, -1, null, "host");
+        s.setString(pack.symbols(Scope.HOST).string("host"), alerts.agent());
+        return s;
+    }
+
+    /** At most once per event: a new pack gets fresh subjects, and keeps what was firing so it is not re-raised. */
+    private void swapIfReplaced() {
+        RulePack replacement = next;
+        if (replacement == null) {
+            return;
+        }
+        next = null;
+        carriedFiring.clear();
+        for (Scope scope : List.of(Scope.VCPU, Scope.VM, Scope.HOST)) {
+            subjects(scope).forEach(s -> collectFiring(s, pack.rules(scope)));
+        }
+        noticeGroups.forEach((rule, groups) -> groups.values().forEach(s -> collectFiring(s, List.of(rule))));
+        List<Vm> known = new ArrayList<>(vms.keySet());
+        pack = replacement;
+        vms.clear();
+        bindings.clear();
+        noticeGroups.clear();
+        firing.clear();
+        host = newHost();
+        known.forEach(this::vm);
+    }
+
+    private void collectFiring(Subject s, List<CompiledRule> rules) {
+        for (CompiledRule rule : rules) {
+            if (s.states[rule.index()].firing) {
+                carriedFiring.computeIfAbsent(s.key, k -> new HashSet<>()).add(rule.id());
+            }
+        }
+    }
+
+    /** How one series feeds the rules: the slots it adds to in each scope, and its last value. */
+    private static final class Binding {
+        final int[] vcpuSlots;
+        final int[] vmSlots;
+        final int[] hostSlots;
+        final boolean isDrops;
+        double last = Double.NaN;
+
+        Binding(int[] vcpuSlots, int[] vmSlots, int[] hostSlots, boolean isDrops) {
+            this.vcpuSlots = vcpuSlots;
+            this.vmSlots = vmSlots;
+            this.hostSlots = hostSlots;
+            this.isDrops = isDrops;
+        }
+    }
+
+    /** A VM's subject and its vCPUs' subjects and wait shares. */
+    private final class VmSubjects {
+        final Vm vm0;
+        final Subject vm;
+        Subject[] vcpus = new Subject[0];
+        WaitShare[] shares = new WaitShare[0];
+        long[] lastRun = new long[0];
+        long[] lastWait = new long[0];
+
+        VmSubjects(Vm vm) {
+            this.vm0 = vm;
+            Symbols sym = symbols(Scope.VM);
+            this.vm = subject(sym, pack.rules(Scope.VM).size(), vm, -1, null, vmKey(vm));
+            this.vm.setNumber(sym.number("vcpus"), vm.vcpus());
+        }
+
+        Subject vcpu(int index) {
+            if (index >= vcpus.length) {
+                vcpus = Arrays.copyOf(vcpus, index + 1);
+                shares = Arrays.copyOf(shares, index + 1);
+                lastRun = Arrays.copyOf(lastRun, index + 1);
+                lastWait = Arrays.copyOf(lastWait, index + 1);
+            }
+            if (vcpus[index] == null) {
+                Symbols sym = symbols(Scope.VCPU);
+                vcpus[index] = subject(sym, pack.rules(Scope.VCPU).size(), vm0, index, null,
+                        vmKey(vm0) + "/vcpu" + index);
+                vcpus[index].setNumber(sym.number("vcpu"), index);
+                shares[index] = new WaitShare();
+            }
+            return vcpus[index];
+        }
+
+        WaitShare share(int index) {
+            vcpu(index);
+            return shares[index];
+        }
+
+        /** Keeps the VM's run and wait seconds as the sum of its vCPUs' latest cumulative times. */
+        void addTimes(int index, long run, long wait) {
+            Symbols sym = symbols(Scope.VM);
+            int runSlot = sym.number("run_seconds");
+            int waitSlot = sym.number("wait_seconds");
+            double runNow = Double.isNaN(vm.number(runSlot)) ? 0 : vm.number(runSlot);
+            double waitNow = Double.isNaN(vm.number(waitSlot)) ? 0 : vm.number(waitSlot);
+            vm.setNumber(runSlot, runNow + (run - lastRun[index]) / 1e9);
+            vm.setNumber(waitSlot, waitNow + (wait - lastWait[index]) / 1e9);
+            lastRun[index] = run;
+            lastWait[index] = wait;
+        }
+    }
+
+    private static String vmKey(Vm vm) {
+        return "vm:" + vm.pid() + ":" + vm.startTicks();
     }
 }

@@ -1,7 +1,9 @@
 package dev.hvwatch.agent.source;
 
+import dev.hvwatch.agent.ring.EventRing;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -11,22 +13,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the sources in order, once per interval, on one thread: discovery first, so that the sources after it see
- * this round's VMs. A failing source is logged when it goes down and when it comes back, not every round.
+ * this round's VMs; then it marks the end of the round on the ring (TICK), where the rules evaluate. A failing
+ * source is logged when it goes down and when it comes back, not every round.
  */
 public final class Sampler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Sampler.class);
 
-    private final List<Health> sources;
+    private final List<Health> sources = new ArrayList<>();
     private final Duration interval;
+    private final EventRing ring;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "hvwatch-sampler");
         t.setDaemon(true);
         return t;
     });
 
-    public Sampler(List<Source> sources, Duration interval) {
-        this.sources = sources.stream().map(Health::new).toList();
+    public Sampler(Duration interval, EventRing ring) {
         this.interval = interval;
+        this.ring = ring;
+    }
+
+    /** Adds a source to the end of the round; only before {@link #start}. */
+    public Sampler add(Source source) {
+        sources.add(new Health(source));
+        return this;
     }
 
     /** Schedules the rounds after the first, which {@link #round} runs on the caller's thread. */
@@ -53,6 +63,7 @@ public final class Sampler implements AutoCloseable {
                 h.up = false;
             }
         }
+        ring.publishTick(nowNanos);
     }
 
     /** Whether the source's last round succeeded (false before its first round); any thread may ask. */

@@ -28,14 +28,14 @@ class AgentConfigFileTest {
                 sampling:
                   interval: 250ms
                 rules:
-                  starvation:
-                    fire: 0.9
-                    for: 2m
+                  files: [/etc/hvwatch/rules.d]
+                kmsg:
+                  enabled: false
                 """);
         assertThat(c.sampling().interval()).isEqualTo(Duration.ofMillis(250));
-        assertThat(c.rules().starvation().fire()).isEqualTo(0.9);
-        assertThat(c.rules().starvation().holdFor()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.rules().starvation().resolve()).isEqualTo(0.15);
+        assertThat(c.rules().files()).containsExactly(java.nio.file.Path.of("/etc/hvwatch/rules.d"));
+        assertThat(c.kmsg().enabled()).isFalse();
+        assertThat(c.state().dir()).isEqualTo(java.nio.file.Path.of("/var/lib/hvwatch"));
     }
 
     @Test
@@ -57,9 +57,9 @@ class AgentConfigFileTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("a.yaml line 2: sampling.interval: ")
                 .hasMessageContaining("'soon' is not a duration");
-        assertThatThrownBy(() -> parse("a.yaml", "rules:\n  starvation:\n    fire: 0.2\n    resolve: 0.5\n"))
+        assertThatThrownBy(() -> parse("a.yaml", "collector:\n  outboxCapacity: 0\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("a.yaml line 2: rules.starvation.resolve (0.5) must not exceed rules.starvation.fire (0.2)");
+                .hasMessage("a.yaml line 1: collector.outboxCapacity must be at least 1, got 0");
         assertThatThrownBy(() -> parse("a.yaml", "ring:\n  size: 1000\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("a.yaml line 1: ring.size must be a power of two, got 1000");

@@ -91,6 +91,11 @@ public final class StrictYaml {
         return line + ": " + key + ": " + e.getOriginalMessage();
     }
 
+    /** The line of the key at {@code pointer} (or its closest enclosing key) in a YAML text, or 0. */
+    public static int lineOf(String yaml, JsonPointer pointer) {
+        return locate(yaml, pointer).line();
+    }
+
     /** Where the key at fault, or failing that its closest enclosing key, is written in the file. */
     private record KeyLine(int line, boolean exact) {
     }

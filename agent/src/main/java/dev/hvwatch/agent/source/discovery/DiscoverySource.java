@@ -2,12 +2,17 @@ package dev.hvwatch.agent.source.discovery;
 
 import dev.hvwatch.agent.ring.EventKind;
 import dev.hvwatch.agent.ring.EventRing;
+import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.Source;
 import java.util.Collection;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Turns what {@link ProcDiscovery} finds into VM_STARTED and VM_STOPPED events, one sampling round after it happens. */
+/**
+ * Turns what {@link ProcDiscovery} finds into VM_STARTED and VM_STOPPED events, within one sampling round, and a
+ * {@code vm.started} notice with the command line for the HY-SR-17 change log.
+ */
 public final class DiscoverySource implements Source {
     private static final Logger LOG = LoggerFactory.getLogger(DiscoverySource.class);
 
@@ -33,8 +38,13 @@ public final class DiscoverySource implements Source {
             ring.publishVmLifecycle(EventKind.VM_STOPPED, nowNanos, w.vm());
         }
         for (WatchedVm w : changes.started()) {
-            LOG.info("VM found: {}{}", w.vm().describe(), w.vm().kvm() ? "" : " - NOT using KVM (emulated)");
-            ring.publishVmLifecycle(EventKind.VM_STARTED, nowNanos, w.vm());
+            Vm vm = w.vm();
+            LOG.info("VM found: {}{}", vm.describe(), vm.kvm() ? "" : " - NOT using KVM (emulated)");
+            ring.publishVmLifecycle(EventKind.VM_STARTED, nowNanos, vm);
+            ring.publishNotice(nowNanos, vm, new Notice("vm.started", null, Map.of(
+                    "accelerator", vm.kvm() ? "kvm" : "tcg (emulated)",
+                    "command_line", String.join(" ", vm.commandLine()),
+                    "pid", vm.pid()), "VM " + vm.describe() + " started"));
         }
         vmCount = discovery.watched().size();
     }

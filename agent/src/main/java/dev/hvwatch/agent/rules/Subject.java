@@ -1,0 +1,38 @@
+package dev.hvwatch.agent.rules;
+
+import dev.hvwatch.agent.rules.expr.Group;
+import dev.hvwatch.agent.rules.expr.Scope;
+import dev.hvwatch.agent.rules.expr.Symbols;
+import dev.hvwatch.agent.source.discovery.Vm;
+
+/**
+ * What an alert is about — a vCPU, a VM, the host, or a notice group — with its evaluation {@link Group} and the
+ * alert state of each rule of its scope. {@code key} identifies it across rule reloads.
+ */
+final class Subject extends Group {
+    final Scope scope;
+    final Vm vm;
+    final int vcpu;
+    final String device;
+    final String key;
+    final RuleState[] states;
+
+    Subject(Symbols symbols, int rules, Vm vm, int vcpu, String device, String key) {
+        super(symbols);
+        this.scope = symbols.scope();
+        this.vm = vm;
+        this.vcpu = vcpu;
+        this.device = device;
+        this.key = key;
+        states = new RuleState[rules];
+        for (int i = 0; i < rules; i++) {
+            states[i] = new RuleState();
+        }
+    }
+
+    /** Pending and firing state of one rule for one subject. */
+    static final class RuleState {
+        long pendingSince = -1;
+        boolean firing;
+    }
+}
