@@ -22,7 +22,8 @@ import picocli.CommandLine;
 /** {@code hvwatch-agent}: exit codes 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 @Command(name = "hvwatch-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
         description = "Watches this host's KVM/QEMU guests for isolation and starvation problems (NIST SP 800-125A).",
-        subcommands = {AgentMain.Run.class, AgentMain.DoctorCommand.class, AgentMain.CheckConfig.class})
+        subcommands = {AgentMain.Run.class, AgentMain.DoctorCommand.class, RulesCommand.class,
+                AgentMain.CheckConfig.class})
 public final class AgentMain {
     static final int EXIT_RUNTIME = 1;
     static final int EXIT_CONFIG = 2;

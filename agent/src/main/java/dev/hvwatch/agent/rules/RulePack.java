@@ -116,7 +116,7 @@ public final class RulePack {
     /** Where a rule came from, to point errors at its lines. */
     private record Source(RuleSpec spec, String origin, String text, int index) {
         String where(String key) {
-            int line = StrictYaml.lineOf(text, JsonPointer.compile("/rules/" + index + (key == null ? "" : "/" + key)));
+            int line = StrictYaml.lineOf(text, JsonPointer.compile("/rules/" + index + "/" + key));
             return origin + (line > 0 ? " line " + line : "") + ": rule " + (spec.id() == null ? "#" + (index + 1)
                     : spec.id()) + ": ";
         }
@@ -268,7 +268,7 @@ public final class RulePack {
 
     private static void require(Source s, String key, Object value) throws ConfigException {
         if (value == null || (value instanceof String str && str.isBlank())) {
-            throw new ConfigException(s.where(null) + "'" + key + "' is required");
+            throw new ConfigException(s.where("id") + "'" + key + "' is required"); // the rule's first line
         }
     }
 
