@@ -107,19 +107,20 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             b = bind(series);
             bindings.put(series, b);
         }
-        double delta = Double.isNaN(b.last) ? value : value - b.last;
+        boolean first = Double.isNaN(b.last);
+        double delta = first ? value : value - b.last;
         b.last = value;
         if (vm == null) {
-            add(host, b.hostSlots, delta);
+            add(host, b.hostSlots, value, delta, first);
             if (b.isDrops) {
                 dropsTotal += delta;
             }
             return;
         }
         VmSubjects v = vm(vm);
-        add(v.vm, b.vmSlots, delta);
+        add(v.vm, b.vmSlots, value, delta, first);
         if (vcpu >= 0) {
-            add(v.vcpu(vcpu), b.vcpuSlots, delta);
+            add(v.vcpu(vcpu), b.vcpuSlots, value, delta, first);
         }
     }
 
@@ -291,10 +292,17 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         return Double.isNaN(condition) ? Double.NaN : (condition == 0 ? 1 : 0);
     }
 
-    private static void add(Subject s, int[] slots, double delta) {
+    /**
+     * A slot read by a rule is the sum of the matching series. Fed by one series (the usual case) it takes the
+     * value as it is; fed by several it adds the difference, which would let rounding creep into a lone value.
+     */
+    private static void add(Subject s, int[] slots, double value, double delta, boolean firstSample) {
         for (int slot : slots) {
+            if (firstSample) {
+                s.contributors[slot]++;
+            }
             double current = s.number(slot);
-            s.setNumber(slot, Double.isNaN(current) ? delta : current + delta);
+            s.setNumber(slot, s.contributors[slot] == 1 ? value : (Double.isNaN(current) ? 0 : current) + delta);
         }
     }
 

@@ -16,6 +16,8 @@ final class Subject extends Group {
     final String device;
     final String key;
     final RuleState[] states;
+    /** How many series feed each numeric slot: one sets it exactly, several add up by differences. */
+    final int[] contributors;
 
     Subject(Symbols symbols, int rules, Vm vm, int vcpu, String device, String key) {
         super(symbols);
@@ -24,6 +26,7 @@ final class Subject extends Group {
         this.vcpu = vcpu;
         this.device = device;
         this.key = key;
+        contributors = new int[symbols.numberCount()];
         states = new RuleState[rules];
         for (int i = 0; i < rules; i++) {
             states[i] = new RuleState();
