@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.ring;
 
-import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
@@ -33,7 +33,7 @@ public final class EventRing implements AutoCloseable {
                 // Events come in bursts once per sampling interval. Busy-spinning or sleeping strategies poll in
                 // between (SleepingWaitStrategy measured at ~20% of a CPU per idle consumer); blocking costs a
                 // lock and a signal per batch, and nothing while idle.
-                new BlockingWaitStrategy());
+                new LiteTimeoutBlockingWaitStrategy(10, TimeUnit.MILLISECONDS));
         disruptor.handleEventsWith(consumers);
         ring = disruptor.start();
     }

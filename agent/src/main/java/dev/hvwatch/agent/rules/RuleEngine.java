@@ -74,6 +74,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         return pending != null ? pending : pack;
     }
 
+    /** The ring's entry point; the {@code on…} methods below are the same steps for callers without a ring. */
     @Override
     public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
         swapIfReplaced();
@@ -87,7 +88,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
     }
 
-    void onSchedstat(Vm vm, int vcpu, long time, long run, long wait, boolean runnable) {
+    public void onSchedstat(Vm vm, int vcpu, long time, long run, long wait, boolean runnable) {
         VmSubjects v = vm(vm);
         Subject s = v.vcpu(vcpu);
         WaitShare share = v.share(vcpu);
@@ -101,7 +102,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
     }
 
-    void onSample(Vm vm, int vcpu, Series series, double value) {
+    public void onSample(Vm vm, int vcpu, Series series, double value) {
         Binding b = bindings.get(series);
         if (b == null) {
             b = bind(series);
@@ -124,7 +125,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
     }
 
-    void onNotice(Vm vm, Notice notice, long time) {
+    public void onNotice(Vm vm, Notice notice, long time) {
         for (CompiledRule rule : pack.rules(Scope.NOTICE)) {
             if (!rule.spec().match().equals(notice.type())) {
                 continue;
@@ -141,7 +142,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
     }
 
-    void onTick(long time) {
+    public void onTick(long time) {
         noteDrops(time);
         int hostVcpus = 0;
         for (Vm vm : vms.keySet()) {
@@ -152,19 +153,17 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             v.vm.setNumber(vmSymbols.number("host_cpus"), hostCpus);
             v.vm.setNumber(vmSymbols.number("host_vcpus"), hostVcpus);
         }
-        for (Scope scope : List.of(Scope.VCPU, Scope.VM, Scope.HOST)) {
-            List<CompiledRule> rules = pack.rules(scope);
-            if (rules.isEmpty()) {
-                continue;
-            }
-            Symbols sym = symbols(scope);
-            for (Subject s : subjects(scope)) {
-                sym.observe(s, time);
-                for (CompiledRule rule : rules) {
-                    evaluate(rule, s, time);
+        List<CompiledRule> vcpuRules = pack.rules(Scope.VCPU);
+        List<CompiledRule> vmRules = pack.rules(Scope.VM);
+        for (VmSubjects v : vms.values()) {
+            for (Subject s : v.vcpus) {
+                if (s != null) {
+                    evaluateAll(vcpuRules, s, time);
                 }
             }
+            evaluateAll(vmRules, v.vm, time);
         }
+        evaluateAll(pack.rules(Scope.HOST), host, time);
         for (Map.Entry<CompiledRule, Map<String, Subject>> group : noticeGroups.entrySet()) {
             for (Subject s : group.getValue().values()) {
                 evaluate(group.getKey(), s, time);
@@ -173,7 +172,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     }
 
     /** A stopped VM cannot be starved or storm any more: its firing alerts resolve and its state is forgotten. */
-    void onVmStopped(Vm vm, long time) {
+    public void onVmStopped(Vm vm, long time) {
         VmSubjects v = vms.remove(vm);
         if (v == null) {
             return;
@@ -201,6 +200,16 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
                 }
                 return true;
             });
+        }
+    }
+
+    private void evaluateAll(List<CompiledRule> rules, Subject s, long now) {
+        if (rules.isEmpty()) {
+            return;
+        }
+        rules.get(0).symbols().observe(s, now);
+        for (int i = 0; i < rules.size(); i++) {
+            evaluate(rules.get(i), s, now);
         }
     }
 

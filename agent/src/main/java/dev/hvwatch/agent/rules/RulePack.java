@@ -41,10 +41,14 @@ public final class RulePack {
 
     private final List<CompiledRule> rules;
     private final Map<Scope, Symbols> symbols;
+    private final Map<Scope, List<CompiledRule>> byScope = new EnumMap<>(Scope.class);
 
     private RulePack(List<CompiledRule> rules, Map<Scope, Symbols> symbols) {
         this.rules = List.copyOf(rules);
         this.symbols = symbols;
+        for (Scope scope : Scope.values()) {
+            byScope.put(scope, rules.stream().filter(r -> r.scope() == scope).toList());
+        }
     }
 
     List<CompiledRule> rules() {
@@ -62,7 +66,7 @@ public final class RulePack {
     }
 
     List<CompiledRule> rules(Scope scope) {
-        return rules.stream().filter(r -> r.scope() == scope).toList();
+        return byScope.get(scope);
     }
 
     /** The default pack followed by the given files, or the files of the given directories in name order. */

@@ -43,9 +43,10 @@ class SchedstatSourceTest {
             discovery.sample(2);
             schedstat.sample(2);
 
-            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> seen.size() == 3);
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> seen.size() == 4);
             assertThat(seen).containsExactly(
                     new Seen(EventKind.VM_STARTED, "web", -1, 0, 0),
+                    new Seen(EventKind.NOTICE, "web", -1, 0, 0),
                     new Seen(EventKind.SCHEDSTAT, "web", 0, 5_000_000_000L, 250_000_000L),
                     new Seen(EventKind.VM_STOPPED, "web", -1, 0, 0));
             assertThat(schedstat.parseErrors()).isEqualTo(1);
