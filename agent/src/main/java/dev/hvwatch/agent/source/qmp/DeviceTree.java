@@ -80,6 +80,16 @@ final class DeviceTree {
         }
     }
 
+    /** Whether the QOM path is part of a device rather than one, e.g. /machine/peripheral/net0/virtio-backend. */
+    static boolean isInsideADevice(String path) {
+        for (String container : CONTAINERS) {
+            if (path.startsWith(container + "/") && path.indexOf('/', container.length() + 1) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Devices under /machine/peripheral are named by their id; anonymous ones are "device[N]". */
     private static String idOf(String path) {
         String named = CONTAINERS.get(0) + "/";

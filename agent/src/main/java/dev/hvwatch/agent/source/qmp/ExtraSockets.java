@@ -2,7 +2,6 @@ package dev.hvwatch.agent.source.qmp;
 
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -37,11 +36,10 @@ import org.slf4j.LoggerFactory;
  */
 final class ExtraSockets {
     private static final Logger LOG = LoggerFactory.getLogger(ExtraSockets.class);
-    /** {@code __SO_ACCEPTCON} in the Flags column: the socket listens. */
-    private static final int LISTENING = 0x10000;
     private static final Object NO_FILE = new Object();
 
     private final Path procRoot;
+    private final ProcNetUnix sockets;
     private final List<Path> paths;
     private final Map<Path, Vm> owners = new HashMap<>();
     /** For a path without an owner: its file key (or NO_FILE) when it was last looked up. */
@@ -50,6 +48,7 @@ final class ExtraSockets {
 
     ExtraSockets(Path procRoot, List<Path> paths) {
         this.procRoot = procRoot;
+        this.sockets = new ProcNetUnix(procRoot);
         this.paths = paths.stream().map(p -> p.toAbsolutePath().normalize()).distinct().toList();
     }
 
@@ -92,30 +91,8 @@ final class ExtraSockets {
             }
         }
         if (!wanted.isEmpty()) {
-            match(listeningInodes(wanted), watched);
+            match(sockets.listeners(wanted), watched);
         }
-    }
-
-    /** "socket:[INODE]" (as an fd link reads) to path, for the listening sockets bound to the wanted paths. */
-    private Map<String, Path> listeningInodes(Map<String, Path> wanted) throws IOException {
-        Map<String, Path> byLink = new HashMap<>();
-        try (BufferedReader lines = Files.newBufferedReader(procRoot.resolve("net/unix"))) {
-            lines.readLine(); // Num RefCount Protocol Flags Type St Inode Path
-            String line;
-            while ((line = lines.readLine()) != null) {
-                String[] f = line.trim().split("\\s+", 8);
-                if (f.length < 8 || (Integer.parseInt(f[3], 16) & LISTENING) == 0) {
-                    continue;
-                }
-                Path path = wanted.get(f[7]);
-                if (path != null) {
-                    byLink.put("socket:[" + f[6] + "]", path);
-                }
-            }
-        } catch (NumberFormatException e) {
-            throw new IOException(procRoot.resolve("net/unix") + ": unexpected Flags column: " + e.getMessage(), e);
-        }
-        return byLink;
     }
 
     private void match(Map<String, Path> byLink, Collection<WatchedVm> watched) throws IOException {

@@ -8,7 +8,7 @@ public enum QmpError {
     REFUSED("refused"),
     /**
      * Connected, but no greeting within the timeout: another client holds the monitor (QEMU serves one client per
-     * monitor and leaves the others in the listen queue), or QEMU's main loop is stuck.
+     * monitor and leaves the others in its listen queue), or QEMU's main loop is stuck.
      */
     BUSY("busy"),
     /** A command got no reply within the timeout. */

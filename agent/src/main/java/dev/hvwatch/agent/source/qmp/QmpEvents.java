@@ -8,7 +8,9 @@ import java.util.Map;
 
 /**
  * The QMP events that become {@link Notice}s: a VM stopping, pausing, resuming, and losing a device. (Devices
- * gained have no QMP event; {@link DeviceTree} finds them.) Other events (RESET, BLOCK_JOB_*, …) are ignored.
+ * gained have no QMP event; {@link DeviceTree} finds them.) Other events (RESET, BLOCK_JOB_*, …) are ignored, and
+ * so are the DEVICE_DELETED events QEMU sends for the parts of a removed device (a virtio device's
+ * virtio-backend): one removal, one notice.
  */
 final class QmpEvents {
     static final String SHUTDOWN = "qmp.shutdown";
@@ -32,8 +34,9 @@ final class QmpEvents {
             }
             case "STOP" -> new Notice(STOP, null, Map.of(), "VM " + vm.name() + " was paused: its vCPUs stopped");
             case "RESUME" -> new Notice(RESUME, null, Map.of(), "VM " + vm.name() + " resumed: its vCPUs run again");
-            case "DEVICE_DELETED" -> deviceDeleted(vm, data.path("path").asText(),
-                    data.hasNonNull("device") ? data.get("device").asText() : null, "event");
+            case "DEVICE_DELETED" -> DeviceTree.isInsideADevice(data.path("path").asText()) ? null
+                    : deviceDeleted(vm, data.path("path").asText(),
+                            data.hasNonNull("device") ? data.get("device").asText() : null, "event");
             default -> null;
         };
     }

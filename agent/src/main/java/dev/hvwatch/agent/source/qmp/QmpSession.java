@@ -8,10 +8,12 @@ import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmMetric;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,10 +21,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * hvwatch's conversation with one VM's QMP monitor, kept open across rounds. Per connection: the greeting (while
- * another client holds the monitor, the connection waits its turn in QEMU's listen queue and is polled each round
- * without blocking), the statistics schema and the vCPU paths. Per round: pending events, the device tree, and
- * {@code query-stats} for the VM and its vCPUs.
+ * hvwatch's conversation with one VM's QMP monitor, kept open across rounds, because QEMU sends events only to a
+ * connected client. Per connection: the greeting, the statistics schema and the vCPU paths. Per round: pending
+ * events, the device tree, and {@code query-stats} for the VM and its vCPUs.
+ *
+ * <p>QEMU serves one client per monitor and leaves the others in its listen queue without a greeting. hvwatch
+ * does not connect to a monitor {@code net/unix} shows in use, looks for the greeting briefly, then again in later
+ * rounds without blocking, and gives up after the timeout (BUSY): it does not stay queued, or it would take the
+ * monitor the moment its owner let go for a reconnect and lock the owner out.
  *
  * <p>A failure closes the connection, is counted, and is logged once per outage; reconnecting waits a little
  * longer after each consecutive failure, up to {@link #MAX_RETRY_NANOS}.
@@ -32,6 +38,9 @@ final class QmpSession implements AutoCloseable {
 
     /** Rounds a VM may go without QMP statistics before another source may take its KVM statistics over. */
     static final int GRACE_ROUNDS = 3;
+    /** A QEMU that is free greets within microseconds; a round should not wait long for one that is not. */
+    static final long GREETING_WAIT_MILLIS = 100;
+    private static final long GREETING_WAIT_NANOS = GREETING_WAIT_MILLIS * 1_000_000L;
     private static final long FIRST_RETRY_NANOS = 500_000_000L;
     private static final long MAX_RETRY_NANOS = 30_000_000_000L;
 
@@ -42,6 +51,7 @@ final class QmpSession implements AutoCloseable {
 
     private final Vm vm;
     private final Path socket;
+    private final ProcNetUnix sockets;
     private final EventRing ring;
     private final KvmStatSeries series;
     private final QmpErrors errors;
@@ -52,10 +62,13 @@ final class QmpSession implements AutoCloseable {
     /** Reasons logged in the current outage: each is logged once until the VM's statistics flow again. */
     private final Set<QmpError> logged = EnumSet.noneOf(QmpError.class);
     private final Map<String, Integer> vcpuIndexByPath = new HashMap<>();
+    /** Statistics whose value did not fit their schema, logged once each. */
+    private final Set<String> oddStatistics = new HashSet<>();
 
     private QmpConnection connection;
-    /** Whether this connection's missing greeting was counted as BUSY already. */
-    private boolean busyCounted;
+    /** When the connection was opened ({@link System#nanoTime}), for the greeting's timeout. */
+    private long connectedAtNanos;
+    private boolean firstLookForGreeting;
     private StatsSchema schema;
     private boolean statsUnsupported;
     private boolean delivered;
@@ -66,9 +79,11 @@ final class QmpSession implements AutoCloseable {
     /** QEMU announced SHUTDOWN: the connection closing next is the VM ending, not a failure. */
     private boolean shuttingDown;
 
-    QmpSession(Vm vm, Path socket, EventRing ring, KvmStatSeries series, QmpErrors errors, long timeoutNanos) {
+    QmpSession(Vm vm, Path socket, ProcNetUnix sockets, EventRing ring, KvmStatSeries series, QmpErrors errors,
+               long timeoutNanos) {
         this.vm = vm;
         this.socket = socket;
+        this.sockets = sockets;
         this.ring = ring;
         this.series = series;
         this.errors = errors;
@@ -128,16 +143,19 @@ final class QmpSession implements AutoCloseable {
             if (nowNanos < retryAtNanos) {
                 return Outcome.WAITING;
             }
+            if (heldByAnotherClient()) {
+                throw new QmpException(QmpError.BUSY, socket + ": another client holds the monitor");
+            }
             connection = QmpConnection.open(socket, this::onEvent);
-            busyCounted = false;
+            connectedAtNanos = System.nanoTime();
+            firstLookForGreeting = true;
         }
-        // A healthy QEMU greets within microseconds: wait for it once, then only look each round, so that a held
-        // monitor costs one timeout, not one per round.
-        if (!connection.handshake(busyCounted ? 0 : timeoutNanos, timeoutNanos)) {
-            if (!busyCounted) {
-                busyCounted = true;
-                count(QmpError.BUSY, socket + ": no QMP greeting within " + timeoutNanos / 1_000_000
-                        + " ms: another client holds the monitor; waiting in its queue");
+        long greetingWait = firstLookForGreeting ? Math.min(timeoutNanos, GREETING_WAIT_NANOS) : 0;
+        firstLookForGreeting = false;
+        if (!connection.handshake(greetingWait, timeoutNanos)) {
+            if (System.nanoTime() - connectedAtNanos >= timeoutNanos) {
+                throw new QmpException(QmpError.BUSY, socket + ": no QMP greeting within " + timeoutNanos / 1_000_000
+                        + " ms: another client holds the monitor");
             }
             return Outcome.WAITING;
         }
@@ -152,6 +170,18 @@ final class QmpSession implements AutoCloseable {
         publish(nowNanos, connection.execute(VM_STATS, timeoutNanos), false);
         publish(nowNanos, connection.execute(VCPU_STATS, timeoutNanos), true);
         return Outcome.FED;
+    }
+
+    /**
+     * Looks before connecting: a connection that QEMU has not accepted stays in its listen queue even after the
+     * client gives up, so each attempt on a held monitor would take one of its few queue places.
+     */
+    private boolean heldByAnotherClient() {
+        try {
+            return sockets.hasConnectedClient(socket);
+        } catch (IOException unknown) {
+            return false; // the greeting's timeout tells instead
+        }
     }
 
     private void onConnected() throws QmpException {
@@ -238,8 +268,12 @@ final class QmpSession implements AutoCloseable {
                 } else if (value.isBoolean()) {
                     v = value.asBoolean() ? 1 : 0;
                 } else {
-                    throw new QmpException(QmpError.PROTOCOL, socket + ": query-stats gave " + name + " a "
-                            + value.getNodeType() + " value, its schema a " + (metric.cumulative() ? "counter" : "gauge"));
+                    errors.count(QmpError.PROTOCOL);
+                    if (oddStatistics.add(name)) {
+                        LOG.warn("QMP of VM {}: query-stats gave {} a {} value, not a number; skipped [protocol; "
+                                + "logged once]", vm.describe(), name, value.getNodeType());
+                    }
+                    continue;
                 }
                 ring.publishSample(nowNanos, vm, vcpu, series.series(vm, vcpu, metric), v);
             }

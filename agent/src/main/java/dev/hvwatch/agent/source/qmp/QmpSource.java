@@ -14,6 +14,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -27,13 +28,14 @@ import org.slf4j.LoggerFactory;
  * notices.
  *
  * <p>The socket of a VM is a configured path that VM listens on (see {@link ExtraSockets}), else the one its
- * command line names: a configured socket is one the operator set aside for hvwatch, while the command line's may
- * belong to a management layer (libvirt keeps its monitor connected, so hvwatch would always find it busy). A
- * relative command-line path is resolved in QEMU's working directory.
+ * command line names, unless that is libvirt's ({@link CommandLineSocket}). A configured socket wins: it is one the
+ * operator set aside for hvwatch, while the command line's may be someone else's.
  *
- * <p>One connection per VM stays open between rounds and is closed when the VM stops. Failures are counted by
- * reason ({@link #errors}), logged once per outage, never thrown: one broken VM must not cost the others their
- * round. A held monitor costs one timeout once, then nothing until it frees up.
+ * <p>One connection per VM stays open between rounds, since QEMU sends events only to a connected client, and is
+ * closed when the VM stops. As QEMU serves one client per monitor, hvwatch holds that monitor: give it a socket of
+ * its own (QEMU takes several {@code -qmp}). Failures are counted by reason ({@link #errors}), logged once per
+ * outage, never thrown: one broken VM must not cost the others their round. A busy monitor costs a round at most
+ * {@value QmpSession#GREETING_WAIT_MILLIS} ms per attempt, and attempts back off.
  */
 public final class QmpSource implements Source, AutoCloseable {
     /** The source name, and how {@link KvmStatSeries} knows that QMP feeds a VM. */
@@ -46,10 +48,12 @@ public final class QmpSource implements Source, AutoCloseable {
     private final KvmStatSeries series;
     private final Path procRoot;
     private final ExtraSockets extraSockets;
+    private final ProcNetUnix sockets;
     private final long timeoutNanos;
     private final QmpErrors errors = new QmpErrors();
     private final Map<Vm, QmpSession> sessions = new IdentityHashMap<>();
     private final Set<Vm> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Vm> libvirtMonitorsLogged = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean extraSocketsFailureLogged;
     private volatile int openConnections;
 
@@ -67,6 +71,7 @@ public final class QmpSource implements Source, AutoCloseable {
         this.series = series;
         this.procRoot = procRoot;
         this.extraSockets = new ExtraSockets(procRoot, extraSockets);
+        this.sockets = new ProcNetUnix(procRoot);
         this.timeoutNanos = timeout.toNanos();
     }
 
@@ -139,7 +144,7 @@ public final class QmpSource implements Source, AutoCloseable {
             session = null;
         }
         if (session == null && socket != null) {
-            session = new QmpSession(vm, socket, ring, series, errors, timeoutNanos);
+            session = new QmpSession(vm, socket, sockets, ring, series, errors, timeoutNanos);
             sessions.put(vm, session);
         }
         return session;
@@ -150,9 +155,12 @@ public final class QmpSource implements Source, AutoCloseable {
         if (configured != null) {
             return configured;
         }
-        return vm.qmpSocket()
-                .map(p -> p.isAbsolute() ? p : procRoot.resolve(Long.toString(vm.pid())).resolve("cwd").resolve(p))
-                .orElse(null);
+        Optional<Path> commandLine = CommandLineSocket.of(vm, procRoot);
+        if (commandLine.isEmpty() && vm.qmpSocket().isPresent() && libvirtMonitorsLogged.add(vm)) {
+            LOG.info("VM {}: its QMP monitor {} is libvirt's, which hvwatch leaves alone; configure a socket of its "
+                    + "own for KVM statistics and events", vm.describe(), vm.qmpSocket().get());
+        }
+        return commandLine.orElse(null);
     }
 
     private void closeSessionsOfStoppedVms(Collection<WatchedVm> vms) {
@@ -160,6 +168,7 @@ public final class QmpSource implements Source, AutoCloseable {
         for (WatchedVm w : vms) {
             live.add(w.vm());
         }
+        libvirtMonitorsLogged.retainAll(live);
         for (Iterator<Map.Entry<Vm, QmpSession>> it = sessions.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Vm, QmpSession> e = it.next();
             if (!live.contains(e.getKey())) {

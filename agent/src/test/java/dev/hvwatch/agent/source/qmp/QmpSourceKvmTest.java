@@ -36,6 +36,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +57,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class QmpSourceKvmTest {
     private static final Duration STARTUP = Duration.ofSeconds(20);
-    private static final Duration QMP_TIMEOUT = Duration.ofMillis(500);
+    /** Generous: other tests' guests may keep both CPUs of a small test machine busy. */
+    private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     @TempDir
@@ -121,14 +123,19 @@ class QmpSourceKvmTest {
         return guest;
     }
 
-    /** One sampling round: discovery, then QMP, as the agent's sampler runs them. */
+    /**
+     * One sampling round: discovery, then QMP, as the agent's sampler runs them. Like the sampler, a failed
+     * discovery round does not stop the next source: discovery can fail when another test's QEMU exits mid-scan.
+     */
     private void round() {
         Instant now = Instant.now();
         long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-        assertThatCode(() -> {
+        try {
             discovery.sample(nowNanos);
-            qmp.sample(nowNanos);
-        }).doesNotThrowAnyException();
+        } catch (Exception discoveryDownThisRound) {
+            // The VMs of the previous round stay watched.
+        }
+        assertThatCode(() -> qmp.sample(nowNanos)).doesNotThrowAnyException();
     }
 
     /** Runs rounds until the VM's vCPU 0 reports {@code series} at a round newer than {@code after}. */
@@ -230,26 +237,38 @@ class QmpSourceKvmTest {
     }
 
     @Test
-    void aMonitorHeldByAnotherClientIsCountedBusyOnceAndRecoveredWhenItLeaves() throws Exception {
+    void aMonitorHeldByAnotherClientIsCountedBusyWithBackoffAndRecoveredWhenItLeaves() throws Exception {
         qmpSource(List.of());
         QemuGuest guest = start("held", GuestProgram.IDLE);
         try (SocketChannel other = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             other.connect(UnixDomainSocketAddress.of(guest.qmpSocketPath().orElseThrow()));
             other.read(ByteBuffer.allocate(4096)); // the greeting: QEMU now serves this client
 
-            for (int i = 0; i < 4; i++) {
+            long until = System.nanoTime() + 6 * SECOND;
+            while (System.nanoTime() < until) {
                 round();
+                Thread.sleep(250);
             }
 
-            assertThat(qmp.errors(QmpError.BUSY)).isEqualTo(1);
-            assertThat(qmp.openConnections()).as("waiting in QEMU's queue").isEqualTo(1);
+            assertThat(qmp.errors(QmpError.BUSY)).as("attempts back off: 0.5 s, 1 s, 2 s, 4 s apart")
+                    .isBetween(1L, 5L);
+            assertThat(qmp.openConnections()).as("never queued behind the holder").isZero();
             assertThat(latest).isEmpty();
         }
 
         awaitSample("held", 0, "hvwatch.kvm.exits", 0);
 
-        assertThat(qmp.errors(QmpError.BUSY)).isEqualTo(1);
-        assertThat(Arrays.stream(QmpError.values()).mapToLong(qmp::errors).sum()).isEqualTo(1);
+        assertThat(errorsByReason()).containsOnlyKeys("busy");
+    }
+
+    private Map<String, Long> errorsByReason() {
+        Map<String, Long> errors = new TreeMap<>();
+        for (QmpError reason : QmpError.values()) {
+            if (qmp.errors(reason) > 0) {
+                errors.put(reason.label(), qmp.errors(reason));
+            }
+        }
+        return errors;
     }
 
     @Test
@@ -334,7 +353,7 @@ class QmpSourceKvmTest {
         QemuGuest guest = start("configured", GuestProgram.IDLE, "-qmp", "unix:" + second + ",server=on,wait=off");
         Path configured = guest.qmpSocketPath().orElseThrow();
         qmpSource(List.of(configured));
-        discovery.sample(0);
+        round();
         assertThat(myVms().get(0).vm().qmpSocket()).as("premise: the command line's socket is the last -qmp")
                 .contains(second);
 
