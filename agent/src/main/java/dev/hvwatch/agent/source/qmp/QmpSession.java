@@ -59,7 +59,7 @@ final class QmpSession implements AutoCloseable {
     private final DeviceTree devices = new DeviceTree();
     private final List<JsonNode> listings = new ArrayList<>(DeviceTree.LISTINGS.size());
     private final List<DeviceTree.Change> changes = new ArrayList<>();
-    /** Reasons logged in the current outage: each is logged once until the VM's statistics flow again. */
+    /** Reasons logged in the current outage: each is logged once until a round talks to QEMU again. */
     private final Set<QmpError> logged = EnumSet.noneOf(QmpError.class);
     private final Map<String, Integer> vcpuIndexByPath = new HashMap<>();
     /** Statistics whose value did not fit their schema, logged once each. */
