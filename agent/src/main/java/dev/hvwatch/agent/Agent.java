@@ -14,12 +14,16 @@ import dev.hvwatch.agent.ship.AlertShipper;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
-import dev.hvwatch.agent.source.health.AgentHealthSource;
-import dev.hvwatch.agent.source.psi.PressureSource;
+import dev.hvwatch.agent.source.debugfs.DebugfsSource;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
+import dev.hvwatch.agent.source.health.AgentHealthSource;
 import dev.hvwatch.agent.source.kmsg.KmsgCursor;
 import dev.hvwatch.agent.source.kmsg.KmsgSource;
+import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
+import dev.hvwatch.agent.source.psi.PressureSource;
+import dev.hvwatch.agent.source.qmp.QmpError;
+import dev.hvwatch.agent.source.qmp.QmpSource;
 import dev.hvwatch.agent.source.schedstat.SchedstatSource;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.config.ConfigException;
@@ -49,6 +53,7 @@ public final class Agent implements AutoCloseable {
     private final Sampler sampler;
     private final MetricsServer metricsServer;
     private final RuleReloader reloader;
+    private final QmpSource qmp;
     private KmsgSource kmsg;
 
     private Agent(AgentConfig config) throws IOException, ConfigException {
@@ -63,7 +68,12 @@ public final class Agent implements AutoCloseable {
         Path proc = config.sampling().procRoot();
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
         SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
+        KvmStatSeries kvmStats = new KvmStatSeries();
+        qmp = new QmpSource(discovery::watched, ring, kvmStats, proc, config.qmp().sockets(), config.qmp().timeout());
+        DebugfsSource debugfs = new DebugfsSource(config.debugfs().root(), discovery::watched, ring, kvmStats,
+                qmp::mayFeed);
         sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat)
+                .add(qmp).add(debugfs) // QMP claims its VMs first; debugfs feeds the others
                 .add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
             sampler.add(startKernelLog());
@@ -74,6 +84,11 @@ public final class Agent implements AutoCloseable {
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
+        metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
+        for (QmpError reason : QmpError.values()) {
+            metrics.bindCounter("hvwatch.qmp.errors", "Failed QMP exchanges, by reason", qmp, q -> q.errors(reason),
+                    "reason", reason.label());
+        }
         if (kmsg != null) {
             metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
             metrics.bindCounter("hvwatch.kmsg.spoofed.records", "Userspace kernel-log records that imitated a "
@@ -143,6 +158,7 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         sampler.close();
+        qmp.close(); // reads the last events, e.g. a SHUTDOWN, before the ring stops
         try {
             reloader.close();
         } catch (IOException e) {

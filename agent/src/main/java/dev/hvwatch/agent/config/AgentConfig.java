@@ -18,7 +18,9 @@ public record AgentConfig(
         Metrics metrics,
         Collector collector,
         State state,
-        KernelLog kmsg) {
+        KernelLog kmsg,
+        Qmp qmp,
+        Debugfs debugfs) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -29,10 +31,32 @@ public record AgentConfig(
         collector = collector != null ? collector : new Collector(null, null, null, null, null);
         state = state != null ? state : new State(null);
         kmsg = kmsg != null ? kmsg : new KernelLog(null, null);
+        qmp = qmp != null ? qmp : new Qmp(null, null);
+        debugfs = debugfs != null ? debugfs : new Debugfs(null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * KVM statistics through QEMU's monitor. Sockets come from each QEMU command line ({@code -qmp unix:…}); list
+     * more here (they are matched to their VM by the process holding them). hvwatch keeps the monitor it uses, so
+     * give it a {@code -qmp} socket of its own.
+     */
+    public record Qmp(List<Path> sockets, Duration timeout) {
+        public Qmp {
+            sockets = sockets == null ? List.of() : List.copyOf(sockets);
+            timeout = timeout != null ? timeout : Duration.ofSeconds(2);
+            Check.positive("qmp.timeout", timeout);
+        }
+    }
+
+    /** KVM statistics from debugfs, for VMs QMP does not feed (unreadable under kernel lockdown). */
+    public record Debugfs(Path root) {
+        public Debugfs {
+            root = root != null ? root : Path.of("/sys/kernel/debug/kvm");
+        }
     }
 
     /** Where the agent keeps what must survive a restart (the kernel log cursor). */
@@ -108,11 +132,11 @@ public record AgentConfig(
     }
 
     public AgentConfig withCollector(Collector newCollector) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs);
     }
 
     public AgentConfig withState(State newState) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs);
     }
 
     private static final class Check {

@@ -29,8 +29,8 @@ public final class AgentMetrics {
     }
 
     /** A counter without labels whose figure its owner keeps, e.g. {@code hvwatch_kmsg_spoofed_records_total}. */
-    public <T> void bindCounter(String name, String help, T owner, ToDoubleFunction<T> count) {
-        FunctionCounter.builder(name, owner, count).description(help).register(registry);
+    public <T> void bindCounter(String name, String help, T owner, ToDoubleFunction<T> count, String... tags) {
+        FunctionCounter.builder(name, owner, count).description(help).tags(tags).register(registry);
     }
 
     /** {@code hvwatch_alerts_total{rule,severity}}. */

@@ -53,6 +53,11 @@ public final class ProcDiscovery {
                     listed.add(pid);
                 } catch (NoSuchFileException e) {
                     // The process exited between listing and reading: it is simply gone.
+                } catch (IOException e) {
+                    // Reading a process that is exiting can also give ESRCH ("No such process").
+                    if (Files.exists(pidDir)) {
+                        throw e;
+                    }
                 }
             }
         }
