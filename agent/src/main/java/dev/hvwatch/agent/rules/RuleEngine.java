@@ -131,6 +131,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
                 continue;
             }
             Subject s = noticeSubject(rule, vm, notice);
+            s.lastFacts = notice.facts();
             Symbols sym = rule.symbols();
             for (Map.Entry<String, Integer> slot : sym.stringSlots().entrySet()) {
                 s.setString(slot.getValue(), noticeField(slot.getKey(), vm, notice));
@@ -272,6 +273,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             if (!Double.isNaN(v)) {
                 evidence.put(value.getKey(), Math.round(v * 1e4) / 1e4);
             }
+        }
+        if (s.lastFacts != null) {
+            s.lastFacts.forEach(evidence::putIfAbsent);
         }
         if (now - lastDropNanos <= DROP_MEMORY_NANOS && droppedInLastMinute > 0) {
             evidence.put("events_dropped_last_minute", droppedInLastMinute);

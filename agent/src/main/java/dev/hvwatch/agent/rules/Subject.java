@@ -4,6 +4,7 @@ import dev.hvwatch.agent.rules.expr.Group;
 import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.rules.expr.Symbols;
 import dev.hvwatch.agent.source.discovery.Vm;
+import java.util.Map;
 
 /**
  * What an alert is about — a vCPU, a VM, the host, or a notice group — with its evaluation {@link Group} and the
@@ -16,6 +17,8 @@ final class Subject extends Group {
     final String device;
     final String key;
     final RuleState[] states;
+    /** Notice subjects: the facts of the latest matching notice, shown in the alert's evidence. */
+    Map<String, Object> lastFacts;
     /** How many series feed each numeric slot: one sets it exactly, several add up by differences. */
     final int[] contributors;
 
