@@ -77,18 +77,21 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     /** The ring's entry point; the {@code on…} methods below are the same steps for callers without a ring. */
     @Override
     public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
-        swapIfReplaced();
         switch (e.kind()) {
             case SCHEDSTAT -> onSchedstat(e.vm(), e.vcpu(), e.timeNanos(), e.runNanos(), e.waitNanos(), e.runnable());
             case SAMPLE -> onSample(e.vm(), e.vcpu(), e.series(), e.value());
             case NOTICE -> onNotice(e.vm(), e.notice(), e.timeNanos());
             case TICK -> onTick(e.timeNanos());
             case VM_STOPPED -> onVmStopped(e.vm(), e.timeNanos());
-            case VM_STARTED -> vm(e.vm());
+            case VM_STARTED -> {
+                swapIfReplaced();
+                vm(e.vm());
+            }
         }
     }
 
     public void onSchedstat(Vm vm, int vcpu, long time, long run, long wait, boolean runnable) {
+        swapIfReplaced();
         VmSubjects v = vm(vm);
         Subject s = v.vcpu(vcpu);
         WaitShare share = v.share(vcpu);
@@ -103,6 +106,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     }
 
     public void onSample(Vm vm, int vcpu, Series series, double value) {
+        swapIfReplaced();
         Binding b = bindings.get(series);
         if (b == null) {
             b = bind(series);
@@ -126,6 +130,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     }
 
     public void onNotice(Vm vm, Notice notice, long time) {
+        swapIfReplaced();
         for (CompiledRule rule : pack.rules(Scope.NOTICE)) {
             if (!rule.spec().match().equals(notice.type())) {
                 continue;
@@ -144,6 +149,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     }
 
     public void onTick(long time) {
+        swapIfReplaced();
         noteDrops(time);
         int hostVcpus = 0;
         for (Vm vm : vms.keySet()) {
@@ -174,6 +180,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     /** A stopped VM cannot be starved or storm any more: its firing alerts resolve and its state is forgotten. */
     public void onVmStopped(Vm vm, long time) {
+        swapIfReplaced();
         VmSubjects v = vms.remove(vm);
         if (v == null) {
             return;

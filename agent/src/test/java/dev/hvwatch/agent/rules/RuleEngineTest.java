@@ -1,0 +1,87 @@
+package dev.hvwatch.agent.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hvwatch.agent.alert.AlertFactory;
+import dev.hvwatch.agent.ring.Notice;
+import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.Category;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RuleEngineTest {
+    private static final long SECOND = 1_000_000_000L;
+    private static final Vm WEB = new Vm(4242, 7, "web", "9b2d3c4e-1111-4222-8333-944455556666", 1, Optional.empty(),
+            true, List.of("qemu-system-x86_64"));
+
+    private final List<Alert> alerts = new ArrayList<>();
+
+    private RuleEngine engine() throws Exception {
+        return new RuleEngine(RulePack.load(List.of()), new AlertFactory("hv-1"), alerts::add, 2);
+    }
+
+    @Test
+    void aNoticeAlertCarriesTheNoticeFactsAndTheFiguresBehindItsCondition() throws Exception {
+        RuleEngine engine = engine();
+        engine.onNotice(null, new Notice("iommu.fault", "3b:00.0", Map.of("vendor", "intel-vt-d",
+                "reason", "0x06 PTE Read access is not set", "address", "0x7fe00000"), "DMAR: …"), 5 * SECOND);
+        assertThat(alerts).singleElement().satisfies(a -> {
+            assertThat(a.rule()).isEqualTo("iommu-fault");
+            assertThat(a.category()).isEqualTo(Category.ISOLATION);
+            assertThat(a.nist()).containsExactly("HY-SR-6C");
+            assertThat(a.device()).isEqualTo("3b:00.0");
+            assertThat(a.host()).isEqualTo("hv-1");
+            assertThat(a.evidence()).containsEntry("vendor", "intel-vt-d").containsEntry("address", "0x7fe00000")
+                    .containsEntry("count_over(600s)", 1.0).containsEntry("condition", "count_over(10m) >= 1");
+        });
+    }
+
+    @Test
+    void aStoppedVmResolvesItsFiringAlertsAndAlertsNameTheVm() throws Exception {
+        RuleEngine engine = engine();
+        engine.onSchedstat(WEB, 0, 0, 0, 0, true);
+        for (int i = 1; i <= 12; i++) {
+            engine.onSchedstat(WEB, 0, i * SECOND, i * SECOND / 10, i * 9 * SECOND / 10, true);
+            engine.onTick(i * SECOND);
+        }
+        engine.onVmStopped(WEB, 13 * SECOND);
+        assertThat(alerts).extracting(Alert::state).containsExactly(AlertState.FIRING, AlertState.RESOLVED);
+        assertThat(alerts.get(0).vm().uuid()).isEqualTo(WEB.uuid());
+        assertThat(alerts.get(0).vm().pid()).isEqualTo(4242);
+        assertThat(alerts.get(0).vcpu()).isZero();
+        assertThat(alerts.get(1).evidence()).containsEntry("reason", "vm_stopped");
+    }
+
+    @Test
+    void alertsRaisedWhileEventsWereDroppedSaySo() throws Exception {
+        RuleEngine engine = engine();
+        Series drops = new Series("hvwatch.events.dropped", "d", null, true, Map.of("stage", "ring"));
+        engine.onSample(null, -1, drops, 0);
+        engine.onTick(SECOND);
+        engine.onSample(null, -1, drops, 7);
+        engine.onTick(2 * SECOND);
+        assertThat(alerts).singleElement().satisfies(a -> {
+            assertThat(a.rule()).isEqualTo("agent-events-dropped");
+            assertThat(a.category()).isEqualTo(Category.AGENT);
+            assertThat(a.evidence()).containsEntry("events_dropped_last_minute", 7L);
+        });
+    }
+
+    @Test
+    void aReloadKeepsFiringAlertsWithoutRaisingThemAgain() throws Exception {
+        RuleEngine engine = engine();
+        engine.onNotice(null, new Notice("kvm.error", null, Map.of("error", "vmwrite error"), "kvm_intel: …"), SECOND);
+        assertThat(alerts).hasSize(1);
+        engine.replace(RulePack.load(List.of()));
+        engine.onTick(2 * SECOND);
+        engine.onNotice(null, new Notice("kvm.error", null, Map.of("error", "vmwrite error"), "kvm_intel: …"),
+                3 * SECOND);
+        assertThat(alerts).as("still firing, not raised again").hasSize(1);
+    }
+}
