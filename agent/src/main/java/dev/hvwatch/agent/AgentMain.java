@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -45,8 +46,8 @@ public final class AgentMain {
 
     @Command(name = "run", description = "Run the agent until stopped (SIGTERM or Ctrl-C).")
     static final class Run implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Option(names = "--embedded-collector", description = "Also run a collector in this process, with "
                 + "throw-away certificates, and print the alerts it receives. For trying hvwatch on one machine.")
@@ -62,7 +63,7 @@ public final class AgentMain {
 
         @Override
         public Integer call() throws Exception {
-            AgentConfig cfg = AgentConfigFile.load(config);
+            AgentConfig cfg = config.load();
             try (EmbeddedCollector collector = demo || embeddedCollector
                     ? EmbeddedCollector.start(stateDir != null ? stateDir : Files.createTempDirectory("hvwatch-"),
                     cfg.identity().host(), System.out)
@@ -71,7 +72,7 @@ public final class AgentMain {
                 if (collector != null) {
                     cfg = cfg.withCollector(collector.agentEndpoint(cfg.collector()));
                 }
-                AgentConfigFile.requireCollectorTls(config, cfg);
+                AgentConfigFile.requireCollectorTls(config.file, cfg);
                 CountDownLatch stopped = new CountDownLatch(1);
                 try (Agent agent = Agent.start(cfg)) {
                     Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "hvwatch-shutdown"));
@@ -86,15 +87,15 @@ public final class AgentMain {
     @Command(name = "doctor", description = "Show what this host offers the agent, what is missing, and how to "
             + "enable it. Exit code 0 when the agent can do useful work here.")
     static final class DoctorCommand implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            List<Finding> findings = Doctor.forThisHost(AgentConfigFile.load(config)).examine();
+            List<Finding> findings = Doctor.forThisHost(config.load()).examine();
             findings.forEach(f -> spec.commandLine().getOut().println(f.render()));
             return Doctor.usable(findings) ? 0 : EXIT_RUNTIME;
         }
@@ -102,13 +103,13 @@ public final class AgentMain {
 
     @Command(name = "check-config", description = "Check a config file and print the effective settings.")
     static final class CheckConfig implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Override
         public Integer call() throws Exception {
-            AgentConfig cfg = AgentConfigFile.load(config);
-            System.out.println((config != null ? config : "embedded default") + ": OK");
+            AgentConfig cfg = config.load();
+            System.out.println(config.describe() + ": OK");
             System.out.println(cfg);
             return 0;
         }

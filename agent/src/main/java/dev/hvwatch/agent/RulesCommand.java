@@ -1,6 +1,5 @@
 package dev.hvwatch.agent;
 
-import dev.hvwatch.agent.config.AgentConfigFile;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleSpec;
 import dev.hvwatch.agent.rules.RuleTester;
@@ -9,8 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -21,15 +20,15 @@ final class RulesCommand {
 
     @Command(name = "list", description = "List the rules in force: the default pack and the configured rule files.")
     static final class ListRules implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            RulePack pack = RulePack.load(AgentConfigFile.load(config).rules().files());
+            RulePack pack = RulePack.load(config.load().rules().files());
             PrintWriter out = spec.commandLine().getOut();
             out.printf("%-26s %-9s %-11s %-8s %-22s %s%n", "RULE", "SEVERITY", "CATEGORY", "SCOPE", "NIST", "TITLE");
             for (RuleSpec r : pack.specs()) {

@@ -401,8 +401,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         Set<String> carried = carriedFiring.remove(key);
         if (carried != null) {
             // It fired before the rules were reloaded: it stays firing, without a second alert, until it resolves.
-            List<CompiledRule> candidates = sym.scope() == Scope.NOTICE ? pack.rules(Scope.NOTICE) : pack.rules(sym.scope());
-            for (CompiledRule rule : candidates) {
+            for (CompiledRule rule : pack.rules(sym.scope())) {
                 if (carried.contains(rule.id()) && rule.symbols() == sym) {
                     markFiring(rule, s.states[rule.index()]);
                 }

@@ -1,7 +1,6 @@
 package dev.hvwatch.agent.rules;
 
 import dev.hvwatch.agent.rules.expr.Group;
-import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.rules.expr.Symbols;
 import dev.hvwatch.agent.source.discovery.Vm;
 import java.util.Map;
@@ -11,7 +10,6 @@ import java.util.Map;
  * alert state of each rule of its scope. {@code key} identifies it across rule reloads.
  */
 final class Subject extends Group {
-    final Scope scope;
     final Vm vm;
     final int vcpu;
     final String device;
@@ -24,7 +22,6 @@ final class Subject extends Group {
 
     Subject(Symbols symbols, int rules, Vm vm, int vcpu, String device, String key) {
         super(symbols);
-        this.scope = symbols.scope();
         this.vm = vm;
         this.vcpu = vcpu;
         this.device = device;
