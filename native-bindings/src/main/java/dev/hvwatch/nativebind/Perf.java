@@ -65,7 +65,7 @@ public interface Perf {
 
     final class Holder {
         private static final Perf INSTANCE = LibraryLoader.create(Perf.class).load("c");
-        /** The syscall number differs per architecture ({@code arch/x86/entry/syscalls}, {@code asm-generic/unistd.h}). */
+        /** The number differs per architecture ({@code arch/x86/entry/syscalls}, {@code asm-generic/unistd.h}). */
         private static final long NR_PERF_EVENT_OPEN = switch (Platform.getNativePlatform().getCPU()) {
             case X86_64 -> 298;
             case AARCH64, RISCV64, LOONGARCH64 -> 241;
