@@ -23,12 +23,9 @@ public interface LibC {
     int ENOENT = 2;
     int ESRCH = 3;
     int EACCES = 13;
-    int ENODEV = 19;
     int EINVAL = 22;
     int ENFILE = 23;
     int EMFILE = 24;
-    /** {@code EOPNOTSUPP} ({@code asm-generic/errno.h}). */
-    int EOPNOTSUPP = 95;
 
     /** The calling process's id as the kernel sees it; used to tell the agent's own threads from a guest's. */
     int getpid();

@@ -38,7 +38,6 @@ public final class ExitTracepointSource implements Source, AutoCloseable {
     private final PerfEventOpener opener = new PerfEventOpener(name());
     private final LongAdder parseErrors = new LongAdder();
     private IOException setupFailure;
-    private KvmTracepoints events;
     /** Set once, on the sampling thread; volatile because {@link #errors} is read by the metrics thread. */
     private volatile VcpuCounterTracker tracker;
     private IntFunction<Series> newSeries;
@@ -85,6 +84,7 @@ public final class ExitTracepointSource implements Source, AutoCloseable {
         if (setupFailure != null) {
             throw setupFailure;
         }
+        KvmTracepoints events;
         try {
             events = KvmTracepoints.load(tracefs, isa);
         } catch (IOException e) {
