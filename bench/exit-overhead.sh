@@ -4,7 +4,7 @@
 # The kernel counts the exits; the agent reads a few counters per vCPU per second, so the storm should cost the
 # agent about what the idle guest does.
 #   bench/exit-overhead.sh [SECONDS=30]
-# Until the sources are wired into the agent, this runs the agent's sampling path from the test classes
+# This runs the agent's sampling path from the test classes, so that the guest can be isolated
 # (dev.hvwatch.agent.source.ExitOverheadBench): discovery, schedstat, ring, metrics consumer, sampling every 1 s;
 # "full" adds the tracepoint and perf sources. The agent is shown only the benchmark's guest. Needs root (perf
 # events on QEMU's threads) and tracefs.

@@ -21,10 +21,13 @@ import dev.hvwatch.agent.source.health.AgentHealthSource;
 import dev.hvwatch.agent.source.kmsg.KmsgCursor;
 import dev.hvwatch.agent.source.kmsg.KmsgSource;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
+import dev.hvwatch.agent.source.perf.PerfCounterSource;
 import dev.hvwatch.agent.source.psi.PressureSource;
 import dev.hvwatch.agent.source.qmp.QmpError;
 import dev.hvwatch.agent.source.qmp.QmpSource;
 import dev.hvwatch.agent.source.schedstat.SchedstatSource;
+import dev.hvwatch.agent.source.tracepoint.ExitTracepointSource;
+import dev.hvwatch.agent.source.tracepoint.Isa;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.config.ConfigException;
 import dev.hvwatch.protocol.config.HostPort;
@@ -37,8 +40,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent, wired in data-path order: sources (discovery, schedstat, pressure, kernel log, agent health) → ring →
- * (metrics, rules) → alerts → ship. Everything the agent runs
+ * One agent, wired in data-path order: sources (discovery, schedstat, exit tracepoints, perf counters, KVM
+ * statistics via QMP or debugfs, pressure, kernel log, agent health) → ring → (metrics, rules) → alerts → ship. Everything the agent runs
  * is created here, so this class is the map of the agent.
  */
 public final class Agent implements AutoCloseable {
@@ -54,6 +57,8 @@ public final class Agent implements AutoCloseable {
     private final MetricsServer metricsServer;
     private final RuleReloader reloader;
     private final QmpSource qmp;
+    private final ExitTracepointSource exits;
+    private final PerfCounterSource perf;
     private KmsgSource kmsg;
 
     private Agent(AgentConfig config) throws IOException, ConfigException {
@@ -72,7 +77,10 @@ public final class Agent implements AutoCloseable {
         qmp = new QmpSource(discovery::watched, ring, kvmStats, proc, config.qmp().sockets(), config.qmp().timeout());
         DebugfsSource debugfs = new DebugfsSource(config.debugfs().root(), discovery::watched, ring, kvmStats,
                 qmp::mayFeed);
-        sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat)
+        exits = new ExitTracepointSource(config.tracing().root(), Isa.detect(config.tracing().modules()), discovery,
+                ring);
+        perf = new PerfCounterSource(discovery, ring);
+        sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat).add(exits).add(perf)
                 .add(qmp).add(debugfs) // QMP claims its VMs first; debugfs feeds the others
                 .add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
@@ -85,6 +93,8 @@ public final class Agent implements AutoCloseable {
 
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
+        metrics.bindSourceErrors(exits.name(), exits, ExitTracepointSource::errors);
+        metrics.bindSourceErrors(perf.name(), perf, PerfCounterSource::errors);
         for (QmpError reason : QmpError.values()) {
             metrics.bindCounter("hvwatch.qmp.errors", "Failed QMP exchanges, by reason", qmp, q -> q.errors(reason),
                     "reason", reason.label());
@@ -159,6 +169,8 @@ public final class Agent implements AutoCloseable {
     public void close() {
         sampler.close();
         qmp.close(); // reads the last events, e.g. a SHUTDOWN, before the ring stops
+        exits.close();
+        perf.close();
         try {
             reloader.close();
         } catch (IOException e) {

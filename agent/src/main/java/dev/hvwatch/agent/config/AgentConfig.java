@@ -20,7 +20,8 @@ public record AgentConfig(
         State state,
         KernelLog kmsg,
         Qmp qmp,
-        Debugfs debugfs) {
+        Debugfs debugfs,
+        Tracing tracing) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -33,10 +34,11 @@ public record AgentConfig(
         kmsg = kmsg != null ? kmsg : new KernelLog(null, null);
         qmp = qmp != null ? qmp : new Qmp(null, null);
         debugfs = debugfs != null ? debugfs : new Debugfs(null);
+        tracing = tracing != null ? tracing : new Tracing(null, null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -49,6 +51,17 @@ public record AgentConfig(
             sockets = sockets == null ? List.of() : List.copyOf(sockets);
             timeout = timeout != null ? timeout : Duration.ofSeconds(2);
             Check.positive("qmp.timeout", timeout);
+        }
+    }
+
+    /**
+     * VM exits per reason from the kvm tracepoints, counted by the kernel per vCPU thread ({@code root} is tracefs;
+     * {@code modules} tells whether KVM runs on VMX or SVM, whose exit-reason tables differ).
+     */
+    public record Tracing(Path root, Path modules) {
+        public Tracing {
+            root = root != null ? root : Path.of("/sys/kernel/tracing");
+            modules = modules != null ? modules : Path.of("/sys/module");
         }
     }
 
@@ -132,11 +145,11 @@ public record AgentConfig(
     }
 
     public AgentConfig withCollector(Collector newCollector) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs, tracing);
     }
 
     public AgentConfig withState(State newState) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs, tracing);
     }
 
     private static final class Check {

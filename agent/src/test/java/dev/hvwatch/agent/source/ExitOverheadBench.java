@@ -11,8 +11,6 @@ import dev.hvwatch.agent.source.tracepoint.ExitTracepointSource;
 import dev.hvwatch.agent.source.tracepoint.Isa;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -34,13 +32,12 @@ public final class ExitOverheadBench {
         AgentMetrics metrics = new AgentMetrics();
         EventRing ring = new EventRing(4096, new VmMetrics(metrics.registry()));
         DiscoverySource discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
-        List<Source> sources = new ArrayList<>(List.of(discovery, new SchedstatSource(proc, discovery, ring)));
+        Sampler sampler = new Sampler(Duration.ofSeconds(1), ring).add(discovery)
+                .add(new SchedstatSource(proc, discovery, ring));
         if (args[0].equals("full")) {
-            sources.add(new ExitTracepointSource(Path.of("/sys/kernel/tracing"), Isa.detect(Path.of("/sys/module")),
-                    discovery, ring));
-            sources.add(new PerfCounterSource(discovery, ring));
+            sampler.add(new ExitTracepointSource(Path.of("/sys/kernel/tracing"), Isa.detect(Path.of("/sys/module")),
+                    discovery, ring)).add(new PerfCounterSource(discovery, ring));
         }
-        Sampler sampler = new Sampler(sources, Duration.ofSeconds(1));
         sampler.round();
         sampler.start();
         new CountDownLatch(1).await();
