@@ -9,6 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -99,6 +102,26 @@ class RulePackTest {
                 .satisfies(r -> assertThat(r.condition()).isEqualTo("wait_share > 0.5"));
         assertThat(pack.specs().size()).isEqualTo(RulePack.load(List.of()).specs().size());
         assertThat(mine).exists();
+    }
+
+    @Test
+    void rulesReloadWhenTheirFileChangesAndOnSighup() throws Exception {
+        Path file = Files.writeString(dir.resolve("mine.yaml"), VALID);
+        Files.writeString(dir.resolve("not-rules.jsonl"), "{}\n");
+        RuleEngine engine = new RuleEngine(RulePack.load(List.of(file)), new AlertFactory("h"), a -> { }, 2);
+        AtomicInteger loads = new AtomicInteger();
+        try (RuleReloader reloader = new RuleReloader(List.of(file), engine, p -> loads.incrementAndGet())) {
+            Files.writeString(dir.resolve("not-rules.jsonl"), "{}\n{}\n");
+            Files.writeString(file, ruleWith("condition", "'wait_share > 0.7'"));
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> engine.pack().specs().stream()
+                    .anyMatch(r -> r.id().equals("my-rule") && r.condition().equals("wait_share > 0.7")));
+            Thread.sleep(1000); // let the watcher settle: the other file in the directory must not add a reload
+            assertThat(loads.get()).isEqualTo(1);
+
+            Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid())).start();
+            assertThat(hup.waitFor()).isZero();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> loads.get() == 2);
+        }
     }
 
     @Test
