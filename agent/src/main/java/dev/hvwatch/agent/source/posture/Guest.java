@@ -4,7 +4,6 @@ import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,6 +23,7 @@ public final class Guest {
     private QemuArgs args;
     private ProcStatus status;
     private Optional<LibvirtDomain> libvirt;
+    private UnreadableInput libvirtProblem;
     private Set<Long> sockets;
     private String macLabel;
     private boolean macLabelRead;
@@ -73,12 +73,20 @@ public final class Guest {
      * records the pid, and the UUID is checked too, so that a stale file of an earlier VM of that name is not read.
      */
     public Optional<LibvirtDomain> libvirt() throws UnreadableInput {
+        if (libvirtProblem != null) {
+            throw libvirtProblem; // parsed once per run, even when it fails
+        }
         if (libvirt == null) {
             Path file = host.roots().libvirt().resolve(name() + ".xml");
-            LibvirtDomain domain = Files.isRegularFile(file) ? LibvirtDomain.read(file) : null;
-            boolean ours = domain != null && (domain.pid() == vm().pid()
-                    || (domain.pid() < 0 && !vm().uuid().isEmpty() && vm().uuid().equalsIgnoreCase(domain.uuid())));
-            libvirt = ours ? Optional.of(domain) : Optional.empty();
+            try {
+                LibvirtDomain domain = Files.isRegularFile(file) ? LibvirtDomain.read(file) : null;
+                boolean ours = domain != null && (domain.pid() == vm().pid() || (domain.pid() < 0
+                        && !vm().uuid().isEmpty() && vm().uuid().equalsIgnoreCase(domain.uuid())));
+                libvirt = ours ? Optional.of(domain) : Optional.empty();
+            } catch (UnreadableInput e) {
+                libvirtProblem = e;
+                throw e;
+            }
         }
         return libvirt;
     }
@@ -193,13 +201,12 @@ public final class Guest {
                 macLabel = label.isEmpty() ? null : label;
             } catch (NoSuchFileException e) {
                 macLabel = null;
-            } catch (FileSystemException e) {
-                if (e.getReason() == null || !e.getReason().contains("Invalid argument")) {
+            } catch (IOException e) {
+                // The JDK gives no errno: the read's EINVAL arrives as its strerror text.
+                if (e.getMessage() == null || !e.getMessage().contains("Invalid argument")) {
                     throw new UnreadableInput(file, "cannot read: " + e.getMessage(), e);
                 }
                 macLabel = null;
-            } catch (IOException e) {
-                throw new UnreadableInput(file, "cannot read: " + e.getMessage(), e);
             }
             macLabelRead = true;
         }

@@ -89,6 +89,7 @@ public final class PostureSource implements Source {
     /** Every check's outcomes for one view of the host; a check that cannot read what it needs is skipped and counted. */
     public List<Outcome> runChecks(HostView host) {
         List<Outcome> outcomes = new ArrayList<>();
+        problems.startRun();
         for (PostureCheck check : checks) {
             try {
                 outcomes.addAll(check.run(host, problems));
@@ -123,7 +124,7 @@ public final class PostureSource implements Source {
         return new Notice(NOTICE, o.device(), facts, o.summary());
     }
 
-    /** Inputs the checks could not read or parse, since the start; any thread may ask. */
+    /** Inputs the checks could not read or parse, once per run each, since the start; any thread may ask. */
     public long unreadableInputs() {
         return problems.count();
     }

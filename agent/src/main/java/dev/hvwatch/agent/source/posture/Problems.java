@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Inputs the checks could not read, counted for {@code hvwatch_source_errors_total{source="posture"}} and logged the
- * first time each one happens: the same odd file is read again every run, and once in the log is enough.
+ * Inputs the checks could not read, for {@code hvwatch_source_errors_total{source="posture"}}: each input counts once
+ * per run however many checks needed it, and is logged the first time only, as the same odd file is read again every
+ * run.
  */
 public final class Problems {
     private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
@@ -16,20 +17,28 @@ public final class Problems {
     private static final int REMEMBERED = 1000;
 
     private final LongAdder count = new LongAdder();
+    private final Set<String> thisRun = new HashSet<>();
     private final Set<String> logged = new HashSet<>();
 
+    void startRun() {
+        thisRun.clear();
+    }
+
+    /** @param e names the input and what is wrong with it */
     public void report(String check, Exception e) {
-        count.increment();
-        String message = "posture check " + check + ": " + e.getMessage();
+        String what = e.getMessage();
+        if (thisRun.add(what)) {
+            count.increment();
+        }
         if (logged.size() >= REMEMBERED) {
             logged.clear();
         }
-        if (logged.add(message)) {
-            LOG.warn("{} (the check skips it; logged once)", message);
+        if (logged.add(what)) {
+            LOG.warn("posture check {}: {} (checks skip it; logged once)", check, what);
         }
     }
 
-    /** Inputs that could not be read or parsed, since the start; any thread may ask. */
+    /** Unreadable inputs, once per run each, since the start; any thread may ask. */
     public long count() {
         return count.sum();
     }
