@@ -43,16 +43,8 @@ public final class CpuList {
         return new CpuList(cpus);
     }
 
-    public static CpuList of(BitSet cpus) {
-        return new CpuList((BitSet) cpus.clone());
-    }
-
     public int count() {
         return cpus.cardinality();
-    }
-
-    public boolean contains(int cpu) {
-        return cpus.get(cpu);
     }
 
     public boolean isEmpty() {

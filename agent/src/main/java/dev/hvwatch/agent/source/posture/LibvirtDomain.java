@@ -84,10 +84,6 @@ public final class LibvirtDomain {
         return new LibvirtDomain(file, root.getLocalName().equals("domstatus") ? root : null, domain);
     }
 
-    public Path file() {
-        return file;
-    }
-
     /** The QEMU pid libvirt recorded, or -1 (a definition rather than a status file). */
     public long pid() {
         String pid = domstatus == null ? "" : domstatus.getAttribute("pid");
