@@ -8,7 +8,10 @@ import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.posture.check.DefaultChecks;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,14 +21,16 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the posture checks on their own period, and at once when a VM appears, so that a badly configured VM is
- * reported within one sampling interval of its start. For every outcome it publishes the check's state,
+ * Runs the posture checks on their own period, and at once when a VM appears or libvirt rewrites a VM's status file
+ * (as it does on every live change: hot-plug, tuning), so that a badly configured VM is reported within one sampling
+ * interval of its start or change. For every outcome it publishes the check's state,
  * {@code hvwatch_posture_check{check[,vm]}} (1 pass, 0 fail), and for every failure a {@code posture.finding} notice
  * with facts {@code check}, {@code summary}, {@code fix} and the evidence. A finding is published every run while it
  * lasts: the posture-* rules fire once on the first and resolve when they stop coming.
@@ -45,6 +50,8 @@ public final class PostureSource implements Source {
     private final Map<Vm, Map<String, Series>> series = new IdentityHashMap<>();
     private final Map<String, Series> hostSeries = new HashMap<>();
     private final Set<Vm> checked = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The modification time of each checked VM's libvirt status file (null: none). */
+    private final Map<Vm, FileTime> libvirtStamps = new IdentityHashMap<>();
     private long nextRunNanos = Long.MIN_VALUE;
 
     /** @param vms the VMs discovery watches now; called on the sampling thread, after discovery's round */
@@ -74,15 +81,28 @@ public final class PostureSource implements Source {
     public void sample(long nowNanos) {
         Collection<WatchedVm> watched = vms.get();
         boolean newVm = watched.stream().anyMatch(w -> !checked.contains(w.vm()));
-        if (nowNanos < nextRunNanos && !newVm) {
+        boolean changed = watched.stream().anyMatch(w -> !Objects.equals(libvirtStamps.get(w.vm()), stamp(w.vm())));
+        if (nowNanos < nextRunNanos && !newVm && !changed) {
             return;
         }
         nextRunNanos = nowNanos + intervalNanos;
         checked.clear();
-        watched.forEach(w -> checked.add(w.vm()));
+        libvirtStamps.clear();
+        watched.forEach(w -> {
+            checked.add(w.vm());
+            libvirtStamps.put(w.vm(), stamp(w.vm()));
+        });
         series.keySet().retainAll(checked);
         for (Outcome o : runChecks(new HostView(roots, watched))) {
             publish(nowNanos, o);
+        }
+    }
+
+    private FileTime stamp(Vm vm) {
+        try {
+            return Files.getLastModifiedTime(roots.libvirt().resolve(vm.name() + ".xml"));
+        } catch (IOException noStatusFile) {
+            return null;
         }
     }
 

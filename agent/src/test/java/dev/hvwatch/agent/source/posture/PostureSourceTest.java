@@ -20,6 +20,7 @@ import dev.hvwatch.protocol.AlertTime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -123,6 +124,23 @@ class PostureSourceTest {
         awaitRing();
         assertThat(seen).filteredOn(s -> s.kind() == EventKind.NOTICE).extracting(s -> s.vm() + "/"
                 + s.notice().facts().get("check")).containsExactlyInAnyOrder("null/ksm", "desk/management-exposure");
+    }
+
+    @Test
+    void aRewrittenLibvirtStatusFileRunsTheChecksAtOnce() throws Exception {
+        Ttar.extract("posture/libvirt-hostdev-cputune.ttar", host);
+        round(0);
+        Path xml = host.resolve("run/libvirt/qemu/instance-0000a1.xml");
+        Files.writeString(xml, Files.readString(xml).replace("<shares>2048</shares>", "<shares>1024</shares>"));
+        Files.setLastModifiedTime(xml, FileTime.fromMillis(Files.getLastModifiedTime(xml).toMillis() + 1000));
+        awaitRing();
+        seen.clear();
+
+        round(1);
+        awaitRing();
+
+        assertThat(seen).filteredOn(s -> s.kind() == EventKind.NOTICE).extracting(s -> s.vm() + "/"
+                + s.notice().facts().get("check")).contains("instance-0000a1/config-change");
     }
 
     @Test
