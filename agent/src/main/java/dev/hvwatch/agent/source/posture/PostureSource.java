@@ -15,14 +15,12 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,12 +44,11 @@ public final class PostureSource implements Source {
     private final List<PostureCheck> checks;
     private final long intervalNanos;
     private final Problems problems = new Problems();
-    /** Gauges per VM (identity: a restarted VM is a new Vm) and for the host (key null), one per check. */
+    /** Gauges per VM (identity: a restarted VM is a new Vm), one per check, and the host's. */
     private final Map<Vm, Map<String, Series>> series = new IdentityHashMap<>();
     private final Map<String, Series> hostSeries = new HashMap<>();
-    private final Set<Vm> checked = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** The modification time of each checked VM's libvirt status file (null: none). */
-    private final Map<Vm, FileTime> libvirtStamps = new IdentityHashMap<>();
+    /** The VMs of the last run, with their libvirt status file's modification time then (null: none). */
+    private final Map<Vm, FileTime> lastRun = new IdentityHashMap<>();
     private long nextRunNanos = Long.MIN_VALUE;
 
     /** @param vms the VMs discovery watches now; called on the sampling thread, after discovery's round */
@@ -80,19 +77,15 @@ public final class PostureSource implements Source {
     @Override
     public void sample(long nowNanos) {
         Collection<WatchedVm> watched = vms.get();
-        boolean newVm = watched.stream().anyMatch(w -> !checked.contains(w.vm()));
-        boolean changed = watched.stream().anyMatch(w -> !Objects.equals(libvirtStamps.get(w.vm()), stamp(w.vm())));
-        if (nowNanos < nextRunNanos && !newVm && !changed) {
+        boolean newOrChanged = watched.stream().anyMatch(w -> !lastRun.containsKey(w.vm())
+                || !Objects.equals(lastRun.get(w.vm()), stamp(w.vm())));
+        if (nowNanos < nextRunNanos && !newOrChanged) {
             return;
         }
         nextRunNanos = nowNanos + intervalNanos;
-        checked.clear();
-        libvirtStamps.clear();
-        watched.forEach(w -> {
-            checked.add(w.vm());
-            libvirtStamps.put(w.vm(), stamp(w.vm()));
-        });
-        series.keySet().retainAll(checked);
+        lastRun.clear();
+        watched.forEach(w -> lastRun.put(w.vm(), stamp(w.vm())));
+        series.keySet().retainAll(lastRun.keySet());
         for (Outcome o : runChecks(new HostView(roots, watched))) {
             publish(nowNanos, o);
         }

@@ -24,9 +24,9 @@ public final class Problems {
         thisRun.clear();
     }
 
-    /** @param e names the input and what is wrong with it */
+    /** @param e names the input and what is wrong with it; any other exception is a bug in the check */
     public void report(String check, Exception e) {
-        String what = e.getMessage();
+        String what = e instanceof UnreadableInput ? e.getMessage() : e.toString();
         if (thisRun.add(what)) {
             count.increment();
         }
