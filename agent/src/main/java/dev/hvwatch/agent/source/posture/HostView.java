@@ -28,7 +28,7 @@ public final class HostView {
 
     private final Roots roots;
     private final List<Guest> guests = new ArrayList<>();
-    private final Map<Path, List<Listener>> listeners = new HashMap<>();
+    private final Map<String, List<Listener>> listeners = new HashMap<>();
     private CpuList onlineCpus;
     private Map<String, String> vulnerabilities;
 
@@ -170,12 +170,25 @@ public final class HostView {
         return value != null && (value.equalsIgnoreCase("Y") || value.equals("1") || value.equalsIgnoreCase("on"));
     }
 
-    /** The TCP listeners of the network namespace whose {@code net} directory this is, read once per run. */
-    public List<Listener> listeners(Path netDir) throws UnreadableInput {
-        List<Listener> known = listeners.get(netDir);
+    /** The TCP listeners of the host's (the agent's) network namespace, {@code /proc/net}. */
+    public List<Listener> hostListeners() throws UnreadableInput {
+        return listeners("host", proc("net"));
+    }
+
+    /**
+     * The TCP listeners of a process's network namespace, read once per run and namespace: QEMUs mostly share the
+     * host's, and a busy host's {@code net/tcp} is long.
+     */
+    public List<Listener> listenersOf(Path pidDir) throws UnreadableInput {
+        String namespace = linkName(pidDir.resolve("ns/net"));
+        return listeners(namespace != null ? namespace : pidDir.toString(), pidDir.resolve("net"));
+    }
+
+    private List<Listener> listeners(String key, Path netDir) throws UnreadableInput {
+        List<Listener> known = listeners.get(key);
         if (known == null) {
             known = TcpListeners.read(netDir);
-            listeners.put(netDir, known);
+            listeners.put(key, known);
         }
         return known;
     }

@@ -51,7 +51,7 @@ public final class ManagementExposureCheck implements GuestCheck {
     public Optional<Outcome> check(HostView host, Guest guest) throws UnreadableInput {
         Set<Long> sockets = guest.socketInodes();
         List<String> exposed = new ArrayList<>();
-        for (Listener l : host.listeners(guest.procDir().resolve("net"))) {
+        for (Listener l : host.listenersOf(guest.procDir())) {
             if (l.allAddresses() && sockets.contains(l.inode())) {
                 exposed.add(l.endpoint());
             }
@@ -77,7 +77,7 @@ public final class ManagementExposureCheck implements GuestCheck {
             }
         }
         List<String> exposed = new ArrayList<>();
-        for (Listener l : host.listeners(host.proc("net"))) {
+        for (Listener l : host.hostListeners()) {
             if (l.allAddresses() && managementPorts.contains(l.port()) && !qemuSockets.contains(l.inode())) {
                 exposed.add(l.endpoint() + " (" + KNOWN.getOrDefault(l.port(), "management port") + ")");
             }
