@@ -22,6 +22,7 @@ import dev.hvwatch.agent.source.kmsg.KmsgCursor;
 import dev.hvwatch.agent.source.kmsg.KmsgSource;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.agent.source.perf.PerfCounterSource;
+import dev.hvwatch.agent.source.posture.PostureSource;
 import dev.hvwatch.agent.source.psi.PressureSource;
 import dev.hvwatch.agent.source.qmp.QmpError;
 import dev.hvwatch.agent.source.qmp.QmpSource;
@@ -85,6 +86,11 @@ public final class Agent implements AutoCloseable {
                 .add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
             sampler.add(startKernelLog());
+        }
+        if (config.posture().enabled()) {
+            PostureSource posture = PostureSource.create(config.posture(), proc, discovery::watched, ring);
+            sampler.add(posture);
+            metrics.bindSourceErrors(posture.name(), posture, PostureSource::unreadableInputs);
         }
         sampler.add(new AgentHealthSource(ring, sampler)
                 .dropsOf(EventRing.STAGE, ring::dropped)

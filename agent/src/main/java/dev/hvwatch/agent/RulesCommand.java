@@ -1,5 +1,6 @@
 package dev.hvwatch.agent;
 
+import dev.hvwatch.agent.rules.NistCoverage;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleSpec;
 import dev.hvwatch.agent.rules.RuleTester;
@@ -10,12 +11,13 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code hvwatch-agent rules …}: the rules in force, and their unit tests. */
 @Command(name = "rules", description = "Show the rules in force, or run rule unit tests.",
-        subcommands = {RulesCommand.ListRules.class, RulesCommand.Test.class})
+        subcommands = {RulesCommand.ListRules.class, RulesCommand.Test.class, RulesCommand.Coverage.class})
 final class RulesCommand {
 
     @Command(name = "list", description = "List the rules in force: the default pack and the configured rule files.")
@@ -35,6 +37,42 @@ final class RulesCommand {
                 out.printf("%-26s %-9s %-11s %-8s %-22s %s%n", r.id(), r.severity().wireName(),
                         r.category().wireName(), r.scope(), r.nist().isEmpty() ? "-" : String.join(",", r.nist()),
                         r.title());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "coverage", description = "Show how the rules in force cover NIST SP 800-125A's 22 "
+            + "recommendations: covered, partly covered or not observable from the host, why, and by which rules.")
+    static final class Coverage implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Option(names = "--markdown", description = "Print a Markdown table (the one in the README).")
+        boolean markdown;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            List<NistCoverage.Line> lines = NistCoverage.of(RulePack.load(config.load().rules().files()));
+            PrintWriter out = spec.commandLine().getOut();
+            if (markdown) {
+                out.println("| item | recommendation | status | why | rules |");
+                out.println("| --- | --- | --- | --- | --- |");
+            } else {
+                out.printf("%-9s %-15s %s%n", "ITEM", "STATUS", "RULES / WHY");
+            }
+            for (NistCoverage.Line l : lines) {
+                String rules = l.rules().isEmpty() ? "-" : String.join(", ", l.rules());
+                NistCoverage.Item i = l.item();
+                if (markdown) {
+                    out.printf("| %s | %s | %s | %s | %s |%n", i.id(), i.gist(), i.status().text(), i.reason(),
+                            l.rules().isEmpty() ? "-" : "`" + String.join("`, `", l.rules()) + "`");
+                } else {
+                    out.printf("%-9s %-15s %s%n%26s%s%n", i.id(), i.status().text(), rules, "", i.reason());
+                }
             }
             return 0;
         }

@@ -73,7 +73,7 @@ class StarvationEndToEndTest {
                     new AgentConfig.Rules(List.of(testRules())),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null),
-                    new AgentConfig.State(dir.resolve("state")), null, null, null, null);
+                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null);
 
             try (Agent agent = Agent.start(config)) {
                 String metricsUrl = "http://127.0.0.1:" + agent.metricsAddress().getPort() + "/metrics";

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  */
 public final class QemuGuest implements AutoCloseable {
 
-    private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/KVM");
+    /** "CPU n/KVM", or "CPU n/TCG" for a guest built with {@code accelerator("tcg")}. */
+    private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/(?:KVM|TCG)");
     private static final long POLL_MILLIS = 10;
 
     private final String name;
@@ -80,7 +81,7 @@ public final class QemuGuest implements AutoCloseable {
 
     /**
      * vCPU index to thread id, for the threads that exist right now. Empty once the guest has exited. QEMU
-     * names them {@code CPU <n>/KVM} because of {@code debug-threads=on}.
+     * names them {@code CPU <n>/KVM} (or {@code /TCG}) because of {@code debug-threads=on}.
      */
     public SortedMap<Integer, Long> vcpuThreadIds() {
         SortedMap<Integer, Long> threads = new TreeMap<>();
@@ -205,6 +206,7 @@ public final class QemuGuest implements AutoCloseable {
         private int memoryMib = 32;
         private String pinCpus;
         private Integer nice;
+        private String accelerator = "kvm";
         private boolean qmpSocket;
         private List<String> extraArgs = List.of();
 
@@ -263,6 +265,19 @@ public final class QemuGuest implements AutoCloseable {
             return this;
         }
 
+        /**
+         * QEMU's accelerator, {@code kvm} by default. {@code tcg} runs the guest emulated, without hardware
+         * virtualisation: QEMU takes the first {@code -accel} that works, so {@code extraArgs("-accel", "tcg")}
+         * would still get KVM.
+         */
+        public Builder accelerator(String accelerator) {
+            if (!accelerator.matches("[a-z]+")) {
+                throw new IllegalArgumentException("not an accelerator name: " + accelerator);
+            }
+            this.accelerator = accelerator;
+            return this;
+        }
+
         /** Exposes QMP on a unix socket in the guest's own directory, see {@link QemuGuest#qmpSocketPath()}. */
         public Builder qmpSocket(boolean enabled) {
             this.qmpSocket = enabled;
@@ -310,7 +325,7 @@ public final class QemuGuest implements AutoCloseable {
                 command.addAll(List.of("nice", "-n", nice.toString()));
             }
             command.addAll(List.of(RealKvm.QEMU,
-                    "-accel", "kvm",
+                    "-accel", accelerator,
                     "-m", Integer.toString(memoryMib),
                     "-smp", Integer.toString(vcpus),
                     "-nodefaults",

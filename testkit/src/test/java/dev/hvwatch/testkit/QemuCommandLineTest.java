@@ -35,10 +35,11 @@ class QemuCommandLineTest {
     @Test
     void everyOptionEndsUpInTheCommand() {
         List<String> command = QemuGuest.builder().name("evil,guest=other").uuid(ID).program(GuestProgram.CPU_SPIN)
-                .vcpus(2).memoryMib(64).pinCpus("0-1").nice(19).qmpSocket(true).extraArgs(List.of("-S"))
-                .commandLine(DIR);
+                .vcpus(2).memoryMib(64).pinCpus("0-1").nice(19).accelerator("tcg").qmpSocket(true)
+                .extraArgs(List.of("-S")).commandLine(DIR);
 
         assertThat(command).startsWith("taskset", "-c", "0-1", "nice", "-n", "19", "qemu-system-x86_64")
+                .containsSequence("-accel", "tcg")
                 .containsSequence("-m", "64", "-smp", "2")
                 .containsSequence("-name", "guest=evil,,guest=other,debug-threads=on")
                 .containsSequence("-qmp", "unix:/tmp/hvwatch-guest-1/qmp.sock,server=on,wait=off")
@@ -52,6 +53,7 @@ class QemuCommandLineTest {
         assertThatThrownBy(() -> builder.pinCpus("0; rm -rf /")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> builder.nice(20)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> builder.vcpus(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.accelerator("kvm -S")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> builder.name(" ")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(builder::start).isInstanceOf(NullPointerException.class).hasMessageContaining("name");
     }

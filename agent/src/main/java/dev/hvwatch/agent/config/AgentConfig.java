@@ -5,6 +5,7 @@ import dev.hvwatch.protocol.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The agent's configuration (YAML). Every key is optional; the defaults are those in the embedded
@@ -21,7 +22,8 @@ public record AgentConfig(
         KernelLog kmsg,
         Qmp qmp,
         Debugfs debugfs,
-        Tracing tracing) {
+        Tracing tracing,
+        Posture posture) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -35,10 +37,11 @@ public record AgentConfig(
         qmp = qmp != null ? qmp : new Qmp(null, null);
         debugfs = debugfs != null ? debugfs : new Debugfs(null);
         tracing = tracing != null ? tracing : new Tracing(null, null);
+        posture = posture != null ? posture : new Posture(null, null, null, null, null, null, null, null, null, null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -69,6 +72,71 @@ public record AgentConfig(
     public record Debugfs(Path root) {
         public Debugfs {
             root = root != null ? root : Path.of("/sys/kernel/debug/kvm");
+        }
+    }
+
+    /**
+     * Isolation posture checks (NIST SP 800-125A): how often they run, where the host's files are (fixture trees in
+     * tests; {@code /proc} is {@code sampling.procRoot}), the limits they hold the host to, who owns which VM, and the
+     * host baseline the operator declared.
+     *
+     * @param managementPorts host ports that are management interfaces whoever listens on them (libvirtd's TCP and TLS
+     *                        ports by default); every TCP listener of a QEMU process counts as one anyway
+     * @param owners          owner name to VM name globs: VMs of one owner may share pinned CPUs; an unlisted VM is
+     *                        owned by its libvirt (OpenStack) project, else by itself
+     */
+    public record Posture(Boolean enabled, Duration interval, Path sysRoot, Path cgroupRoot, Path libvirtRoot,
+                          Double memoryOvercommitRatio, Double cpuOvercommitRatio, List<Integer> managementPorts,
+                          Map<String, List<String>> owners, Baseline baseline) {
+        public Posture {
+            enabled = enabled != null ? enabled : Boolean.TRUE;
+            interval = interval != null ? interval : Duration.ofSeconds(60);
+            sysRoot = sysRoot != null ? sysRoot : Path.of("/sys");
+            cgroupRoot = cgroupRoot != null ? cgroupRoot : Path.of("/sys/fs/cgroup");
+            libvirtRoot = libvirtRoot != null ? libvirtRoot : Path.of("/run/libvirt/qemu");
+            memoryOvercommitRatio = memoryOvercommitRatio != null ? memoryOvercommitRatio : 1.0;
+            cpuOvercommitRatio = cpuOvercommitRatio != null ? cpuOvercommitRatio : 1.0;
+            managementPorts = managementPorts != null ? List.copyOf(managementPorts) : List.of(16509, 16514);
+            owners = owners != null ? Map.copyOf(owners) : Map.of();
+            baseline = baseline != null ? baseline : new Baseline(null, null, null, null);
+            Check.positive("posture.interval", interval);
+            Check.positive("posture.memoryOvercommitRatio", memoryOvercommitRatio);
+            Check.positive("posture.cpuOvercommitRatio", cpuOvercommitRatio);
+            for (int port : managementPorts) {
+                if (port < 1 || port > 65535) {
+                    throw new IllegalArgumentException("posture.managementPorts: " + port + " is not a TCP port");
+                }
+            }
+        }
+    }
+
+    /**
+     * The host settings the operator declares (HY-SR-19); the baseline-drift check reports every difference.
+     *
+     * @param kernelCmdline tokens {@code /proc/cmdline} must hold ({@code intel_iommu=on}); {@code !token} must be
+     *                      absent ({@code !mitigations=off}; {@code !name} also refuses {@code name=anything})
+     * @param kvmParameters {@code module.parameter} to value, e.g. {@code kvm_intel.ept: "Y"}
+     * @param sysctls       {@code kernel.kptr_restrict: "2"}, read from {@code /proc/sys}
+     * @param mitigations   vulnerability file name to the text its status must start with, e.g.
+     *                      {@code spectre_v2: "Mitigation"}
+     */
+    public record Baseline(List<String> kernelCmdline, Map<String, String> kvmParameters, Map<String, String> sysctls,
+                           Map<String, String> mitigations) {
+        public Baseline {
+            kernelCmdline = kernelCmdline != null ? List.copyOf(kernelCmdline) : List.of();
+            kvmParameters = kvmParameters != null ? Map.copyOf(kvmParameters) : Map.of();
+            sysctls = sysctls != null ? Map.copyOf(sysctls) : Map.of();
+            mitigations = mitigations != null ? Map.copyOf(mitigations) : Map.of();
+            for (String key : kvmParameters.keySet()) {
+                if (!key.matches("[a-z0-9_]+\\.[a-z0-9_]+")) {
+                    throw new IllegalArgumentException("posture.baseline.kvmParameters: '" + key
+                            + "' is not module.parameter (e.g. kvm_intel.ept)");
+                }
+            }
+        }
+
+        public boolean isEmpty() {
+            return kernelCmdline.isEmpty() && kvmParameters.isEmpty() && sysctls.isEmpty() && mitigations.isEmpty();
         }
     }
 
@@ -145,11 +213,13 @@ public record AgentConfig(
     }
 
     public AgentConfig withCollector(Collector newCollector) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs, tracing);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs,
+                tracing, posture);
     }
 
     public AgentConfig withState(State newState) {
-        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs, tracing);
+        return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs,
+                tracing, posture);
     }
 
     private static final class Check {
@@ -159,6 +229,12 @@ public record AgentConfig(
         static void positive(String key, Duration d) {
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(key + " must be positive, got " + Durations.format(d));
+            }
+        }
+
+        static void positive(String key, double d) {
+            if (!(d > 0) || Double.isInfinite(d)) {
+                throw new IllegalArgumentException(key + " must be a positive number, got " + d);
             }
         }
     }
