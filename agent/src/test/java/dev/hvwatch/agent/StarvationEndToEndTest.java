@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The foundation slice with every stage real: QEMU/KVM guests spinning on one host CPU, the agent reading their
  * vCPU threads from the real /proc, the starvation rule, TLS with client certificates to a collector on its own
- * loopback endpoint, and the collector's JSON-lines journal.
+ * loopback endpoint, the collector's journal and its JSON-lines output.
  */
 @ExtendWith(GuestCleanupExtension.class)
 class StarvationEndToEndTest {
@@ -63,9 +63,8 @@ class StarvationEndToEndTest {
                 .pinCpus("0").nice(19).start();
         long victimTid = victim.awaitVcpuThreads(Duration.ofSeconds(10)).get(0);
 
-        try (Collector collector = new Collector(new CollectorConfig(new InetSocketAddress("127.0.0.1", 0),
-                new CollectorConfig.Tls(collectorTls.cert(), collectorTls.key(), collectorTls.ca()),
-                new CollectorConfig.Journal(journal), null, null))) {
+        try (Collector collector = new Collector(CollectorConfig.of(new InetSocketAddress("127.0.0.1", 0),
+                collectorTls, dir.resolve("journal"), journal))) {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
                     new AgentConfig.Sampling(INTERVAL, null), null,

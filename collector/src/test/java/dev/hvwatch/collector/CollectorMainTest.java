@@ -37,7 +37,7 @@ class CollectorMainTest {
 
     @Test
     void checkConfigNamesAnUnknownKeyAndItsLineAndExitsWith2() throws Exception {
-        Path config = write(tlsKeys() + "jounral:\n  path: x.jsonl\n");
+        Path config = write(tlsKeys() + "jounral:\n  dir: x\n");
 
         assertThat(run("check-config", "--config", config.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("line 5: unknown key 'jounral'");
@@ -62,7 +62,7 @@ class CollectorMainTest {
     void runFailingToStartExitsWith1() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path config = write("listen: 127.0.0.1:" + taken.getLocalPort() + "\n" + tlsKeys()
-                    + "journal:\n  path: alerts.jsonl\n");
+                    + "journal:\n  dir: journal\nmetrics:\n  listen: 127.0.0.1:0\n");
 
             assertThat(run("run", "--config", config.toString())).isEqualTo(1);
             assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());

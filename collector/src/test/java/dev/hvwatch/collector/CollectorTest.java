@@ -5,6 +5,7 @@ import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.collector.ingest.IngestStats.HandshakeFailure;
 import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.TestAgent;
 import dev.hvwatch.collector.testing.TestPki;
@@ -17,7 +18,9 @@ import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.ProtocolException.Reason;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.nio.file.Files;
+import dev.hvwatch.collector.journal.JournalReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,7 +47,7 @@ class CollectorTest {
     @BeforeEach
     void start() throws Exception {
         pki = new TestPki(dir.resolve("pki"));
-        journal = dir.resolve("journal/alerts.jsonl");
+        journal = dir.resolve("journal");
         startCollector(pki.collectorConfig(journal));
     }
 
@@ -64,7 +67,7 @@ class CollectorTest {
         agent.send(new Frame.Alerts(alerts(AGENT, 1, 3)));
 
         assertThat(agent.next()).isEqualTo(new Frame.Ack(3));
-        assertThat(Files.readAllLines(journal))
+        assertThat(journaledLines())
                 .containsExactlyElementsOf(alerts(AGENT, 1, 3).stream().map(AlertJson::toLine).toList());
         assertThat(seen).extracting(Alert::seq).containsExactly(1L, 2L, 3L);
         assertThat(collector.stats().alertsJournaled()).isEqualTo(3);
@@ -81,7 +84,7 @@ class CollectorTest {
         agent.send(new Frame.Alerts(alerts(AGENT, 2, 3)));
 
         assertThat(agent.next()).isEqualTo(new Frame.Ack(3));
-        assertThat(Files.readAllLines(journal)).hasSize(3);
+        assertThat(journaledLines()).hasSize(3);
         assertThat(collector.stats().duplicatesSkipped()).isEqualTo(1);
         assertThat(collector.stats().alertsJournaled()).isEqualTo(3);
     }
@@ -99,7 +102,7 @@ class CollectorTest {
         second.send(new Frame.Alerts(alerts(AGENT, 1, 4)));
 
         assertThat(second.next()).isEqualTo(new Frame.Ack(4));
-        assertThat(Files.readAllLines(journal)).hasSize(4);
+        assertThat(journaledLines()).hasSize(4);
         assertThat(collector.stats().duplicatesSkipped()).isEqualTo(3);
     }
 
@@ -120,6 +123,8 @@ class CollectorTest {
             assertThat(rejected.received()).isEmpty();
         }
         Eventually.await("both handshakes are counted", () -> collector.stats().handshakesFailed() == 2);
+        assertThat(collector.stats().handshakesFailed(HandshakeFailure.NO_CERTIFICATE)).isEqualTo(1);
+        assertThat(collector.stats().handshakesFailed(HandshakeFailure.UNTRUSTED)).isEqualTo(1);
 
         good.send(new Frame.Alerts(alerts(AGENT, 1, 1)));
         assertThat(good.next()).isEqualTo(new Frame.Ack(1));
@@ -142,7 +147,7 @@ class CollectorTest {
         }
         Eventually.await("rejections are counted",
                 () -> collector.stats().framesRejected(Reason.IDENTITY_MISMATCH) == 2);
-        assertThat(Files.readAllLines(journal)).isEmpty();
+        assertThat(journaledLines()).isEmpty();
     }
 
     @Test
@@ -188,7 +193,7 @@ class CollectorTest {
         again.send(new Frame.Alerts(alerts(AGENT, 5, 6)));
         assertThat(again.next()).isEqualTo(new Frame.Ack(6));
         assertThat(connect("kvm-02").hello("kvm-02")).isEqualTo(new Frame.Welcome(2));
-        assertThat(Files.readAllLines(journal)).hasSize(8);
+        assertThat(journaledLines()).hasSize(8);
     }
 
     @Test
@@ -221,6 +226,12 @@ class CollectorTest {
         assertThat(silent.awaitClosed()).isTrue();
         assertThat(beating.isOpen()).isTrue();
         assertThat(collector.stats().idleTimeouts()).isEqualTo(1);
+    }
+
+    private List<String> journaledLines() throws Exception {
+        List<String> lines = new ArrayList<>();
+        JournalReader.forEach(journal, entry -> lines.add(new String(entry.json(), StandardCharsets.UTF_8)));
+        return lines;
     }
 
     private void startCollector(CollectorConfig config) throws Exception {

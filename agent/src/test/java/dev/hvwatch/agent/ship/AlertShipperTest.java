@@ -40,7 +40,7 @@ class AlertShipperTest {
         Pki pki = Pki.createCa(dir.resolve("pki"), "hvwatch test CA");
         collectorTls = pki.issueServer("collector");
         agentTls = pki.issueAgent(AGENT);
-        journal = dir.resolve("alerts.jsonl");
+        journal = dir.resolve("journal");
     }
 
     @Test

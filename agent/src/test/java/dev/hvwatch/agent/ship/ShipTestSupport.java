@@ -1,8 +1,8 @@
 package dev.hvwatch.agent.ship;
 
 import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.collector.journal.JournalReader;
 import dev.hvwatch.protocol.Alert;
-import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.Category;
@@ -11,10 +11,10 @@ import dev.hvwatch.protocol.VmRef;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -39,13 +39,16 @@ final class ShipTestSupport {
                 Duration.ofMillis(50), Duration.ofMillis(400));
     }
 
-    static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journal, Duration idleTimeout) {
-        return new CollectorConfig(InetSocketAddress.createUnresolved("127.0.0.1", port),
-                new CollectorConfig.Tls(tls.cert(), tls.key(), tls.ca()), new CollectorConfig.Journal(journal),
-                null, idleTimeout);
+    static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journalDir, Duration idleTimeout) {
+        CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", port), tls,
+                journalDir, null);
+        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.metrics(), null,
+                idleTimeout);
     }
 
-    static List<Alert> journaled(Path journal) throws IOException {
-        return Files.readAllLines(journal).stream().map(AlertJson::parse).toList();
+    static List<Alert> journaled(Path journalDir) throws IOException {
+        List<Alert> alerts = new ArrayList<>();
+        JournalReader.forEach(journalDir, entry -> alerts.add(entry.alert()));
+        return alerts;
     }
 }
