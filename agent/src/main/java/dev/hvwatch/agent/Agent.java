@@ -10,6 +10,9 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
 import dev.hvwatch.agent.rules.StarvationRule;
 import dev.hvwatch.agent.ship.AlertShipper;
+import dev.hvwatch.agent.spool.Spool;
+import dev.hvwatch.agent.spool.SpoolKeeper;
+import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
@@ -24,6 +27,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -31,15 +35,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One agent, wired in data-path order: sources (discovery, schedstat, kernel log) → ring → (metrics, rules) →
- * alerts → ship. Everything the agent runs
+ * alerts → spool → ship. Everything the agent runs
  * is created here, so this class is the map of the agent.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final Duration SPOOL_ALARM_INTERVAL = Duration.ofMinutes(1);
 
     private final AgentConfig config;
     private final AgentMetrics metrics = new AgentMetrics();
+    private final Spool spool;
     private final AlertShipper shipper;
+    private final SpoolKeeper spoolKeeper;
     private final EventRing ring;
     private final DiscoverySource discovery;
     private final Sampler sampler;
@@ -49,9 +56,12 @@ public final class Agent implements AutoCloseable {
     private Agent(AgentConfig config) throws IOException {
         this.config = config;
         String identity = config.identity().host();
-        shipper = AlertShipper.start(config.collector(), identity);
-        StarvationRule starvation = new StarvationRule(config.rules().starvation(), new AlertFactory(identity),
-                alertSink());
+        AlertFactory alerts = new AlertFactory(identity);
+        spool = Spool.open(config.state().dir().resolve("spool"), config.spool().limits());
+        shipper = AlertShipper.start(config.collector(), identity, spool);
+        spoolKeeper = SpoolKeeper.start(spool,
+                new SpoolOverflowAlarm(spool, alerts, alertSink(), SPOOL_ALARM_INTERVAL));
+        StarvationRule starvation = new StarvationRule(config.rules().starvation(), alerts, alertSink());
         metrics.alerts(StarvationRule.ID, starvation.severity().wireName());
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), new RuleEngine(starvation));
@@ -64,7 +74,9 @@ public final class Agent implements AutoCloseable {
         sampler = new Sampler(sources, config.sampling().interval());
 
         metrics.bindDrops(EventRing.STAGE, ring, EventRing::dropped);
-        metrics.bindDrops(AlertShipper.STAGE, shipper, AlertShipper::dropped);
+        metrics.bindDrops(Spool.STAGE, spool, Spool::dropped);
+        metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
+                spool, Spool::pending);
         sampler.sourceNames().forEach(name -> metrics.bindSourceUp(name, () -> sampler.isUp(name)));
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         if (kmsg != null) {
@@ -140,6 +152,8 @@ public final class Agent implements AutoCloseable {
         }
         ring.close();
         metricsServer.close();
+        spoolKeeper.close();
         shipper.close();
+        spool.close();
     }
 }

@@ -70,8 +70,9 @@ class StarvationEndToEndTest {
                     new AgentConfig.Sampling(INTERVAL, null), null,
                     new AgentConfig.Rules(new AgentConfig.Starvation(0.8, 0.3, Duration.ofSeconds(1), null)),
                     new AgentConfig.Metrics("127.0.0.1:0"),
-                    new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null),
-                    new AgentConfig.State(dir.resolve("state")), null);
+                    new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
+                            agentTls.ca(), null),
+                    new AgentConfig.State(dir.resolve("state")), null, null);
 
             try (Agent agent = Agent.start(config)) {
                 String metricsUrl = "http://127.0.0.1:" + agent.metricsAddress().getPort() + "/metrics";
@@ -98,6 +99,8 @@ class StarvationEndToEndTest {
                         .isGreaterThanOrEqualTo(1);
                 assertThat(sample(metrics, "hvwatch_source_up{source=\"schedstat\"}")).isEqualTo(1);
                 assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"ring\"}")).isZero();
+                assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"spool\"}")).isZero();
+                assertThat(sample(metrics, "hvwatch_spool_pending_alerts")).isGreaterThanOrEqualTo(0);
 
                 noisy1.close();
                 noisy2.close();

@@ -51,6 +51,11 @@ public final class AgentMetrics {
         FunctionCounter.builder(name, owner, count).description(help).register(registry);
     }
 
+    /** A gauge without labels whose figure its owner keeps, e.g. {@code hvwatch_spool_pending_alerts}. */
+    public <T> void bindGauge(String name, String help, T owner, ToDoubleFunction<T> value) {
+        Gauge.builder(name, owner, value).description(help).register(registry);
+    }
+
     /** {@code hvwatch_alerts_total{rule,severity}}. */
     public Counter alerts(String rule, String severity) {
         return Counter.builder("hvwatch.alerts")

@@ -1,5 +1,7 @@
 package dev.hvwatch.agent.ship;
 
+import dev.hvwatch.agent.spool.Spool;
+import dev.hvwatch.agent.spool.SpoolLimits;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.journal.JournalReader;
 import dev.hvwatch.protocol.Alert;
@@ -8,15 +10,18 @@ import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.VmRef;
+import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** Alerts, settings and journal reading shared by the ship tests. */
 final class ShipTestSupport {
@@ -25,7 +30,7 @@ final class ShipTestSupport {
     private ShipTestSupport() {
     }
 
-    /** An alert as the rule engine hands it over: seq 0, to be numbered by the outbox. */
+    /** An alert as the rule engine hands it over: seq 0, to be numbered by the spool. */
     static Alert alert(String identity, String id) {
         return new Alert(id, identity, 0, AlertTime.format(Instant.parse("2025-01-02T03:04:05.123456789Z")),
                 identity, "vcpu-starvation", "vCPU starved", Severity.HIGH, Category.STARVATION, AlertState.FIRING,
@@ -33,10 +38,21 @@ final class ShipTestSupport {
                 Map.of("waitRatio", 0.42), "vCPU 0 of guest-1 waited 42% of the last minute");
     }
 
-    /** Settings that retry and notice silence within a test's patience. */
-    static ShipperSettings settings(int port, String identity, TlsFiles tls, int outboxCapacity, int batchSize) {
-        return new ShipperSettings("localhost", port, identity, tls, outboxCapacity, batchSize, FAST_HEARTBEAT,
-                Duration.ofMillis(50), Duration.ofMillis(400));
+    /** Settings that retry and notice silence within a test's patience; the ports are tried in order. */
+    static ShipperSettings settings(String identity, TlsFiles tls, int batchSize, int... ports) {
+        return new ShipperSettings(IntStream.of(ports).mapToObj(p -> new HostPort("localhost", p)).toList(),
+                identity, tls, batchSize, FAST_HEARTBEAT, Duration.ofMillis(50), Duration.ofMillis(400));
+    }
+
+    static Spool spool(Path dir) throws IOException {
+        return Spool.open(dir, new SpoolLimits(1_000_000, Duration.ofDays(1)));
+    }
+
+    /** A port nothing listens on. */
+    static int closedPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
     }
 
     static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journalDir, Duration idleTimeout) {
