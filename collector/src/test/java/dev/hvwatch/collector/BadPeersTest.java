@@ -77,7 +77,7 @@ class BadPeersTest {
 
             // A trusted agent claiming another host in the payload.
             try (TestAgent liar = agent(pki, "kvm-liar", port)) {
-                liar.send(new Frame.Alerts(List.of(alert("kvm-good", 1))));
+                liar.send(Frame.Alerts.of(List.of(alert("kvm-good", 1))));
                 assertThat(liar.awaitClosed()).isTrue();
             }
             seq = sendAndAcknowledge(good, seq);
@@ -159,7 +159,7 @@ class BadPeersTest {
     }
 
     private static int sendAndAcknowledge(TestAgent good, int seq) throws InterruptedException {
-        good.send(new Frame.Alerts(alerts(GOOD, seq + 1, seq + 1)));
+        good.send(Frame.Alerts.of(alerts(GOOD, seq + 1, seq + 1)));
         assertThat(good.next()).isEqualTo(new Frame.Ack(seq + 1));
         return seq + 1;
     }

@@ -64,7 +64,7 @@ class CollectorTest {
         TestAgent agent = connect(AGENT);
 
         assertThat(agent.hello(AGENT)).isEqualTo(new Frame.Welcome(0));
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 3)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 3)));
 
         assertThat(agent.next()).isEqualTo(new Frame.Ack(3));
         assertThat(journaledLines())
@@ -78,10 +78,10 @@ class CollectorTest {
     void duplicateSeqsAreSkippedButStillAcknowledged() throws Exception {
         TestAgent agent = connect(AGENT);
         agent.hello(AGENT);
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 2)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 2)));
         assertThat(agent.next()).isEqualTo(new Frame.Ack(2));
 
-        agent.send(new Frame.Alerts(alerts(AGENT, 2, 3)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 2, 3)));
 
         assertThat(agent.next()).isEqualTo(new Frame.Ack(3));
         assertThat(journaledLines()).hasSize(3);
@@ -93,13 +93,13 @@ class CollectorTest {
     void agentResendingAfterReconnectIsDeduplicated() throws Exception {
         TestAgent first = connect(AGENT);
         first.hello(AGENT);
-        first.send(new Frame.Alerts(alerts(AGENT, 1, 3)));
+        first.send(Frame.Alerts.of(alerts(AGENT, 1, 3)));
         first.next();
         first.close();
 
         TestAgent second = connect(AGENT);
         assertThat(second.hello(AGENT)).isEqualTo(new Frame.Welcome(3));
-        second.send(new Frame.Alerts(alerts(AGENT, 1, 4)));
+        second.send(Frame.Alerts.of(alerts(AGENT, 1, 4)));
 
         assertThat(second.next()).isEqualTo(new Frame.Ack(4));
         assertThat(journaledLines()).hasSize(4);
@@ -126,7 +126,7 @@ class CollectorTest {
         assertThat(collector.stats().handshakesFailed(HandshakeFailure.NO_CERTIFICATE)).isEqualTo(1);
         assertThat(collector.stats().handshakesFailed(HandshakeFailure.UNTRUSTED)).isEqualTo(1);
 
-        good.send(new Frame.Alerts(alerts(AGENT, 1, 1)));
+        good.send(Frame.Alerts.of(alerts(AGENT, 1, 1)));
         assertThat(good.next()).isEqualTo(new Frame.Ack(1));
         assertThat(collector.stats().connectionsAccepted()).isEqualTo(3);
     }
@@ -140,7 +140,7 @@ class CollectorTest {
             TestAgent agent = connect(AGENT);
             agent.hello(AGENT);
 
-            agent.send(new Frame.Alerts(List.of(alert(AGENT, 1), forged)));
+            agent.send(Frame.Alerts.of(List.of(alert(AGENT, 1), forged)));
 
             assertThat(agent.awaitClosed()).isTrue();
             assertThat(agent.received()).isEmpty();
@@ -155,7 +155,7 @@ class CollectorTest {
         TestAgent agent = connect(AGENT);
         agent.hello("kvm-02");
 
-        agent.send(new Frame.Alerts(alerts("kvm-02", 1, 1)));
+        agent.send(Frame.Alerts.of(alerts("kvm-02", 1, 1)));
 
         assertThat(agent.awaitClosed()).isTrue();
         Eventually.await("the rejection is counted",
@@ -166,7 +166,7 @@ class CollectorTest {
     void alertsBeforeHelloAreRejected() throws Exception {
         TestAgent agent = connect(AGENT);
 
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 1)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 1)));
 
         assertThat(agent.awaitClosed()).isTrue();
         Eventually.await("the rejection is counted",
@@ -177,11 +177,11 @@ class CollectorTest {
     void restartedCollectorRecoversEachAgentsLastSeqFromItsJournal() throws Exception {
         TestAgent agent = connect(AGENT);
         agent.hello(AGENT);
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 5)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 5)));
         agent.next();
         TestAgent other = connect("kvm-02");
         other.hello("kvm-02");
-        other.send(new Frame.Alerts(alerts("kvm-02", 1, 2)));
+        other.send(Frame.Alerts.of(alerts("kvm-02", 1, 2)));
         other.next();
         collector.close();
 
@@ -190,7 +190,7 @@ class CollectorTest {
         assertThat(collector.lastJournaledSeq(AGENT)).isEqualTo(5);
         TestAgent again = connect(AGENT);
         assertThat(again.hello(AGENT)).isEqualTo(new Frame.Welcome(5));
-        again.send(new Frame.Alerts(alerts(AGENT, 5, 6)));
+        again.send(Frame.Alerts.of(alerts(AGENT, 5, 6)));
         assertThat(again.next()).isEqualTo(new Frame.Ack(6));
         assertThat(connect("kvm-02").hello("kvm-02")).isEqualTo(new Frame.Welcome(2));
         assertThat(journaledLines()).hasSize(8);
@@ -203,7 +203,7 @@ class CollectorTest {
         TestAgent agent = connect(AGENT);
         agent.hello(AGENT);
 
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 10)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 10)));
 
         assertThat(agent.awaitClosed()).isTrue();
         Eventually.await("the rejection is counted", () -> collector.stats().framesRejected(Reason.OVERSIZED) == 1);

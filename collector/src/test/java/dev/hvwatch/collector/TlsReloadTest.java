@@ -56,7 +56,7 @@ class TlsReloadTest {
                 BigInteger served = servedSerial(agentTls);
                 return served != null && !served.equals(oldSerial);
             });
-            before.send(new Frame.Alerts(alerts("kvm-01", 1, 1)));
+            before.send(Frame.Alerts.of(alerts("kvm-01", 1, 1)));
             assertThat(before.next()).isEqualTo(new Frame.Ack(1));
             assertThat(collector.stats().handshakesFailed()).isZero();
         }
@@ -80,7 +80,7 @@ class TlsReloadTest {
             }
             Eventually.await("the refusal is counted",
                     () -> collector.stats().handshakesFailed(HandshakeFailure.REVOKED) == 1);
-            good.send(new Frame.Alerts(alerts("kvm-good", 1, 1)));
+            good.send(Frame.Alerts.of(alerts("kvm-good", 1, 1)));
             assertThat(good.next()).isEqualTo(new Frame.Ack(1));
         }
     }

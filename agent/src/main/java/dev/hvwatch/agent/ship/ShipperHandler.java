@@ -2,7 +2,7 @@ package dev.hvwatch.agent.ship;
 
 import dev.hvwatch.agent.spool.Spool;
 import dev.hvwatch.agent.spool.SpoolReader;
-import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.ProtocolException;
 import io.netty.channel.ChannelFutureListener;
@@ -141,11 +141,11 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
         }
         boolean sent = false;
         while (inFlight.size() < WINDOW && ctx.channel().isWritable()) {
-            List<Alert> batch = reader.next(batchSize, spool.settledSeq());
+            List<EncodedAlert> batch = reader.next(batchSize, spool.settledSeq());
             if (batch.isEmpty()) {
                 break;
             }
-            inFlight.addLast(batch.get(batch.size() - 1).seq());
+            inFlight.addLast(batch.get(batch.size() - 1).alert().seq());
             ctx.write(new Frame.Alerts(batch)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             sent = true;
         }

@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.spool;
 
-import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.EncodedAlert;
 import java.util.ArrayList;
 import java.util.List;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -19,12 +19,15 @@ public final class SpoolReader {
         Spool.skipThrough(tailer, seq);
     }
 
-    /** Up to {@code max} alerts after the previous ones read, skipping any with a seq up to {@code settledSeq}. */
-    public List<Alert> next(int max, long settledSeq) {
-        List<Alert> batch = new ArrayList<>(Math.min(max, 1024));
+    /**
+     * Up to {@code max} alerts after the previous ones read, skipping any with a seq up to {@code settledSeq}, each
+     * with the JSON it was spooled as.
+     */
+    public List<EncodedAlert> next(int max, long settledSeq) {
+        List<EncodedAlert> batch = new ArrayList<>(Math.min(max, 1024));
         for (SpoolRecord record; batch.size() < max && (record = Spool.next(tailer)) != null; ) {
             if (record.seq() > settledSeq) {
-                batch.add(record.alert());
+                batch.add(record.encoded());
             }
         }
         return batch;

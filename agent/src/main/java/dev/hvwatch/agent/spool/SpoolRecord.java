@@ -2,6 +2,7 @@ package dev.hvwatch.agent.spool;
 
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.EncodedAlert;
 import java.nio.charset.StandardCharsets;
 import net.openhft.chronicle.bytes.Bytes;
 
@@ -14,6 +15,10 @@ record SpoolRecord(long seq, long spooledAtMillis, byte[] json) {
 
     Alert alert() {
         return AlertJson.parse(new String(json, StandardCharsets.UTF_8));
+    }
+
+    EncodedAlert encoded() {
+        return new EncodedAlert(alert(), json);
     }
 
     void writeTo(Bytes<?> out) {

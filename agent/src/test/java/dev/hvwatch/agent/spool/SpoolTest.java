@@ -7,6 +7,7 @@ import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Category;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.Severity;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class SpoolTest {
             assertThat(spool.append(alert("c"))).isEqualTo(3);
             SpoolReader reader = spool.reader();
             reader.seekAfter(0);
-            assertThat(reader.next(10, 0)).extracting(Alert::message, Alert::seq)
+            assertThat(alerts(reader.next(10, 0))).extracting(Alert::message, Alert::seq)
                     .containsExactly(tuple("a", 1L),
                             tuple("b", 2L), tuple("c", 3L));
         }
@@ -59,7 +60,7 @@ class SpoolTest {
             assertThat(spool.pending()).isEqualTo(2);
             SpoolReader reader = spool.reader();
             reader.seekAfter(spool.settledSeq());
-            assertThat(reader.next(10, spool.settledSeq())).extracting(Alert::seq).containsExactly(4L, 5L);
+            assertThat(alerts(reader.next(10, spool.settledSeq()))).extracting(Alert::seq).containsExactly(4L, 5L);
         }
     }
 
@@ -74,7 +75,7 @@ class SpoolTest {
 
             assertThat(spool.dropped()).isEqualTo(3);
             assertThat(spool.pending()).isEqualTo(5);
-            assertThat(reader.next(10, spool.settledSeq())).extracting(Alert::seq)
+            assertThat(alerts(reader.next(10, spool.settledSeq()))).extracting(Alert::seq)
                     .containsExactly(4L, 5L, 6L, 7L, 8L);
             assertThat(spool.enforceLimits()).isZero();
         }
@@ -130,9 +131,8 @@ class SpoolTest {
             assertThat(spool.pending()).isEqualTo(2);
             SpoolReader reader = spool.reader();
             reader.seekAfter(spool.settledSeq());
-            assertThat(reader.next(10, spool.settledSeq())).extracting(Alert::message, Alert::seq).containsExactly(
-                    tuple("alert 2", 41L),
-                    tuple("alert 3", 42L));
+            assertThat(alerts(reader.next(10, spool.settledSeq()))).extracting(Alert::message, Alert::seq)
+                    .containsExactly(tuple("alert 2", 41L), tuple("alert 3", 42L));
             assertThat(spool.continueAfter(42)).isZero();
         }
     }
@@ -177,6 +177,10 @@ class SpoolTest {
         for (int i = 0; i < count; i++) {
             spool.append(alert("alert " + (spool.lastSeq() + 1)));
         }
+    }
+
+    private static List<Alert> alerts(List<EncodedAlert> encoded) {
+        return encoded.stream().map(EncodedAlert::alert).toList();
     }
 
     private static Alert alert(String message) {

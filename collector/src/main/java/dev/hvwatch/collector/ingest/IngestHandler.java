@@ -2,6 +2,7 @@ package dev.hvwatch.collector.ingest;
 
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.tls.PeerIdentity;
 import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.ProtocolException;
@@ -77,7 +78,7 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
         if (frame instanceof Frame.Hello hello) {
             onHello(ctx, hello);
         } else if (frame instanceof Frame.Alerts alerts) {
-            onAlerts(ctx, alerts.alerts());
+            onAlerts(ctx, alerts.encoded());
         } else if (frame instanceof Frame.Heartbeat) {
             // Echoed, so that the agent can tell a live collector from a dead connection.
             ctx.writeAndFlush(frame);
@@ -124,11 +125,11 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
         ctx.writeAndFlush(new Frame.Welcome(lastSeq));
     }
 
-    private void onAlerts(ChannelHandlerContext ctx, List<Alert> alerts) {
+    private void onAlerts(ChannelHandlerContext ctx, List<EncodedAlert> alerts) {
         if (!welcomed) {
             throw unexpected("ALERTS before HELLO");
         }
-        alerts.forEach(this::checkAttribution);
+        alerts.forEach(encoded -> checkAttribution(encoded.alert()));
         if (++batchesQueued >= MAX_BATCHES_QUEUED) {
             ctx.channel().config().setAutoRead(false);
         }
@@ -137,7 +138,7 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
     }
 
     /** On the journal writer's thread, which keeps blocking file I/O off the event loop. */
-    private void journal(ChannelHandlerContext ctx, String agent, List<Alert> alerts) {
+    private void journal(ChannelHandlerContext ctx, String agent, List<EncodedAlert> alerts) {
         if (!ctx.channel().isActive()) {
             // Not acknowledged, so the agent sends the batch again on its next connection.
             return;

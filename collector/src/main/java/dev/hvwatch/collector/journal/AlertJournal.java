@@ -1,7 +1,7 @@
 package dev.hvwatch.collector.journal;
 
 import dev.hvwatch.protocol.Alert;
-import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.EncodedAlert;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,16 +83,32 @@ public final class AlertJournal implements Closeable {
         return lastSeqByAgent.getOrDefault(agent, 0L);
     }
 
-    /** Appends the alerts that are not duplicates, in order, and returns once they are journaled. */
-    public synchronized Appended append(List<Alert> alerts) {
+    /**
+     * Appends the alerts that are not duplicates, in order, each as its JSON, and returns once they are journaled.
+     * Batches come from one agent, so the agent's last seq is looked up once per run of its alerts.
+     */
+    public synchronized Appended append(List<EncodedAlert> alerts) {
         Map<String, Long> batchLastSeqs = new HashMap<>();
         List<Alert> fresh = new ArrayList<>(alerts.size());
-        for (Alert alert : alerts) {
-            if (alert.seq() > batchLastSeqs.getOrDefault(alert.agent(), lastSeq(alert.agent()))) {
-                batchLastSeqs.put(alert.agent(), alert.seq());
-                fresh.add(alert);
-                write(alert);
+        String agent = null;
+        long last = 0;
+        for (EncodedAlert encoded : alerts) {
+            Alert alert = encoded.alert();
+            if (!alert.agent().equals(agent)) {
+                if (agent != null) {
+                    batchLastSeqs.put(agent, last);
+                }
+                agent = alert.agent();
+                last = batchLastSeqs.getOrDefault(agent, lastSeq(agent));
             }
+            if (alert.seq() > last) {
+                last = alert.seq();
+                fresh.add(alert);
+                write(agent, last, encoded.json());
+            }
+        }
+        if (agent != null) {
+            batchLastSeqs.put(agent, last);
         }
         if (!fresh.isEmpty()) {
             if (sync) {
@@ -120,9 +136,9 @@ public final class AlertJournal implements Closeable {
     public record Appended(int written, int skipped) {
     }
 
-    private void write(Alert alert) {
+    private void write(String agent, long seq, byte[] json) {
         try (DocumentContext dc = appender.writingDocument()) {
-            JournalFormat.write(dc.wire().bytes(), alert.agent(), alert.seq(), AlertJson.toBytes(alert));
+            JournalFormat.write(dc.wire().bytes(), agent, seq, json);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.hvwatch.collector.journal;
 
 import static dev.hvwatch.collector.testing.TestAlerts.alert;
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
+import static dev.hvwatch.collector.testing.TestAlerts.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -21,9 +22,9 @@ class AlertJournalTest {
     void journalsEachAgentsSeqsOnceInOrderAndSkipsTheRest() throws Exception {
         List<Alert> seen = new ArrayList<>();
         try (AlertJournal journal = AlertJournal.open(dir, false, seen::add)) {
-            assertThat(journal.append(alerts("kvm-01", 1, 2))).isEqualTo(new AlertJournal.Appended(2, 0));
-            assertThat(journal.append(List.of(alert("kvm-01", 2), alert("kvm-02", 1), alert("kvm-01", 3),
-                    alert("kvm-01", 3)))).isEqualTo(new AlertJournal.Appended(2, 2));
+            assertThat(journal.append(encoded(alerts("kvm-01", 1, 2)))).isEqualTo(new AlertJournal.Appended(2, 0));
+            assertThat(journal.append(encoded(List.of(alert("kvm-01", 2), alert("kvm-02", 1), alert("kvm-01", 3),
+                    alert("kvm-01", 3))))).isEqualTo(new AlertJournal.Appended(2, 2));
 
             assertThat(journal.lastSeq("kvm-01")).isEqualTo(3);
             assertThat(journal.lastSeq("kvm-02")).isEqualTo(1);
@@ -40,13 +41,13 @@ class AlertJournalTest {
     @Test
     void reopeningRecoversTheLastSeqOfEveryAgent() throws Exception {
         try (AlertJournal journal = AlertJournal.open(dir, true, alert -> { })) {
-            journal.append(List.of(alert("kvm-01", 7), alert("kvm-02", 3)));
+            journal.append(encoded(List.of(alert("kvm-01", 7), alert("kvm-02", 3))));
         }
 
         try (AlertJournal journal = AlertJournal.open(dir, false, alert -> { })) {
             assertThat(journal.lastSeq("kvm-01")).isEqualTo(7);
             assertThat(journal.lastSeq("kvm-02")).isEqualTo(3);
-            assertThat(journal.append(alerts("kvm-01", 6, 8))).isEqualTo(new AlertJournal.Appended(1, 2));
+            assertThat(journal.append(encoded(alerts("kvm-01", 6, 8)))).isEqualTo(new AlertJournal.Appended(1, 2));
         }
         assertThat(entries()).hasSize(3);
     }
@@ -54,7 +55,7 @@ class AlertJournalTest {
     @Test
     void aCursorResumesAfterTheLastEntryItCommitted() throws Exception {
         try (AlertJournal journal = AlertJournal.open(dir, false, alert -> { })) {
-            journal.append(alerts("kvm-01", 1, 4));
+            journal.append(encoded(alerts("kvm-01", 1, 4)));
             try (JournalCursor cursor = journal.cursor("test")) {
                 assertThat(cursor.next().seq()).isEqualTo(1);
                 assertThat(cursor.next().seq()).isEqualTo(2);
@@ -69,7 +70,7 @@ class AlertJournalTest {
             assertThat(cursor.next().seq()).isEqualTo(3);
             assertThat(cursor.next().seq()).isEqualTo(4);
             assertThat(cursor.next()).isNull();
-            journal.append(alerts("kvm-01", 5, 5));
+            journal.append(encoded(alerts("kvm-01", 5, 5)));
             assertThat(cursor.next().seq()).isEqualTo(5);
             assertThat(other.next().seq()).as("each cursor has its own position").isEqualTo(1);
         }

@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.output;
 
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
+import static dev.hvwatch.collector.testing.TestAlerts.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.collector.journal.AlertJournal;
@@ -23,11 +24,11 @@ class JsonLinesOutputTest {
     void copiesTheJournalAndAfterARestartContinuesWhereItStopped() throws Exception {
         Path file = dir.resolve("out/alerts.jsonl");
         try (AlertJournal journal = AlertJournal.open(dir.resolve("journal"), false, a -> { })) {
-            journal.append(alerts("kvm-01", 1, 3));
+            journal.append(encoded(alerts("kvm-01", 1, 3)));
             try (JsonLinesOutput output = JsonLinesOutput.start(journal, file)) {
                 awaitLines(file, 3);
             }
-            journal.append(alerts("kvm-01", 4, 5));
+            journal.append(encoded(alerts("kvm-01", 4, 5)));
             try (JsonLinesOutput output = JsonLinesOutput.start(journal, file)) {
                 awaitLines(file, 5);
             }
@@ -39,7 +40,7 @@ class JsonLinesOutputTest {
     void linesWrittenBeforeACrashLostTheCursorCommitAreNotRepeated() throws Exception {
         Path file = dir.resolve("alerts.jsonl");
         try (AlertJournal journal = AlertJournal.open(dir.resolve("journal"), false, a -> { })) {
-            journal.append(alerts("kvm-01", 1, 6));
+            journal.append(encoded(alerts("kvm-01", 1, 6)));
             // As if the output had written 1..4, then died before committing its cursor, mid-way through line 5.
             String torn = AlertJson.toLine(alerts("kvm-01", 5, 5).get(0)).substring(0, 30);
             Files.writeString(file, String.join("\n", lines(alerts("kvm-01", 1, 4))) + "\n" + torn);
