@@ -26,11 +26,11 @@ class JsonLinesOutputTest {
         try (AlertJournal journal = AlertJournal.open(dir.resolve("journal"), false, a -> { })) {
             journal.append(encoded(alerts("kvm-01", 1, 3)));
             try (JsonLinesOutput output = JsonLinesOutput.start(journal, file)) {
-                awaitLines(file, 3);
+                awaitLines(output.file(), 3);
             }
             journal.append(encoded(alerts("kvm-01", 4, 5)));
             try (JsonLinesOutput output = JsonLinesOutput.start(journal, file)) {
-                awaitLines(file, 5);
+                awaitLines(output.file(), 5);
             }
         }
         assertThat(Files.readAllLines(file)).isEqualTo(lines(alerts("kvm-01", 1, 5)));
@@ -46,7 +46,7 @@ class JsonLinesOutputTest {
             Files.writeString(file, String.join("\n", lines(alerts("kvm-01", 1, 4))) + "\n" + torn);
 
             try (JsonLinesOutput output = JsonLinesOutput.start(journal, file)) {
-                awaitLines(file, 6);
+                awaitLines(output.file(), 6);
                 Thread.sleep(100);
             }
         }
