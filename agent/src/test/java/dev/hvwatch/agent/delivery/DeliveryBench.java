@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  * Delivery benchmarks, each printing one result line (BENCHMARKS.md; run through {@code bench/delivery.sh}):
  * <ul>
  *   <li>{@code spool N}: spool append rate, N alerts (canonical JSON encoding included);
- *   <li>{@code ingest AGENTS N BATCH}: collector ingest rate, AGENTS connections each sending N alerts in batches of
- *       BATCH over TLS on loopback, counted until the journal has acknowledged them all;
+ *   <li>{@code ingest AGENTS N BATCH [sync]}: collector ingest rate, AGENTS connections each sending N alerts in
+ *       batches of BATCH over TLS on loopback, counted until all are journaled and acknowledged; {@code sync} sets
+ *       {@code journal.sync};
  *   <li>{@code latency RATE SECONDS}: agent→collector latency, from the agent spooling an alert to the collector
  *       having journaled it, at a steady RATE per second;
  *   <li>{@code drain N}: N alerts spooled while the collector is down, then the time until all are acknowledged.
@@ -57,7 +58,7 @@ public final class DeliveryBench {
         switch (args[0]) {
             case "spool" -> bench.spool(Long.parseLong(args[1]));
             case "ingest" -> IngestLoad.run(dir, Integer.parseInt(args[1]), Long.parseLong(args[2]),
-                    Integer.parseInt(args[3]));
+                    Integer.parseInt(args[3]), args.length > 4 && args[4].equals("sync"));
             case "latency" -> bench.latency(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
             case "drain" -> bench.drain(Long.parseLong(args[1]));
             default -> throw new IllegalArgumentException("unknown benchmark " + args[0]);

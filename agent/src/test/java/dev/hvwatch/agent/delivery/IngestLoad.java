@@ -42,13 +42,16 @@ final class IngestLoad {
     private IngestLoad() {
     }
 
-    static void run(Path dir, int agents, long perAgent, int batch) throws Exception {
+    static void run(Path dir, int agents, long perAgent, int batch, boolean sync) throws Exception {
         Pki pki = Pki.createCa(dir.resolve("ingest-pki"), "ingest bench CA");
         TlsFiles server = pki.issueServer("collector");
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         CountDownLatch done = new CountDownLatch(agents);
-        try (Collector collector = new Collector(CollectorConfig.of(new InetSocketAddress("127.0.0.1", 0), server,
-                dir.resolve("ingest-journal"), null))) {
+        CollectorConfig base = CollectorConfig.of(new InetSocketAddress("127.0.0.1", 0), server,
+                dir.resolve("ingest-journal"), null);
+        try (Collector collector = new Collector(new CollectorConfig(base.listen(), base.tls(),
+                new CollectorConfig.Journal(base.journal().dir(), sync), base.outputs(), base.metrics(), null,
+                null))) {
             int port = collector.start();
             Sender[] senders = new Sender[agents];
             for (int i = 0; i < agents; i++) {
@@ -79,8 +82,8 @@ final class IngestLoad {
             double seconds = (System.nanoTime() - started) / 1e9;
             long total = agents * perAgent;
             System.out.printf("collector ingest: %d agents x %d alerts in batches of %d, TLS 1.3 on loopback, "
-                    + "journaled and acknowledged: %.2f s = %.0f alerts/s (journal holds %d)%n", agents, perAgent,
-                    batch, seconds, total / seconds, collector.stats().alertsJournaled());
+                    + "journaled (journal.sync %s) and acknowledged: %.2f s = %.0f alerts/s (journal holds %d)%n",
+                    agents, perAgent, batch, sync, seconds, total / seconds, collector.stats().alertsJournaled());
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }

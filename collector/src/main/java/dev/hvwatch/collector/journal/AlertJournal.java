@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycles;
@@ -58,7 +59,9 @@ public final class AlertJournal implements Closeable {
      */
     public static AlertJournal open(Path dir, boolean sync, Consumer<Alert> onAppended) throws IOException {
         Files.createDirectories(dir);
-        SingleChronicleQueue queue = queue(dir, false);
+        SingleChronicleQueue queue = sync
+                ? builder(dir).syncMode(SyncMode.SYNC).build()
+                : builder(dir).build();
         try {
             Map<String, Long> lastSeqs = recoverLastSeqs(queue);
             log.info("journal {} opened: {} agents", dir, lastSeqs.size());
@@ -69,9 +72,9 @@ public final class AlertJournal implements Closeable {
         }
     }
 
-    /** The queue in {@code dir}, one file per day; read-only for tools that inspect a journal another process owns. */
-    static SingleChronicleQueue queue(Path dir, boolean readOnly) {
-        return SingleChronicleQueueBuilder.binary(dir).rollCycle(RollCycles.FAST_DAILY).readOnly(readOnly).build();
+    /** The queue in {@code dir}, one file per day. */
+    static SingleChronicleQueueBuilder builder(Path dir) {
+        return SingleChronicleQueueBuilder.binary(dir).rollCycle(RollCycles.FAST_DAILY);
     }
 
     public Path dir() {
@@ -112,6 +115,7 @@ public final class AlertJournal implements Closeable {
         }
         if (!fresh.isEmpty()) {
             if (sync) {
+                // msync of the pages written; a no-op unless the queue was built with SyncMode.SYNC.
                 appender.sync();
             }
             // Only now may dedup, ACKs and listeners treat the batch as journaled.

@@ -19,7 +19,7 @@ public final class JournalReader {
         if (!holdsJournal(dir)) {
             return;
         }
-        try (SingleChronicleQueue queue = AlertJournal.queue(dir, true);
+        try (SingleChronicleQueue queue = AlertJournal.builder(dir).readOnly(true).build();
              ExcerptTailer tailer = queue.createTailer()) {
             while (true) {
                 try (DocumentContext dc = tailer.readingDocument()) {
