@@ -156,6 +156,7 @@ public record AgentConfig(
         public Spool {
             maxAlerts = maxAlerts != null ? maxAlerts : 1_000_000L;
             maxAge = maxAge != null ? maxAge : Duration.ofDays(7);
+            // Built once here so that values out of range are refused with the file's line and the key's name.
             new SpoolLimits(maxAlerts, maxAge);
         }
 
