@@ -11,6 +11,9 @@ import dev.hvwatch.agent.rules.RuleEngine;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleReloader;
 import dev.hvwatch.agent.ship.AlertShipper;
+import dev.hvwatch.agent.spool.Spool;
+import dev.hvwatch.agent.spool.SpoolKeeper;
+import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
@@ -36,21 +39,26 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One agent, wired in data-path order: sources (discovery, schedstat, exit tracepoints, perf counters, KVM
- * statistics via QMP or debugfs, pressure, kernel log, agent health) → ring → (metrics, rules) → alerts → ship. Everything the agent runs
+ * statistics via QMP or debugfs, pressure, kernel log, posture, agent health) → ring → (metrics, rules) → alerts →
+ * spool → ship. Everything the agent runs
  * is created here, so this class is the map of the agent.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final Duration SPOOL_ALARM_INTERVAL = Duration.ofMinutes(1);
 
     private final AgentConfig config;
     private final AgentMetrics metrics = new AgentMetrics();
+    private final Spool spool;
     private final AlertShipper shipper;
+    private final SpoolKeeper spoolKeeper;
     private final EventRing ring;
     private final RuleEngine rules;
     private final DiscoverySource discovery;
@@ -66,8 +74,12 @@ public final class Agent implements AutoCloseable {
         this.config = config;
         String identity = config.identity().host();
         RulePack pack = RulePack.load(config.rules().files());
-        shipper = AlertShipper.start(config.collector(), identity);
-        rules = new RuleEngine(pack, new AlertFactory(identity), alertSink(), Runtime.getRuntime().availableProcessors());
+        AlertFactory alerts = new AlertFactory(identity);
+        spool = Spool.open(config.state().dir().resolve("spool"), config.spool().limits());
+        shipper = AlertShipper.start(config.collector(), identity, spool);
+        spoolKeeper = SpoolKeeper.start(spool,
+                new SpoolOverflowAlarm(spool, alerts, alertSink(), SPOOL_ALARM_INTERVAL));
+        rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors());
         registerAlertCounters(pack);
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), rules);
@@ -93,10 +105,14 @@ public final class Agent implements AutoCloseable {
             metrics.bindSourceErrors(posture.name(), posture, PostureSource::unreadableInputs);
         }
         sampler.add(new AgentHealthSource(ring, sampler)
-                .dropsOf(EventRing.STAGE, ring::dropped)
-                .dropsOf(AlertShipper.STAGE, shipper::dropped));
+                .dropsOf(EventRing.STAGE, ring::dropped));
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
+        metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
+                spool, Spool::pending);
+        // Spool drops have their own alarm (agent-spool-overflow), so they are not fed to agent-events-dropped.
+        metrics.bindCounter("hvwatch.events.dropped", AgentHealthSource.DROPS_HELP, spool, Spool::dropped,
+                "stage", Spool.STAGE);
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
         metrics.bindSourceErrors(exits.name(), exits, ExitTracepointSource::errors);
@@ -191,6 +207,8 @@ public final class Agent implements AutoCloseable {
         }
         ring.close();
         metricsServer.close();
+        spoolKeeper.close();
         shipper.close();
+        spool.close();
     }
 }

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The foundation slice with every stage real: QEMU/KVM guests spinning on one host CPU, the agent reading their
  * vCPU threads from the real /proc, the starvation rule, TLS with client certificates to a collector on its own
- * loopback endpoint, and the collector's JSON-lines journal.
+ * loopback endpoint, the collector's journal and its JSON-lines output.
  */
 @ExtendWith(GuestCleanupExtension.class)
 class StarvationEndToEndTest {
@@ -64,16 +64,16 @@ class StarvationEndToEndTest {
                 .pinCpus("0").nice(19).start();
         long victimTid = victim.awaitVcpuThreads(Duration.ofSeconds(10)).get(0);
 
-        try (Collector collector = new Collector(new CollectorConfig(new InetSocketAddress("127.0.0.1", 0),
-                new CollectorConfig.Tls(collectorTls.cert(), collectorTls.key(), collectorTls.ca()),
-                new CollectorConfig.Journal(journal), null, null))) {
+        try (Collector collector = new Collector(CollectorConfig.of(new InetSocketAddress("127.0.0.1", 0),
+                collectorTls, dir.resolve("journal"), journal))) {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
                     new AgentConfig.Sampling(INTERVAL, null), null,
                     new AgentConfig.Rules(List.of(testRules())),
                     new AgentConfig.Metrics("127.0.0.1:0"),
-                    new AgentConfig.Collector("127.0.0.1:" + port, agentTls.cert(), agentTls.key(), agentTls.ca(), null),
-                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null);
+                    new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
+                            agentTls.ca(), null),
+                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
 
             try (Agent agent = Agent.start(config)) {
                 String metricsUrl = "http://127.0.0.1:" + agent.metricsAddress().getPort() + "/metrics";
@@ -101,6 +101,8 @@ class StarvationEndToEndTest {
                         .isGreaterThanOrEqualTo(1);
                 assertThat(sample(metrics, "hvwatch_source_up{source=\"schedstat\"}")).isEqualTo(1);
                 assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"ring\"}")).isZero();
+                assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"spool\"}")).isZero();
+                assertThat(sample(metrics, "hvwatch_spool_pending_alerts")).isGreaterThanOrEqualTo(0);
 
                 noisy1.close();
                 noisy2.close();

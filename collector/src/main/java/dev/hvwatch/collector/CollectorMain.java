@@ -1,10 +1,13 @@
 package dev.hvwatch.collector;
 
+import dev.hvwatch.collector.certs.CertsCommand;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.config.ConfigLoader;
 import dev.hvwatch.protocol.config.ConfigException;
-import dev.hvwatch.protocol.tls.TlsContexts;
+import dev.hvwatch.collector.tls.ServerTls;
+import dev.hvwatch.collector.journal.JournalReader;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -17,8 +20,10 @@ import picocli.CommandLine;
 
 /** {@code hvwatch-collector}: exit 0 when all is well, 1 on a runtime failure, 2 on bad usage or configuration. */
 @Command(name = "hvwatch-collector", mixinStandardHelpOptions = true, version = "hvwatch-collector 0.1.0",
-        description = "Receives alerts from hvwatch agents over mutual TLS and journals them.",
-        subcommands = {CollectorMain.Run.class, CollectorMain.CheckConfig.class})
+        description = "Receives alerts from hvwatch agents over mutual TLS and journals them; issues their "
+                + "certificates.",
+        subcommands = {CollectorMain.Run.class, CollectorMain.CheckConfig.class, CertsCommand.class,
+            CollectorMain.JournalCommand.class})
 public final class CollectorMain implements Runnable {
     static final int EXIT_OK = 0;
     static final int EXIT_RUNTIME_FAILURE = 1;
@@ -41,7 +46,7 @@ public final class CollectorMain implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a subcommand is required: run or check-config");
+        throw new ParameterException(spec.commandLine(), "a subcommand is required: run, check-config or certs");
     }
 
     private static int failed(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
@@ -60,7 +65,7 @@ public final class CollectorMain implements Runnable {
     static CollectorConfig loadChecked(Path file) throws ConfigException {
         CollectorConfig config = ConfigLoader.load(file);
         try {
-            TlsContexts.server(config.tls().files());
+            ServerTls.load(config.tls());
         } catch (Exception e) {
             throw new ConfigException(file + ": tls: " + e.getMessage(), e);
         }
@@ -104,9 +109,29 @@ public final class CollectorMain implements Runnable {
         public Integer call() throws ConfigException {
             CollectorConfig checked = loadChecked(config);
             spec.commandLine().getOut().printf(
-                    "%s: OK (listen %s:%d, journal %s, maxFrameBytes %d, idleTimeout %dms)%n", config,
-                    checked.listen().getHostString(), checked.listen().getPort(), checked.journal().path(),
+                    "%s: OK (listen %s:%d, journal %s, metrics %s:%d, maxFrameBytes %d, idleTimeout %dms)%n", config,
+                    checked.listen().getHostString(), checked.listen().getPort(), checked.journal().dir(),
+                    checked.metrics().listen().getHostString(), checked.metrics().listen().getPort(),
                     checked.maxFrameBytes(), checked.idleTimeout().toMillis());
+            return EXIT_OK;
+        }
+    }
+
+    @Command(name = "journal", mixinStandardHelpOptions = true,
+            description = "Print the journal as JSON lines, oldest first; safe while the collector runs.")
+    static final class JournalCommand implements Callable<Integer> {
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector.yaml")
+        Path config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            JournalReader.forEach(ConfigLoader.load(config).journal().dir(),
+                    entry -> out.println(new String(entry.json(), StandardCharsets.UTF_8)));
+            out.flush();
             return EXIT_OK;
         }
     }

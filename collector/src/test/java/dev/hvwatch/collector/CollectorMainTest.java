@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +41,7 @@ class CollectorMainTest {
 
     @Test
     void checkConfigNamesAnUnknownKeyAndItsLineAndExitsWith2() throws Exception {
-        Path config = write(tlsKeys() + "jounral:\n  path: x.jsonl\n");
+        Path config = write(tlsKeys() + "jounral:\n  dir: x\n");
 
         assertThat(run("check-config", "--config", config.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("line 5: unknown key 'jounral'");
@@ -62,10 +66,47 @@ class CollectorMainTest {
     void runFailingToStartExitsWith1() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path config = write("listen: 127.0.0.1:" + taken.getLocalPort() + "\n" + tlsKeys()
-                    + "journal:\n  path: alerts.jsonl\n");
+                    + "journal:\n  dir: journal\nmetrics:\n  listen: 127.0.0.1:0\n");
 
             assertThat(run("run", "--config", config.toString())).isEqualTo(1);
             assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+    }
+
+    @Test
+    void certsCommandsCreateACaIssueCertificatesAndRevokeThem() throws Exception {
+        Path ca = dir.resolve("ca");
+
+        assertThat(run("certs", "ca", "--dir", ca.toString(), "--name", "SOC CA")).isZero();
+        assertThat(run("certs", "issue-collector", "--dir", ca.toString(), "collector-1", "--san",
+                "soc.example.net")).isZero();
+        assertThat(run("certs", "issue-agent", "--dir", ca.toString(), "kvm-07")).isZero();
+        assertThat(run("certs", "revoke", "--dir", ca.toString(), ca.resolve("kvm-07.pem").toString())).isZero();
+
+        X509Certificate agent = certificate(ca.resolve("kvm-07.pem"));
+        agent.verify(certificate(ca.resolve("ca.pem")).getPublicKey());
+        assertThat(agent.getSubjectX500Principal().getName()).isEqualTo("CN=kvm-07");
+        assertThat(ca.resolve("collector-1-key.pem")).exists();
+        X509CRL crl;
+        try (InputStream in = Files.newInputStream(ca.resolve("crl.pem"))) {
+            crl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
+        }
+        assertThat(crl.isRevoked(agent)).isTrue();
+        assertThat(out.toString()).contains("revoked serial " + agent.getSerialNumber().toString(16));
+    }
+
+    @Test
+    void certsCaRefusesToReplaceAnExistingCa() {
+        Path ca = dir.resolve("ca");
+        assertThat(run("certs", "ca", "--dir", ca.toString())).isZero();
+
+        assertThat(run("certs", "ca", "--dir", ca.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("refusing to replace a CA");
+    }
+
+    private static X509Certificate certificate(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
     }
 

@@ -5,6 +5,7 @@ import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.collector.ingest.IngestStats.HandshakeFailure;
 import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.TestAgent;
 import dev.hvwatch.collector.testing.TestPki;
@@ -17,7 +18,9 @@ import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.ProtocolException.Reason;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.nio.file.Files;
+import dev.hvwatch.collector.journal.JournalReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,7 +47,7 @@ class CollectorTest {
     @BeforeEach
     void start() throws Exception {
         pki = new TestPki(dir.resolve("pki"));
-        journal = dir.resolve("journal/alerts.jsonl");
+        journal = dir.resolve("journal");
         startCollector(pki.collectorConfig(journal));
     }
 
@@ -61,10 +64,10 @@ class CollectorTest {
         TestAgent agent = connect(AGENT);
 
         assertThat(agent.hello(AGENT)).isEqualTo(new Frame.Welcome(0));
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 3)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 3)));
 
         assertThat(agent.next()).isEqualTo(new Frame.Ack(3));
-        assertThat(Files.readAllLines(journal))
+        assertThat(journaledLines())
                 .containsExactlyElementsOf(alerts(AGENT, 1, 3).stream().map(AlertJson::toLine).toList());
         assertThat(seen).extracting(Alert::seq).containsExactly(1L, 2L, 3L);
         assertThat(collector.stats().alertsJournaled()).isEqualTo(3);
@@ -75,13 +78,13 @@ class CollectorTest {
     void duplicateSeqsAreSkippedButStillAcknowledged() throws Exception {
         TestAgent agent = connect(AGENT);
         agent.hello(AGENT);
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 2)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 2)));
         assertThat(agent.next()).isEqualTo(new Frame.Ack(2));
 
-        agent.send(new Frame.Alerts(alerts(AGENT, 2, 3)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 2, 3)));
 
         assertThat(agent.next()).isEqualTo(new Frame.Ack(3));
-        assertThat(Files.readAllLines(journal)).hasSize(3);
+        assertThat(journaledLines()).hasSize(3);
         assertThat(collector.stats().duplicatesSkipped()).isEqualTo(1);
         assertThat(collector.stats().alertsJournaled()).isEqualTo(3);
     }
@@ -90,16 +93,16 @@ class CollectorTest {
     void agentResendingAfterReconnectIsDeduplicated() throws Exception {
         TestAgent first = connect(AGENT);
         first.hello(AGENT);
-        first.send(new Frame.Alerts(alerts(AGENT, 1, 3)));
+        first.send(Frame.Alerts.of(alerts(AGENT, 1, 3)));
         first.next();
         first.close();
 
         TestAgent second = connect(AGENT);
         assertThat(second.hello(AGENT)).isEqualTo(new Frame.Welcome(3));
-        second.send(new Frame.Alerts(alerts(AGENT, 1, 4)));
+        second.send(Frame.Alerts.of(alerts(AGENT, 1, 4)));
 
         assertThat(second.next()).isEqualTo(new Frame.Ack(4));
-        assertThat(Files.readAllLines(journal)).hasSize(4);
+        assertThat(journaledLines()).hasSize(4);
         assertThat(collector.stats().duplicatesSkipped()).isEqualTo(3);
     }
 
@@ -120,8 +123,10 @@ class CollectorTest {
             assertThat(rejected.received()).isEmpty();
         }
         Eventually.await("both handshakes are counted", () -> collector.stats().handshakesFailed() == 2);
+        assertThat(collector.stats().handshakesFailed(HandshakeFailure.NO_CERTIFICATE)).isEqualTo(1);
+        assertThat(collector.stats().handshakesFailed(HandshakeFailure.UNTRUSTED)).isEqualTo(1);
 
-        good.send(new Frame.Alerts(alerts(AGENT, 1, 1)));
+        good.send(Frame.Alerts.of(alerts(AGENT, 1, 1)));
         assertThat(good.next()).isEqualTo(new Frame.Ack(1));
         assertThat(collector.stats().connectionsAccepted()).isEqualTo(3);
     }
@@ -135,14 +140,14 @@ class CollectorTest {
             TestAgent agent = connect(AGENT);
             agent.hello(AGENT);
 
-            agent.send(new Frame.Alerts(List.of(alert(AGENT, 1), forged)));
+            agent.send(Frame.Alerts.of(List.of(alert(AGENT, 1), forged)));
 
             assertThat(agent.awaitClosed()).isTrue();
             assertThat(agent.received()).isEmpty();
         }
         Eventually.await("rejections are counted",
                 () -> collector.stats().framesRejected(Reason.IDENTITY_MISMATCH) == 2);
-        assertThat(Files.readAllLines(journal)).isEmpty();
+        assertThat(journaledLines()).isEmpty();
     }
 
     @Test
@@ -150,7 +155,7 @@ class CollectorTest {
         TestAgent agent = connect(AGENT);
         agent.hello("kvm-02");
 
-        agent.send(new Frame.Alerts(alerts("kvm-02", 1, 1)));
+        agent.send(Frame.Alerts.of(alerts("kvm-02", 1, 1)));
 
         assertThat(agent.awaitClosed()).isTrue();
         Eventually.await("the rejection is counted",
@@ -161,7 +166,7 @@ class CollectorTest {
     void alertsBeforeHelloAreRejected() throws Exception {
         TestAgent agent = connect(AGENT);
 
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 1)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 1)));
 
         assertThat(agent.awaitClosed()).isTrue();
         Eventually.await("the rejection is counted",
@@ -172,11 +177,11 @@ class CollectorTest {
     void restartedCollectorRecoversEachAgentsLastSeqFromItsJournal() throws Exception {
         TestAgent agent = connect(AGENT);
         agent.hello(AGENT);
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 5)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 5)));
         agent.next();
         TestAgent other = connect("kvm-02");
         other.hello("kvm-02");
-        other.send(new Frame.Alerts(alerts("kvm-02", 1, 2)));
+        other.send(Frame.Alerts.of(alerts("kvm-02", 1, 2)));
         other.next();
         collector.close();
 
@@ -185,10 +190,10 @@ class CollectorTest {
         assertThat(collector.lastJournaledSeq(AGENT)).isEqualTo(5);
         TestAgent again = connect(AGENT);
         assertThat(again.hello(AGENT)).isEqualTo(new Frame.Welcome(5));
-        again.send(new Frame.Alerts(alerts(AGENT, 5, 6)));
+        again.send(Frame.Alerts.of(alerts(AGENT, 5, 6)));
         assertThat(again.next()).isEqualTo(new Frame.Ack(6));
         assertThat(connect("kvm-02").hello("kvm-02")).isEqualTo(new Frame.Welcome(2));
-        assertThat(Files.readAllLines(journal)).hasSize(8);
+        assertThat(journaledLines()).hasSize(8);
     }
 
     @Test
@@ -198,7 +203,7 @@ class CollectorTest {
         TestAgent agent = connect(AGENT);
         agent.hello(AGENT);
 
-        agent.send(new Frame.Alerts(alerts(AGENT, 1, 10)));
+        agent.send(Frame.Alerts.of(alerts(AGENT, 1, 10)));
 
         assertThat(agent.awaitClosed()).isTrue();
         Eventually.await("the rejection is counted", () -> collector.stats().framesRejected(Reason.OVERSIZED) == 1);
@@ -221,6 +226,12 @@ class CollectorTest {
         assertThat(silent.awaitClosed()).isTrue();
         assertThat(beating.isOpen()).isTrue();
         assertThat(collector.stats().idleTimeouts()).isEqualTo(1);
+    }
+
+    private List<String> journaledLines() throws Exception {
+        List<String> lines = new ArrayList<>();
+        JournalReader.forEach(journal, entry -> lines.add(new String(entry.json(), StandardCharsets.UTF_8)));
+        return lines;
     }
 
     private void startCollector(CollectorConfig config) throws Exception {

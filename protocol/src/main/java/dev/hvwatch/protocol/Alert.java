@@ -44,7 +44,7 @@ public record Alert(
         evidence = evidence == null ? Map.of() : evidence;
     }
 
-    /** The same alert with the sequence number the agent's outbox assigned to it. */
+    /** The same alert with the sequence number the agent's spool assigned to it. */
     public Alert withSeq(long newSeq) {
         return new Alert(id, agent, newSeq, time, host, rule, title, severity, category, state, vm, vcpu, device,
                 nist, evidence, message);

@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Builds canonical alerts for this agent. The sequence number is left at 0: the outbox assigns it when it takes
- * the alert, so that sequence numbers follow delivery order.
+ * Builds canonical alerts for this agent. The sequence number is left at 0: the spool assigns it when it takes
+ * the alert, so that sequence numbers follow spooling order and survive restarts.
  */
 public final class AlertFactory {
     private final String agent;

@@ -1,9 +1,12 @@
 package dev.hvwatch.agent.config;
 
+import dev.hvwatch.agent.ship.ShipperSettings;
+import dev.hvwatch.agent.spool.SpoolLimits;
 import dev.hvwatch.protocol.config.Durations;
 import dev.hvwatch.protocol.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,7 +26,8 @@ public record AgentConfig(
         Qmp qmp,
         Debugfs debugfs,
         Tracing tracing,
-        Posture posture) {
+        Posture posture,
+        Spool spool) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -31,17 +35,18 @@ public record AgentConfig(
         ring = ring != null ? ring : new Ring(null);
         rules = rules != null ? rules : new Rules(null);
         metrics = metrics != null ? metrics : new Metrics(null);
-        collector = collector != null ? collector : new Collector(null, null, null, null, null);
+        collector = collector != null ? collector : new Collector(null, null, null, null, null, null);
         state = state != null ? state : new State(null);
         kmsg = kmsg != null ? kmsg : new KernelLog(null, null);
         qmp = qmp != null ? qmp : new Qmp(null, null);
         debugfs = debugfs != null ? debugfs : new Debugfs(null);
         tracing = tracing != null ? tracing : new Tracing(null, null);
         posture = posture != null ? posture : new Posture(null, null, null, null, null, null, null, null, null, null);
+        spool = spool != null ? spool : new Spool(null, null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -140,7 +145,7 @@ public record AgentConfig(
         }
     }
 
-    /** Where the agent keeps what must survive a restart (the kernel log cursor). */
+    /** Where the agent keeps what must survive a restart: the alert spool, the kernel log cursor. */
     public record State(Path dir) {
         public State {
             dir = dir != null ? dir : Path.of("/var/lib/hvwatch");
@@ -196,30 +201,62 @@ public record AgentConfig(
         }
     }
 
-    /** Where alerts go. {@code tls.*} are PEM files; the embedded collector of {@code run --embedded-collector} fills them in. */
-    public record Collector(String address, Path cert, Path key, Path ca, Integer outboxCapacity) {
+    /**
+     * Where alerts go: {@code address}, and when it fails each of {@code failover} in turn. {@code cert}, {@code key}
+     * and {@code ca} are PEM files; the embedded collector of {@code run --embedded-collector} fills them in.
+     */
+    public record Collector(String address, List<String> failover, Path cert, Path key, Path ca, Integer batchSize) {
         public Collector {
             address = address != null ? address : "127.0.0.1:7847";
-            outboxCapacity = outboxCapacity != null ? outboxCapacity : 10_000;
+            failover = failover != null ? List.copyOf(failover) : List.of();
+            batchSize = batchSize != null ? batchSize : ShipperSettings.DEFAULT_BATCH_SIZE;
             HostPort.parse("collector.address", address);
-            if (outboxCapacity < 1) {
-                throw new IllegalArgumentException("collector.outboxCapacity must be at least 1, got " + outboxCapacity);
+            for (int i = 0; i < failover.size(); i++) {
+                HostPort.parse("collector.failover[" + i + "]", failover.get(i));
+            }
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("collector.batchSize must be at least 1, got " + batchSize);
             }
         }
 
+        /** The address first, then the failover addresses. */
+        public List<HostPort> addresses() {
+            List<HostPort> all = new ArrayList<>();
+            all.add(HostPort.parse("collector.address", address));
+            failover.forEach(a -> all.add(HostPort.parse("collector.failover", a)));
+            return all;
+        }
+
         public Collector withEndpoint(String newAddress, Path newCert, Path newKey, Path newCa) {
-            return new Collector(newAddress, newCert, newKey, newCa, outboxCapacity);
+            return new Collector(newAddress, List.of(), newCert, newKey, newCa, batchSize);
+        }
+    }
+
+    /**
+     * The alert spool in {@code state.dir}/spool: alerts a collector has not acknowledged, at most {@code maxAlerts}
+     * and none older than {@code maxAge}; beyond either the oldest are dropped, counted and reported.
+     */
+    public record Spool(Long maxAlerts, Duration maxAge) {
+        public Spool {
+            maxAlerts = maxAlerts != null ? maxAlerts : 1_000_000L;
+            maxAge = maxAge != null ? maxAge : Duration.ofDays(7);
+            // Built once here so that values out of range are refused with the file's line and the key's name.
+            new SpoolLimits(maxAlerts, maxAge);
+        }
+
+        public SpoolLimits limits() {
+            return new SpoolLimits(maxAlerts, maxAge);
         }
     }
 
     public AgentConfig withCollector(Collector newCollector) {
         return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs,
-                tracing, posture);
+                tracing, posture, spool);
     }
 
     public AgentConfig withState(State newState) {
         return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs,
-                tracing, posture);
+                tracing, posture, spool);
     }
 
     private static final class Check {

@@ -33,13 +33,13 @@ public final class EmbeddedCollector implements AutoCloseable {
         Pki pki = Pki.createCa(stateDir.resolve("pki"), "hvwatch embedded CA");
         TlsFiles server = pki.issueServer("collector");
         TlsFiles agent = pki.issueAgent(agentIdentity);
-        Path journal = stateDir.resolve("alerts.jsonl");
-        CollectorConfig config = new CollectorConfig(new InetSocketAddress("127.0.0.1", 0),
-                new CollectorConfig.Tls(server.cert(), server.key(), server.ca()),
-                new CollectorConfig.Journal(journal), null, null);
+        Path journal = stateDir.resolve("journal");
+        Path jsonLines = stateDir.resolve("alerts.jsonl");
+        CollectorConfig config = CollectorConfig.of(new InetSocketAddress("127.0.0.1", 0), server, journal, jsonLines);
         Collector collector = new Collector(config, alert -> out.println(describe(alert)));
         int port = collector.start();
-        out.println("hvwatch: embedded collector on 127.0.0.1:" + port + " (mutual TLS), journal " + journal);
+        out.println("hvwatch: embedded collector on 127.0.0.1:" + port + " (mutual TLS), journal " + journal
+                + ", alerts also in " + jsonLines);
         return new EmbeddedCollector(collector, port, agent);
     }
 

@@ -2,6 +2,7 @@ package dev.hvwatch.agent.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.ToDoubleFunction;
@@ -31,6 +32,11 @@ public final class AgentMetrics {
     /** A counter without labels whose figure its owner keeps, e.g. {@code hvwatch_kmsg_spoofed_records_total}. */
     public <T> void bindCounter(String name, String help, T owner, ToDoubleFunction<T> count, String... tags) {
         FunctionCounter.builder(name, owner, count).description(help).tags(tags).register(registry);
+    }
+
+    /** A gauge without labels whose figure its owner keeps, e.g. {@code hvwatch_spool_pending_alerts}. */
+    public <T> void bindGauge(String name, String help, T owner, ToDoubleFunction<T> value) {
+        Gauge.builder(name, owner, value).description(help).register(registry);
     }
 
     /** {@code hvwatch_alerts_total{rule,severity}}. */

@@ -1,6 +1,8 @@
 package dev.hvwatch.agent.ship;
 
 import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.agent.spool.Spool;
+import dev.hvwatch.agent.spool.SpoolReader;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.TlsContexts;
@@ -16,6 +18,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,33 +28,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ships alerts to one collector over mutual TLS. {@link #offer} hands an alert to the {@link Outbox} and returns at
- * once; a single event-loop thread connects, resumes after the seq the collector says it has journaled, sends
- * batches, forgets alerts once acknowledged, sends heartbeats, and reconnects with jittered exponential backoff.
+ * Streams the {@link Spool} to a collector over mutual TLS. {@link #offer} spools an alert and returns at once; a
+ * single event-loop thread connects, resumes after the last seq acknowledged, keeps a few batches in flight, settles
+ * alerts in the spool as they are acknowledged, sends heartbeats, and reconnects with jittered exponential backoff,
+ * moving on to the next collector of the list after each failure.
  */
 public final class AlertShipper implements AutoCloseable {
-    /** The {@code stage} label of this shipper's drops in {@code hvwatch_events_dropped_total}. */
-    public static final String STAGE = "ship";
     private static final Logger log = LoggerFactory.getLogger(AlertShipper.class);
     private static final int MISSED_HEARTBEATS = 3;
 
     private final ShipperSettings settings;
-    private final Outbox outbox;
+    private final Spool spool;
     private final Backoff backoff;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup group =
+            new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("shipper"), NioIoHandler.newFactory());
     private final Bootstrap bootstrap;
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
     private volatile boolean connected;
     private volatile long acknowledgedSeq;
     private volatile boolean closed;
     // Confined to the event loop, like everything the handler does.
+    private final SpoolReader reader;
     private ShipperHandler session;
-    /** Set once a collector has told this process which seq to continue from; see {@link Outbox#renumberAfter}. */
-    private boolean numberingAligned;
+    private int collector;
 
-    private AlertShipper(ShipperSettings settings, SslContext tls) {
+    private AlertShipper(ShipperSettings settings, SslContext tls, Spool spool) {
         this.settings = settings;
-        this.outbox = new Outbox(settings.outboxCapacity());
+        this.spool = spool;
+        this.reader = spool.reader();
+        this.acknowledgedSeq = spool.settledSeq();
         this.backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
         this.bootstrap = new Bootstrap()
                 .group(group)
@@ -60,9 +65,11 @@ public final class AlertShipper implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         long heartbeatMillis = settings.heartbeat().toMillis();
-                        ShipperHandler handler = new ShipperHandler(AlertShipper.this, outbox, settings.batchSize());
+                        HostPort to = collector();
+                        ShipperHandler handler = new ShipperHandler(AlertShipper.this, spool, reader,
+                                settings.batchSize());
                         ch.pipeline()
-                                .addLast("tls", tls.newHandler(ch.alloc(), settings.host(), settings.port()))
+                                .addLast("tls", tls.newHandler(ch.alloc(), to.host(), to.port()))
                                 .addLast("idle", new IdleStateHandler(MISSED_HEARTBEATS * heartbeatMillis,
                                         heartbeatMillis, 0, TimeUnit.MILLISECONDS))
                                 .addLast("decoder", new FrameDecoder())
@@ -73,37 +80,41 @@ public final class AlertShipper implements AutoCloseable {
                 });
     }
 
-    /** Starts shipping to the collector of the agent's configuration, as {@code identity}. */
-    public static AlertShipper start(AgentConfig.Collector collector, String identity) throws SSLException {
-        if (collector.cert() == null || collector.key() == null || collector.ca() == null) {
+    /** Starts shipping the spool to the collectors of the agent's configuration, as {@code identity}. */
+    public static AlertShipper start(AgentConfig.Collector config, String identity, Spool spool)
+            throws SSLException {
+        if (config.cert() == null || config.key() == null || config.ca() == null) {
             throw new IllegalArgumentException("collector.cert, collector.key and collector.ca must all be set to "
                     + "ship alerts (or run with --embedded-collector)");
         }
-        HostPort address = HostPort.parse("collector.address", collector.address());
-        return start(ShipperSettings.of(address.host(), address.port(), identity,
-                new TlsFiles(collector.cert(), collector.key(), collector.ca()), collector.outboxCapacity()));
+        return start(ShipperSettings.of(config.addresses(), identity,
+                new TlsFiles(config.cert(), config.key(), config.ca()), config.batchSize()), spool);
     }
 
-    public static AlertShipper start(ShipperSettings settings) throws SSLException {
-        AlertShipper shipper = new AlertShipper(settings, TlsContexts.client(settings.tls()));
+    public static AlertShipper start(ShipperSettings settings, Spool spool) throws SSLException {
+        AlertShipper shipper = new AlertShipper(settings, TlsContexts.client(settings.tls()), spool);
         shipper.group.execute(shipper::connect);
         return shipper;
     }
 
-    /** Queues the alert for shipping, numbered with the next seq; never blocks. False if the outbox was full. */
-    public boolean offer(Alert alert) {
-        boolean queued = outbox.offer(alert);
-        if (queued && !closed && wakeScheduled.compareAndSet(false, true)) {
+    /**
+     * Spools the alert, numbered with the next seq, and wakes the sender; never waits for the network.
+     *
+     * @return the alert's seq, 0 if the spool could not take it (counted as dropped)
+     */
+    public long offer(Alert alert) {
+        long seq = spool.append(alert);
+        if (seq > 0 && !closed && wakeScheduled.compareAndSet(false, true)) {
             try {
                 group.execute(this::sendPending);
             } catch (RejectedExecutionException e) {
-                // Closing: the alert stays in the outbox, like every other unacknowledged one.
+                // Closing: the alert stays in the spool for the next run, like every other unacknowledged one.
             }
         }
-        return queued;
+        return seq;
     }
 
-    /** The highest seq the collector has confirmed as journaled. */
+    /** The highest seq a collector has confirmed as journaled. */
     public long acknowledgedSeq() {
         return acknowledgedSeq;
     }
@@ -113,17 +124,7 @@ public final class AlertShipper implements AutoCloseable {
         return connected;
     }
 
-    /** Alerts dropped because the outbox was full. */
-    public long dropped() {
-        return outbox.dropped();
-    }
-
-    /** Alerts offered but not yet acknowledged. */
-    public int pending() {
-        return outbox.size();
-    }
-
-    /** Stops shipping; alerts still pending are lost with this in-memory outbox. */
+    /** Stops shipping; unacknowledged alerts stay in the spool. */
     @Override
     public void close() {
         closed = true;
@@ -135,19 +136,16 @@ public final class AlertShipper implements AutoCloseable {
     }
 
     String endpoint() {
-        return settings.host() + ":" + settings.port();
+        HostPort to = collector();
+        return to.host() + ":" + to.port();
     }
 
-    void welcomed(long lastJournaled) {
-        if (!numberingAligned) {
-            outbox.renumberAfter(lastJournaled);
-            numberingAligned = true;
-        }
-        outbox.acknowledge(lastJournaled);
-        acknowledged(lastJournaled);
+    void welcomed() {
         backoff.reset();
         connected = true;
-        log.info("shipping alerts to collector {}, which has journaled up to seq {}", endpoint(), lastJournaled);
+        acknowledged(spool.settledSeq());
+        log.info("shipping alerts to collector {}, resuming after seq {} ({} pending)", endpoint(),
+                spool.settledSeq(), spool.pending());
     }
 
     void acknowledged(long seq) {
@@ -159,17 +157,21 @@ public final class AlertShipper implements AutoCloseable {
             session = null;
         }
         connected = false;
-        scheduleReconnect();
+        failOver();
+    }
+
+    private HostPort collector() {
+        return settings.collectors().get(collector);
     }
 
     private void connect() {
         if (closed) {
             return;
         }
-        bootstrap.connect(settings.host(), settings.port()).addListener(connecting -> {
+        bootstrap.connect(collector().host(), collector().port()).addListener(connecting -> {
             if (!connecting.isSuccess()) {
                 log.warn("cannot reach collector {}: {}", endpoint(), connecting.cause().getMessage());
-                scheduleReconnect();
+                failOver();
             }
         });
     }
@@ -177,16 +179,18 @@ public final class AlertShipper implements AutoCloseable {
     private void sendPending() {
         wakeScheduled.set(false);
         if (session != null) {
-            session.sendNextBatch();
+            session.sendBatches();
         }
     }
 
-    private void scheduleReconnect() {
+    /** The next attempt goes to the next collector of the list, after a backoff that grows with each failure. */
+    private void failOver() {
         if (closed || group.isShuttingDown()) {
             return;
         }
+        collector = (collector + 1) % settings.collectors().size();
         Duration delay = backoff.next();
-        log.debug("reconnecting to collector {} in {} ms", endpoint(), delay.toMillis());
+        log.debug("connecting to collector {} in {} ms", endpoint(), delay.toMillis());
         group.schedule(this::connect, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 }

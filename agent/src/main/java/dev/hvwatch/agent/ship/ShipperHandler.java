@@ -1,6 +1,8 @@
 package dev.hvwatch.agent.ship;
 
-import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.agent.spool.Spool;
+import dev.hvwatch.agent.spool.SpoolReader;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.ProtocolException;
 import io.netty.channel.ChannelFutureListener;
@@ -10,31 +12,38 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One connection to the collector: HELLO once TLS is up, resume after the WELCOME's seq, then one ALERTS batch at a
- * time, each sent once the previous one is acknowledged. All of it runs on the connection's event loop.
+ * One connection to the collector: HELLO once TLS is up, carrying the seq acknowledged so far; on WELCOME, resume
+ * after whichever is further, that seq or the collector's; then stream batches from the spool, up to
+ * {@value #WINDOW} unacknowledged at a time and only while the socket is writable, so that a slow collector slows the
+ * sending (never the spooling). All of it runs on the connection's event loop.
  */
 final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
+    /** Batches in flight; the collector journals up to this many per connection before it stops reading. */
+    static final int WINDOW = 4;
     private static final Logger log = LoggerFactory.getLogger(ShipperHandler.class);
 
     private final AlertShipper shipper;
-    private final Outbox outbox;
+    private final Spool spool;
+    private final SpoolReader reader;
     private final int batchSize;
+    /** The last seq of each batch sent and not yet acknowledged, oldest first. */
+    private final Deque<Long> inFlight = new ArrayDeque<>(WINDOW);
     private ChannelHandlerContext ctx;
     private boolean welcomed;
-    /** The highest seq the collector has confirmed on this connection. */
-    private long acknowledged;
-    /** The highest seq sent on this connection; above {@link #acknowledged} while a batch is in flight. */
-    private long sent;
+    private long lastAck;
 
-    ShipperHandler(AlertShipper shipper, Outbox outbox, int batchSize) {
+    ShipperHandler(AlertShipper shipper, Spool spool, SpoolReader reader, int batchSize) {
         this.shipper = shipper;
-        this.outbox = outbox;
+        this.spool = spool;
+        this.reader = reader;
         this.batchSize = batchSize;
     }
 
@@ -47,7 +56,7 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
     public void userEventTriggered(ChannelHandlerContext context, Object event) {
         if (event instanceof SslHandshakeCompletionEvent handshake) {
             if (handshake.isSuccess()) {
-                context.writeAndFlush(new Frame.Hello(shipper.agent(), shipper.acknowledgedSeq()))
+                context.writeAndFlush(new Frame.Hello(shipper.agent(), spool.settledSeq()))
                         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             } else {
                 log.warn("TLS handshake with collector {} failed: {}", shipper.endpoint(),
@@ -78,6 +87,12 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        sendBatches();
+        context.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext context) {
         shipper.disconnected(this);
         context.fireChannelInactive();
@@ -96,35 +111,47 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
 
     private void onWelcome(long lastJournaled) {
         welcomed = true;
-        acknowledged = lastJournaled;
-        sent = lastJournaled;
-        shipper.welcomed(lastJournaled);
-        sendNextBatch();
+        // A collector that holds seqs this spool never assigned outlived a reset spool; see Spool#continueAfter.
+        spool.continueAfter(lastJournaled);
+        spool.acknowledge(lastJournaled);
+        lastAck = spool.settledSeq();
+        reader.seekAfter(lastAck);
+        shipper.welcomed();
+        sendBatches();
     }
 
     private void onAck(long seq) {
-        if (seq < sent) {
+        if (seq < lastAck) {
             throw new ProtocolException(ProtocolException.Reason.UNEXPECTED_FRAME,
-                    "ACK of seq " + seq + " while seqs up to " + sent + " were sent");
+                    "ACK of seq " + seq + " after an ACK of " + lastAck);
         }
-        acknowledged = seq;
-        sent = seq;
-        outbox.acknowledge(seq);
+        lastAck = seq;
+        while (!inFlight.isEmpty() && inFlight.peekFirst() <= seq) {
+            inFlight.removeFirst();
+        }
+        spool.acknowledge(seq);
         shipper.acknowledged(seq);
-        sendNextBatch();
+        sendBatches();
     }
 
-    /** Sends the next batch unless one is in flight; on the event loop, after an ACK or new alerts. */
-    void sendNextBatch() {
-        if (!welcomed || sent > acknowledged || !ctx.channel().isActive()) {
+    /** Sends batches until the window is full, the socket is not writable or the spool has no more. */
+    void sendBatches() {
+        if (!welcomed || !ctx.channel().isActive()) {
             return;
         }
-        List<Alert> batch = outbox.after(acknowledged, batchSize);
-        if (batch.isEmpty()) {
-            return;
+        boolean sent = false;
+        while (inFlight.size() < WINDOW && ctx.channel().isWritable()) {
+            List<EncodedAlert> batch = reader.next(batchSize, spool.settledSeq());
+            if (batch.isEmpty()) {
+                break;
+            }
+            inFlight.addLast(batch.get(batch.size() - 1).alert().seq());
+            ctx.write(new Frame.Alerts(batch)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            sent = true;
         }
-        sent = batch.get(batch.size() - 1).seq();
-        ctx.writeAndFlush(new Frame.Alerts(batch)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        if (sent) {
+            ctx.flush();
+        }
     }
 
     private static String rootCause(Throwable failure) {

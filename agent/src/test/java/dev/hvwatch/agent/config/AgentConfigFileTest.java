@@ -2,8 +2,11 @@ package dev.hvwatch.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
+import dev.hvwatch.agent.spool.SpoolLimits;
 import dev.hvwatch.protocol.config.ConfigException;
+import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.config.StrictYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -72,6 +75,30 @@ class AgentConfigFileTest {
         assertThatThrownBy(() -> parse("a.yaml", "sampling: [1, 2]\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("a.yaml line 1: sampling: Cannot deserialize");
+    }
+
+    @Test
+    void spoolLimitsAndCollectorFailoverAreRead() throws Exception {
+        AgentConfig c = parse("d.yaml", """
+                collector:
+                  address: a.example.net:7847
+                  failover: [b.example.net:7847, "[::1]:7900"]
+                  batchSize: 50
+                spool:
+                  maxAlerts: 20
+                  maxAge: 2d
+                """);
+
+        assertThat(c.collector().addresses()).extracting(HostPort::host, HostPort::port).containsExactly(
+                tuple("a.example.net", 7847), tuple("b.example.net", 7847), tuple("::1", 7900));
+        assertThat(c.collector().batchSize()).isEqualTo(50);
+        assertThat(c.spool().limits()).isEqualTo(new SpoolLimits(20, Duration.ofDays(2)));
+        assertThatThrownBy(() -> parse("d.yaml", "spool:\n  maxAlerts: 0\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("d.yaml line 1: spool.maxAlerts must be at least 1, got 0");
+        assertThatThrownBy(() -> parse("d.yaml", "collector:\n  failover: [nowhere]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("collector.failover[0] must be host:port, got 'nowhere'");
     }
 
     @Test

@@ -1,22 +1,27 @@
 package dev.hvwatch.agent.ship;
 
+import dev.hvwatch.agent.spool.Spool;
+import dev.hvwatch.agent.spool.SpoolLimits;
 import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.collector.journal.JournalReader;
 import dev.hvwatch.protocol.Alert;
-import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.VmRef;
+import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** Alerts, settings and journal reading shared by the ship tests. */
 final class ShipTestSupport {
@@ -25,7 +30,7 @@ final class ShipTestSupport {
     private ShipTestSupport() {
     }
 
-    /** An alert as the rule engine hands it over: seq 0, to be numbered by the outbox. */
+    /** An alert as the rule engine hands it over: seq 0, to be numbered by the spool. */
     static Alert alert(String identity, String id) {
         return new Alert(id, identity, 0, AlertTime.format(Instant.parse("2025-01-02T03:04:05.123456789Z")),
                 identity, "vcpu-starvation", "vCPU starved", Severity.HIGH, Category.STARVATION, AlertState.FIRING,
@@ -33,19 +38,33 @@ final class ShipTestSupport {
                 Map.of("waitRatio", 0.42), "vCPU 0 of guest-1 waited 42% of the last minute");
     }
 
-    /** Settings that retry and notice silence within a test's patience. */
-    static ShipperSettings settings(int port, String identity, TlsFiles tls, int outboxCapacity, int batchSize) {
-        return new ShipperSettings("localhost", port, identity, tls, outboxCapacity, batchSize, FAST_HEARTBEAT,
-                Duration.ofMillis(50), Duration.ofMillis(400));
+    /** Settings that retry and notice silence within a test's patience; the ports are tried in order. */
+    static ShipperSettings settings(String identity, TlsFiles tls, int batchSize, int... ports) {
+        return new ShipperSettings(IntStream.of(ports).mapToObj(p -> new HostPort("localhost", p)).toList(),
+                identity, tls, batchSize, FAST_HEARTBEAT, Duration.ofMillis(50), Duration.ofMillis(400));
     }
 
-    static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journal, Duration idleTimeout) {
-        return new CollectorConfig(InetSocketAddress.createUnresolved("127.0.0.1", port),
-                new CollectorConfig.Tls(tls.cert(), tls.key(), tls.ca()), new CollectorConfig.Journal(journal),
-                null, idleTimeout);
+    static Spool spool(Path dir) throws IOException {
+        return Spool.open(dir, new SpoolLimits(1_000_000, Duration.ofDays(1)));
     }
 
-    static List<Alert> journaled(Path journal) throws IOException {
-        return Files.readAllLines(journal).stream().map(AlertJson::parse).toList();
+    /** A port nothing listens on. */
+    static int closedPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journalDir, Duration idleTimeout) {
+        CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", port), tls,
+                journalDir, null);
+        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.metrics(), null,
+                idleTimeout);
+    }
+
+    static List<Alert> journaled(Path journalDir) throws IOException {
+        List<Alert> alerts = new ArrayList<>();
+        JournalReader.forEach(journalDir, entry -> alerts.add(entry.alert()));
+        return alerts;
     }
 }

@@ -1,7 +1,8 @@
 package dev.hvwatch.collector.ingest;
 
-import dev.hvwatch.collector.journal.JsonLinesJournal;
+import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.tls.PeerIdentity;
 import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.ProtocolException;
@@ -20,19 +21,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One agent connection, above TLS and framing: takes the agent's identity from its certificate, answers HELLO, checks
- * and journals ALERTS, and acknowledges them only once they are on disk. Any breach of the protocol closes the
+ * and journals ALERTS, and acknowledges them only once they are journaled. Any breach of the protocol closes the
  * connection; the agent reconnects and resends whatever was not acknowledged.
+ *
+ * <p>Flow control: up to {@value #MAX_BATCHES_QUEUED} batches of one connection wait for the journal; beyond that
+ * the connection stops reading, TCP's window fills, and the agent's sends slow down to the journal's pace.
  */
 final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
+    static final int MAX_BATCHES_QUEUED = 4;
     private static final Logger log = LoggerFactory.getLogger(IngestHandler.class);
 
-    private final JsonLinesJournal journal;
+    private final AlertJournal journal;
     private final Executor journalWriter;
     private final IngestStats stats;
     private String identity;
     private boolean welcomed;
+    /** Batches handed to the journal writer and not yet acknowledged; confined to the event loop. */
+    private int batchesQueued;
 
-    IngestHandler(JsonLinesJournal journal, Executor journalWriter, IngestStats stats) {
+    IngestHandler(AlertJournal journal, Executor journalWriter, IngestStats stats) {
         this.journal = journal;
         this.journalWriter = journalWriter;
         this.stats = stats;
@@ -40,8 +47,14 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        stats.connectionAccepted();
+        stats.connectionOpened();
         ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        stats.connectionClosed();
+        ctx.fireChannelInactive();
     }
 
     @Override
@@ -50,9 +63,10 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
             if (handshake.isSuccess()) {
                 identify(ctx);
             } else {
-                stats.handshakeFailed();
-                log.warn("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
-                        rootCause(handshake.cause()));
+                HandshakeFailures.Failure failure = HandshakeFailures.classify(handshake.cause());
+                stats.handshakeFailed(failure.reason());
+                log.warn("TLS handshake with {} failed ({}): {}", ctx.channel().remoteAddress(),
+                        failure.reason().label(), failure.detail());
                 ctx.close();
             }
         }
@@ -64,7 +78,7 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
         if (frame instanceof Frame.Hello hello) {
             onHello(ctx, hello);
         } else if (frame instanceof Frame.Alerts alerts) {
-            onAlerts(ctx, alerts.alerts());
+            onAlerts(ctx, alerts.encoded());
         } else if (frame instanceof Frame.Heartbeat) {
             // Echoed, so that the agent can tell a live collector from a dead connection.
             ctx.writeAndFlush(frame);
@@ -77,10 +91,10 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof ProtocolException rejected) {
             stats.frameRejected(rejected.reason());
-            log.warn("closing connection of {}: {}", peer(ctx), rejected.getMessage());
+            log.warn("closing connection of {}: {} ({})", peer(ctx), rejected.getMessage(), rejected.reason().label());
         } else if (cause instanceof ReadTimeoutException) {
             stats.idleTimeout();
-            log.info("closing idle connection of {}", peer(ctx));
+            log.info("closing connection of {}: silent for the idle timeout", peer(ctx));
         } else if (cause.getCause() instanceof SSLException || cause instanceof IOException) {
             // Handshake failures are counted and logged with their completion event; resets need no stack trace.
             log.debug("connection of {} failed", peer(ctx), cause);
@@ -94,7 +108,7 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
         try {
             identity = PeerIdentity.of(ctx.pipeline().get(SslHandler.class).engine().getSession());
         } catch (SSLPeerUnverifiedException e) {
-            stats.handshakeFailed();
+            stats.handshakeFailed(IngestStats.HandshakeFailure.NO_IDENTITY);
             log.warn("refusing {}: {}", ctx.channel().remoteAddress(), e.getMessage());
             ctx.close();
         }
@@ -111,30 +125,43 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
         ctx.writeAndFlush(new Frame.Welcome(lastSeq));
     }
 
-    private void onAlerts(ChannelHandlerContext ctx, List<Alert> alerts) {
+    private void onAlerts(ChannelHandlerContext ctx, List<EncodedAlert> alerts) {
         if (!welcomed) {
             throw unexpected("ALERTS before HELLO");
         }
-        alerts.forEach(this::checkAttribution);
-        // One batch per connection at a time: reading resumes once this one is on disk and acknowledged.
-        ctx.channel().config().setAutoRead(false);
+        alerts.forEach(encoded -> checkAttribution(encoded.alert()));
+        if (++batchesQueued >= MAX_BATCHES_QUEUED) {
+            ctx.channel().config().setAutoRead(false);
+        }
         String agent = identity;
         journalWriter.execute(() -> journal(ctx, agent, alerts));
     }
 
     /** On the journal writer's thread, which keeps blocking file I/O off the event loop. */
-    private void journal(ChannelHandlerContext ctx, String agent, List<Alert> alerts) {
-        JsonLinesJournal.Appended appended;
+    private void journal(ChannelHandlerContext ctx, String agent, List<EncodedAlert> alerts) {
+        if (!ctx.channel().isActive()) {
+            // Not acknowledged, so the agent sends the batch again on its next connection.
+            return;
+        }
+        AlertJournal.Appended appended;
         try {
             appended = journal.append(alerts);
-        } catch (IOException e) {
+        } catch (RuntimeException e) {
+            stats.journalFailed();
             log.error("cannot journal alerts of {}; closing so that the agent resends them", agent, e);
             ctx.close();
             return;
         }
         stats.journaled(appended.written(), appended.skipped());
-        ctx.writeAndFlush(new Frame.Ack(journal.lastSeq(agent)));
-        ctx.channel().config().setAutoRead(true);
+        long journaled = journal.lastSeq(agent);
+        ctx.executor().execute(() -> acknowledge(ctx, journaled));
+    }
+
+    private void acknowledge(ChannelHandlerContext ctx, long seq) {
+        ctx.writeAndFlush(new Frame.Ack(seq));
+        if (batchesQueued-- == MAX_BATCHES_QUEUED) {
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     /** The certificate, not the payload, says who sent an alert; an agent may speak only for itself. */
@@ -152,15 +179,6 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
 
     private String peer(ChannelHandlerContext ctx) {
         return (identity == null ? "" : identity + "@") + ctx.channel().remoteAddress();
-    }
-
-    /** TLS engines wrap the telling reason (an unknown issuer, a bad signature) in generic exceptions. */
-    private static String rootCause(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.toString();
     }
 
     private static ProtocolException unexpected(String what) {

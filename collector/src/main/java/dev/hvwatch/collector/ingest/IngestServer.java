@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.ingest;
 
-import dev.hvwatch.collector.journal.JsonLinesJournal;
+import dev.hvwatch.collector.journal.AlertJournal;
+import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.wire.FrameDecoder;
 import dev.hvwatch.protocol.wire.FrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -19,12 +20,16 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.ssl.SslContext;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,8 +47,8 @@ public final class IngestServer implements AutoCloseable {
     private static final long SHUTDOWN_TIMEOUT_MILLIS = 5000;
 
     private final InetSocketAddress listen;
-    private final SslContext tls;
-    private final JsonLinesJournal journal;
+    private final ServerTls tls;
+    private final AlertJournal journal;
     private final int maxFrameBytes;
     private final Duration idleTimeout;
     private final IngestStats stats;
@@ -52,7 +57,7 @@ public final class IngestServer implements AutoCloseable {
     private EventLoopGroup ioGroup;
     private ExecutorService journalWriter;
 
-    public IngestServer(InetSocketAddress listen, SslContext tls, JsonLinesJournal journal, int maxFrameBytes,
+    public IngestServer(InetSocketAddress listen, ServerTls tls, AlertJournal journal, int maxFrameBytes,
             Duration idleTimeout, IngestStats stats) {
         this.listen = listen;
         this.tls = tls;
@@ -81,7 +86,7 @@ public final class IngestServer implements AutoCloseable {
                     protected void initChannel(SocketChannel channel) {
                         channels.add(channel);
                         channel.pipeline()
-                                .addLast("tls", tls.newHandler(channel.alloc()))
+                                .addLast("tls", tls.context().newHandler(channel.alloc()))
                                 .addLast("idle", new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("decoder", new FrameDecoder(maxFrameBytes))
                                 .addLast("encoder", encoder)
@@ -97,6 +102,30 @@ public final class IngestServer implements AutoCloseable {
         }
         channels.add(bound.channel());
         return (InetSocketAddress) bound.channel().localAddress();
+    }
+
+    /**
+     * Closes the open connections whose client certificate the TLS files now in force revoke: a revocation must not
+     * wait for the agent to reconnect.
+     */
+    public void closeRevokedConnections() {
+        for (Channel channel : channels) {
+            SslHandler ssl = channel.pipeline().get(SslHandler.class);
+            if (ssl != null && ssl.handshakeFuture().isSuccess() && tls.isRevoked(leaf(ssl))) {
+                log.warn("closing connection of {}: its certificate is now revoked", channel.remoteAddress());
+                stats.revokedConnectionClosed();
+                channel.close();
+            }
+        }
+    }
+
+    private static X509Certificate leaf(SslHandler ssl) {
+        try {
+            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? x509 : null;
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
     }
 
     /** Stops accepting, closes every connection and lets journal writes already under way finish. */

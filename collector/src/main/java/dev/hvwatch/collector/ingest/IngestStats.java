@@ -3,32 +3,55 @@ package dev.hvwatch.collector.ingest;
 import dev.hvwatch.protocol.wire.ProtocolException;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** What ingest has seen since start; read by tests and, later, by the metrics exporter. */
+/** What ingest has seen since start; exported as {@code hvwatch_collector_*} metrics and read by tests. */
 public final class IngestStats {
+
+    /** Why a TLS handshake failed; {@link #label()} is the value of the {@code reason} metric label. */
+    public enum HandshakeFailure {
+        /** The client certificate is on the revocation list. */
+        REVOKED,
+        /** The client certificate does not chain to the CA, has expired, or is not for client authentication. */
+        UNTRUSTED,
+        /** The client presented no certificate. */
+        NO_CERTIFICATE,
+        /** The certificate was accepted but does not carry exactly one CN, the host identity. */
+        NO_IDENTITY,
+        /** Anything else: not TLS at all, no common protocol version or cipher, a reset mid-handshake. */
+        OTHER;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private final AtomicLong connectionsAccepted = new AtomicLong();
-    private final AtomicLong handshakesFailed = new AtomicLong();
+    private final AtomicLong connectionsOpen = new AtomicLong();
     private final AtomicLong idleTimeouts = new AtomicLong();
     private final AtomicLong alertsJournaled = new AtomicLong();
     private final AtomicLong duplicatesSkipped = new AtomicLong();
-    private final Map<ProtocolException.Reason, AtomicLong> framesRejected;
-
-    public IngestStats() {
-        Map<ProtocolException.Reason, AtomicLong> rejected = new EnumMap<>(ProtocolException.Reason.class);
-        for (ProtocolException.Reason reason : ProtocolException.Reason.values()) {
-            rejected.put(reason, new AtomicLong());
-        }
-        framesRejected = Collections.unmodifiableMap(rejected);
-    }
+    private final AtomicLong journalFailures = new AtomicLong();
+    private final AtomicLong revokedConnectionsClosed = new AtomicLong();
+    private final Map<HandshakeFailure, AtomicLong> handshakesFailed = counters(HandshakeFailure.class);
+    private final Map<ProtocolException.Reason, AtomicLong> framesRejected = counters(ProtocolException.Reason.class);
 
     public long connectionsAccepted() {
         return connectionsAccepted.get();
     }
 
+    public long connectionsOpen() {
+        return connectionsOpen.get();
+    }
+
+    public long handshakesFailed(HandshakeFailure reason) {
+        return handshakesFailed.get(reason).get();
+    }
+
     public long handshakesFailed() {
-        return handshakesFailed.get();
+        return handshakesFailed.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
     /** Connections closed because the agent sent nothing, not even a heartbeat, for the idle timeout. */
@@ -40,8 +63,19 @@ public final class IngestStats {
         return alertsJournaled.get();
     }
 
+    /** Alerts received again after a lost ACK or a reconnect and skipped: they were journaled already. */
     public long duplicatesSkipped() {
         return duplicatesSkipped.get();
+    }
+
+    /** Batches the journal could not take; their connection was closed so that the agent sends them again. */
+    public long journalFailures() {
+        return journalFailures.get();
+    }
+
+    /** Open connections closed because a reloaded revocation list names their client certificate. */
+    public long revokedConnectionsClosed() {
+        return revokedConnectionsClosed.get();
     }
 
     /** Frames rejected for {@code reason}; each rejection also closed its connection. */
@@ -53,12 +87,17 @@ public final class IngestStats {
         return framesRejected.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
-    void connectionAccepted() {
+    void connectionOpened() {
         connectionsAccepted.incrementAndGet();
+        connectionsOpen.incrementAndGet();
     }
 
-    void handshakeFailed() {
-        handshakesFailed.incrementAndGet();
+    void connectionClosed() {
+        connectionsOpen.decrementAndGet();
+    }
+
+    void handshakeFailed(HandshakeFailure reason) {
+        handshakesFailed.get(reason).incrementAndGet();
     }
 
     void idleTimeout() {
@@ -70,7 +109,23 @@ public final class IngestStats {
         duplicatesSkipped.addAndGet(skipped);
     }
 
+    void journalFailed() {
+        journalFailures.incrementAndGet();
+    }
+
+    void revokedConnectionClosed() {
+        revokedConnectionsClosed.incrementAndGet();
+    }
+
     void frameRejected(ProtocolException.Reason reason) {
         framesRejected.get(reason).incrementAndGet();
+    }
+
+    private static <E extends Enum<E>> Map<E, AtomicLong> counters(Class<E> type) {
+        Map<E, AtomicLong> counters = new EnumMap<>(type);
+        for (E key : type.getEnumConstants()) {
+            counters.put(key, new AtomicLong());
+        }
+        return Collections.unmodifiableMap(counters);
     }
 }

@@ -30,8 +30,16 @@ class ConfigLoaderTest {
                   cert: collector.pem
                   key: collector-key.pem
                   ca: /etc/hvwatch/ca.pem
+                  crl: crl.pem
+                  reloadInterval: 2s
                 journal:
-                  path: data/alerts.jsonl
+                  dir: data/journal
+                  sync: true
+                outputs:
+                  jsonl:
+                    path: data/alerts.jsonl
+                metrics:
+                  listen: 0.0.0.0:9900
                 maxFrameBytes: 65536
                 idleTimeout: 90s
                 """);
@@ -41,7 +49,12 @@ class ConfigLoaderTest {
         assertThat(config.tls().cert()).isEqualTo(dir.resolve("collector.pem"));
         assertThat(config.tls().key()).isEqualTo(dir.resolve("collector-key.pem"));
         assertThat(config.tls().ca()).isEqualTo(Path.of("/etc/hvwatch/ca.pem"));
-        assertThat(config.journal().path()).isEqualTo(dir.resolve("data/alerts.jsonl"));
+        assertThat(config.tls().crl()).isEqualTo(dir.resolve("crl.pem"));
+        assertThat(config.tls().reloadInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.journal().dir()).isEqualTo(dir.resolve("data/journal"));
+        assertThat(config.journal().sync()).isTrue();
+        assertThat(config.outputs().jsonl().path()).isEqualTo(dir.resolve("data/alerts.jsonl"));
+        assertThat(config.metrics().listen().getPort()).isEqualTo(9900);
         assertThat(config.maxFrameBytes()).isEqualTo(65536);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(90));
     }
@@ -52,7 +65,13 @@ class ConfigLoaderTest {
 
         assertThat(config.listen().getHostString()).isEqualTo("127.0.0.1");
         assertThat(config.listen().getPort()).isEqualTo(7847);
-        assertThat(config.journal().path()).isEqualTo(Path.of("/var/lib/hvwatch/alerts.jsonl"));
+        assertThat(config.journal().dir()).isEqualTo(Path.of("/var/lib/hvwatch/journal"));
+        assertThat(config.journal().sync()).isFalse();
+        assertThat(config.outputs().jsonl()).isNull();
+        assertThat(config.tls().crl()).isNull();
+        assertThat(config.tls().reloadInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.metrics().listen().getHostString()).isEqualTo("127.0.0.1");
+        assertThat(config.metrics().listen().getPort()).isEqualTo(9848);
         assertThat(config.maxFrameBytes()).isEqualTo(1024 * 1024);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
     }
@@ -76,7 +95,7 @@ class ConfigLoaderTest {
     void unknownNestedKeyIsNamedWithItsPathAndLine() throws IOException {
         assertThatThrownBy(() -> load("""
                 journal:
-                  path: a.jsonl
+                  dir: a
                 tls:
                   cert: c.pem
                   crt: c.pem
@@ -84,7 +103,7 @@ class ConfigLoaderTest {
                   ca: ca.pem
                 """))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("line 5: unknown key 'tls.crt' (known there: ca, cert, key)");
+                .hasMessageContaining("line 5: unknown key 'tls.crt' (known there: ca, cert, crl, key, reloadInterval)");
     }
 
     @Test

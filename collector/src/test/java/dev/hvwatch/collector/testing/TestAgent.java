@@ -6,6 +6,7 @@ import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.FrameDecoder;
 import dev.hvwatch.protocol.wire.FrameEncoder;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -16,9 +17,12 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import java.security.cert.X509Certificate;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /** A bare protocol client that sends whatever frames a test tells it to and records what comes back. */
 public final class TestAgent implements AutoCloseable {
@@ -53,6 +57,17 @@ public final class TestAgent implements AutoCloseable {
 
     public void send(Frame frame) {
         channel.writeAndFlush(frame);
+    }
+
+    /** Bytes as they are, past the frame encoder: for frames no well-behaved agent would write. */
+    public void sendRaw(byte[] bytes) {
+        channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+    }
+
+    /** The peer certificate the collector presented. */
+    public X509Certificate collectorCertificate() throws SSLPeerUnverifiedException {
+        return (X509Certificate) channel.pipeline().get(SslHandler.class).engine().getSession()
+                .getPeerCertificates()[0];
     }
 
     /** Sends HELLO and returns the collector's WELCOME. */

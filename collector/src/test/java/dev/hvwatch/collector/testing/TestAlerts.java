@@ -3,6 +3,7 @@ package dev.hvwatch.collector.testing;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.VmRef;
@@ -23,6 +24,11 @@ public final class TestAlerts {
                 identity, "vcpu-starvation", "vCPU starved", Severity.HIGH, Category.STARVATION, AlertState.FIRING,
                 new VmRef("guest-1", "5f0c8a4e-0000-4000-8000-000000000001", 4242L), 0, null, List.of("HY-SR-5"),
                 Map.of("waitRatio", 0.42, "threshold", 0.2), "vCPU 0 of guest-1 waited 42% of the last minute");
+    }
+
+    /** The alerts with their canonical JSON, as the journal takes them. */
+    public static List<EncodedAlert> encoded(List<Alert> alerts) {
+        return alerts.stream().map(EncodedAlert::of).toList();
     }
 
     /** Alerts {@code from} to {@code to}, both included. */

@@ -27,14 +27,15 @@ public final class TestPki {
         return pki.issueAgent(identity);
     }
 
-    /** A collector on a free loopback port. */
-    public CollectorConfig collectorConfig(Path journal, Integer maxFrameBytes, Duration idleTimeout) {
-        return new CollectorConfig(InetSocketAddress.createUnresolved("127.0.0.1", 0),
-                new CollectorConfig.Tls(collector.cert(), collector.key(), collector.ca()),
-                new CollectorConfig.Journal(journal), maxFrameBytes, idleTimeout);
+    /** A collector on a free loopback port, its metrics on another. */
+    public CollectorConfig collectorConfig(Path journalDir, Integer maxFrameBytes, Duration idleTimeout) {
+        CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", 0), collector,
+                journalDir, null);
+        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.metrics(),
+                maxFrameBytes, idleTimeout);
     }
 
-    public CollectorConfig collectorConfig(Path journal) {
-        return collectorConfig(journal, null, null);
+    public CollectorConfig collectorConfig(Path journalDir) {
+        return collectorConfig(journalDir, null, null);
     }
 }

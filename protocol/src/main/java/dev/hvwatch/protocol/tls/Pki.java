@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -24,14 +25,19 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CRLEntryHolder;
+import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -43,13 +49,16 @@ import org.bouncycastle.util.IPAddress;
 
 /**
  * A small certificate authority for hvwatch: one CA that issues collector (server) certificates and agent (client)
- * certificates whose CN is the host identity. Everything is written as PEM into one directory:
- * {@code ca.pem}, {@code ca-key.pem}, and {@code NAME.pem} / {@code NAME-key.pem} per issued certificate.
+ * certificates whose CN is the host identity, and revokes them. Everything is written as PEM into one directory:
+ * {@code ca.pem}, {@code ca-key.pem}, {@code crl.pem} (the certificates revoked so far, signed by the CA) and
+ * {@code NAME.pem} / {@code NAME-key.pem} per issued certificate.
  */
 public final class Pki {
     private static final String SIGNATURE = "SHA256withECDSA";
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
     private static final Duration LEAF_VALIDITY = Duration.ofDays(397);
+    /** Collectors check revocation against the list they hold whatever its date; the field is for other tools. */
+    private static final Duration CRL_VALIDITY = Duration.ofDays(365);
     /** Tolerates hosts whose clocks run a little behind the one that issued the certificate. */
     private static final Duration BACKDATE = Duration.ofHours(1);
     /** The names go into file names, so they are held to host-name characters. */
@@ -82,13 +91,84 @@ public final class Pki {
                         new JcaX509ExtensionUtils().createSubjectKeyIdentifier(keys.getPublic()));
         Pki pki = new Pki(dir, keys, sign(builder, keys));
         write(pki.caCert(), pki.caCertificate);
-        writeKey(dir.resolve("ca-key.pem"), keys);
+        writeKey(pki.caKey(), keys);
+        pki.writeCrl(List.of());
         return pki;
+    }
+
+    /** The CA that {@link #createCa} wrote to {@code dir}, to issue or revoke more certificates with it. */
+    public static Pki load(Path dir) throws IOException, GeneralSecurityException {
+        Path cert = dir.resolve("ca.pem");
+        Path key = dir.resolve("ca-key.pem");
+        X509CertificateHolder certificate = PemFiles.readCertificate(cert);
+        KeyPair keys = new KeyPair(new JcaX509CertificateConverter().getCertificate(certificate).getPublicKey(),
+                PemFiles.readPrivateKey(key));
+        return new Pki(dir, keys, certificate);
     }
 
     /** The CA certificate, the trust bundle for both ends. */
     public Path caCert() {
         return dir.resolve("ca.pem");
+    }
+
+    private Path caKey() {
+        return dir.resolve("ca-key.pem");
+    }
+
+    /** The certificate revocation list, for the collector's {@code tls.crl}. */
+    public Path crl() {
+        return dir.resolve("crl.pem");
+    }
+
+    /**
+     * Adds the certificate in {@code certPem}, which this CA must have issued, to the revocation list and writes the
+     * list anew. A collector whose {@code tls.crl} names the list refuses the certificate once it has reloaded it.
+     *
+     * @return the revoked certificate's serial number
+     */
+    public BigInteger revoke(Path certPem) throws IOException, GeneralSecurityException {
+        X509CertificateHolder certificate = PemFiles.readCertificate(certPem);
+        if (!certificate.getIssuer().equals(caCertificate.getSubject())) {
+            throw new GeneralSecurityException(certPem + " was issued by " + certificate.getIssuer()
+                    + ", not by this CA (" + caCertificate.getSubject() + ")");
+        }
+        List<BigInteger> revoked = new ArrayList<>(revokedSerials());
+        if (!revoked.contains(certificate.getSerialNumber())) {
+            revoked.add(certificate.getSerialNumber());
+            writeCrl(revoked);
+        }
+        return certificate.getSerialNumber();
+    }
+
+    private List<BigInteger> revokedSerials() throws IOException {
+        if (!Files.exists(crl())) {
+            return List.of();
+        }
+        List<BigInteger> serials = new ArrayList<>();
+        for (Object entry : PemFiles.readCrl(crl()).getRevokedCertificates()) {
+            serials.add(((X509CRLEntryHolder) entry).getSerialNumber());
+        }
+        return serials;
+    }
+
+    private void writeCrl(List<BigInteger> serials) throws IOException, GeneralSecurityException {
+        Instant now = Instant.now();
+        X509v2CRLBuilder builder = new X509v2CRLBuilder(caCertificate.getSubject(), Date.from(now))
+                .setNextUpdate(Date.from(now.plus(CRL_VALIDITY)));
+        for (BigInteger serial : serials) {
+            builder.addCRLEntry(serial, Date.from(now), CRLReason.keyCompromise);
+        }
+        builder.addExtension(Extension.authorityKeyIdentifier, false,
+                new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(caKeys.getPublic()));
+        try {
+            X509CRLHolder crl = builder.build(new JcaContentSignerBuilder(SIGNATURE).build(caKeys.getPrivate()));
+            // Written beside and renamed over, so that a collector reloading it never reads half a list.
+            Path partial = dir.resolve("crl.pem.partial");
+            writePem(partial, crl);
+            Files.move(partial, crl(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (OperatorCreationException e) {
+            throw new GeneralSecurityException("cannot sign with " + SIGNATURE, e);
+        }
     }
 
     /**
@@ -168,9 +248,13 @@ public final class Pki {
     }
 
     private static void write(Path file, X509CertificateHolder certificate) throws IOException {
+        writePem(file, certificate);
+    }
+
+    private static void writePem(Path file, Object object) throws IOException {
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.US_ASCII);
              JcaPEMWriter pem = new JcaPEMWriter(out)) {
-            pem.writeObject(certificate);
+            pem.writeObject(object);
         }
     }
 

@@ -5,7 +5,16 @@ import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /** Netty TLS contexts for both ends of the agent–collector link: TLS 1.3 only, certificates required both ways. */
 public final class TlsContexts {
@@ -16,12 +25,42 @@ public final class TlsContexts {
 
     /** The collector's context: a client without a certificate signed by {@code files.ca()} fails the handshake. */
     public static SslContext server(TlsFiles files) throws SSLException {
+        return serverBuilder(files).trustManager(files.ca().toFile()).build();
+    }
+
+    /** As {@link #server(TlsFiles)}, and a client certificate on {@code revoked} fails the handshake too. */
+    public static SslContext server(TlsFiles files, RevocationList revoked) throws SSLException {
+        X509ExtendedTrustManager trusted;
+        try {
+            trusted = caTrustManager(files.ca());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new SSLException("cannot read the CA bundle " + files.ca() + ": " + e.getMessage(), e);
+        }
+        return serverBuilder(files).trustManager(new RevocationCheckingTrustManager(trusted, revoked)).build();
+    }
+
+    private static SslContextBuilder serverBuilder(TlsFiles files) {
         return SslContextBuilder.forServer(files.cert().toFile(), files.key().toFile())
-                .trustManager(files.ca().toFile())
                 .clientAuth(ClientAuth.REQUIRE)
                 .protocols(TLS_1_3)
-                .sslProvider(provider())
-                .build();
+                .sslProvider(provider());
+    }
+
+    private static X509ExtendedTrustManager caTrustManager(Path caBundle) throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        int i = 0;
+        for (X509Certificate ca : RevocationList.caCertificates(CertificateFactory.getInstance("X.509"), caBundle)) {
+            store.setCertificateEntry("ca-" + i++, ca);
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        for (TrustManager manager : factory.getTrustManagers()) {
+            if (manager instanceof X509ExtendedTrustManager x509) {
+                return x509;
+            }
+        }
+        throw new GeneralSecurityException("no X.509 trust manager for " + caBundle);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.hvwatch.protocol.wire;
 
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.EncodedAlert;
 import java.util.List;
 import java.util.Objects;
 
@@ -35,10 +36,21 @@ public sealed interface Frame {
         }
     }
 
-    /** Agent → collector: a batch of canonical alerts in ascending seq order. */
-    record Alerts(List<Alert> alerts) implements Frame {
+    /**
+     * Agent → collector: a batch of canonical alerts in ascending seq order. Each keeps the JSON it was read from or
+     * will be written as, which the collector journals as it came.
+     */
+    record Alerts(List<EncodedAlert> encoded) implements Frame {
         public Alerts {
-            alerts = List.copyOf(alerts);
+            encoded = List.copyOf(encoded);
+        }
+
+        public static Alerts of(List<Alert> alerts) {
+            return new Alerts(alerts.stream().map(EncodedAlert::of).toList());
+        }
+
+        public List<Alert> alerts() {
+            return encoded.stream().map(EncodedAlert::alert).toList();
         }
 
         @Override

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.AlertJson;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -21,7 +21,6 @@ import java.util.List;
 public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     private static final ObjectReader HELLO = strictReader(new TypeReference<Frame.Hello>() { });
     private static final ObjectReader WELCOME = strictReader(new TypeReference<Frame.Welcome>() { });
-    private static final ObjectReader ALERT_LIST = strictReader(new TypeReference<List<Alert>>() { });
     private static final int ACK_PAYLOAD_BYTES = Long.BYTES;
 
     private final int maxFrameBytes;
@@ -104,7 +103,7 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
         return switch (type) {
             case HELLO -> json(type, frame, HELLO);
             case WELCOME -> json(type, frame, WELCOME);
-            case ALERTS -> new Frame.Alerts(alerts(json(type, frame, ALERT_LIST)));
+            case ALERTS -> new Frame.Alerts(alerts(frame));
             case ACK -> new Frame.Ack(ack(frame));
             case HEARTBEAT -> heartbeat(frame);
         };
@@ -125,11 +124,16 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
         return value;
     }
 
-    private static List<Alert> alerts(List<Alert> alerts) {
-        if (alerts.contains(null)) {
-            throw malformed(FrameType.ALERTS, "null in the alert array", null);
+    private static List<EncodedAlert> alerts(ByteBuf payload) {
+        byte[] bytes = new byte[payload.readableBytes()];
+        payload.readBytes(bytes);
+        try {
+            return AlertArrayReader.read(bytes);
+        } catch (JsonProcessingException e) {
+            throw malformed(FrameType.ALERTS, e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw malformed(FrameType.ALERTS, e.getMessage(), e);
         }
-        return alerts;
     }
 
     private static ProtocolException malformed(FrameType type, String detail, Throwable cause) {

@@ -1,6 +1,7 @@
 package dev.hvwatch.protocol.wire;
 
 import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.EncodedAlert;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelHandler;
@@ -8,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
 
 /** Writes {@link Frame}s in the layout of {@link WireFormat}. Stateless, so one instance may serve every channel. */
 @ChannelHandler.Sharable
@@ -31,11 +33,23 @@ public final class FrameEncoder extends MessageToByteEncoder<Frame> {
         if (frame instanceof Frame.Ack ack) {
             out.writeLong(ack.seq());
         } else if (frame instanceof Frame.Alerts alerts) {
-            writeJson(alerts.alerts(), out);
+            writeArray(alerts.encoded(), out);
         } else if (!(frame instanceof Frame.Heartbeat)) {
             // HELLO and WELCOME: the record components are the JSON fields.
             writeJson(frame, out);
         }
+    }
+
+    /** The alerts' JSON as it is, in a JSON array. */
+    private static void writeArray(List<EncodedAlert> alerts, ByteBuf out) {
+        out.writeByte('[');
+        for (int i = 0; i < alerts.size(); i++) {
+            if (i > 0) {
+                out.writeByte(',');
+            }
+            out.writeBytes(alerts.get(i).json());
+        }
+        out.writeByte(']');
     }
 
     private static void writeJson(Object value, ByteBuf out) throws IOException {

@@ -3,6 +3,7 @@ package dev.hvwatch.protocol.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.TestAlerts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -19,8 +20,8 @@ class FrameCodecTest {
         return List.of(
                 new Frame.Hello("kvm-01", 7),
                 new Frame.Welcome(42),
-                new Frame.Alerts(List.of(TestAlerts.alert("kvm-01", 1), TestAlerts.alert("kvm-01", 2))),
-                new Frame.Alerts(List.of()),
+                Frame.Alerts.of(List.of(TestAlerts.alert("kvm-01", 1), TestAlerts.alert("kvm-01", 2))),
+                Frame.Alerts.of(List.of()),
                 new Frame.Ack(Long.MAX_VALUE),
                 new Frame.Heartbeat());
     }
@@ -93,7 +94,7 @@ class FrameCodecTest {
     void maximumFrameSizeIsConfigurable() {
         EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(64));
         ByteBuf small = encode(new Frame.Ack(1));
-        ByteBuf large = encode(new Frame.Alerts(List.of(TestAlerts.alert("kvm-01", 1))));
+        ByteBuf large = encode(Frame.Alerts.of(List.of(TestAlerts.alert("kvm-01", 1))));
 
         decoder.writeInbound(small);
         assertThat((Frame) decoder.readInbound()).isEqualTo(new Frame.Ack(1));
@@ -142,7 +143,28 @@ class FrameCodecTest {
     @Test
     void nullAlertIsRejected() {
         assertRejected(raw(1, FrameType.ALERTS.code(), "[null]".getBytes(StandardCharsets.UTF_8)),
-                ProtocolException.Reason.MALFORMED, "ALERTS payload is not valid: null in the alert array");
+                ProtocolException.Reason.MALFORMED,
+                "ALERTS payload is not valid: element 0 of the alert array is null, not an alert");
+    }
+
+    @Test
+    void anAlertSpanningSeveralLinesIsRejected() {
+        String json = AlertJson.toLine(TestAlerts.alert("kvm-01", 1)).replace(",\"agent\"", ",\n\"agent\"");
+        assertRejected(raw(1, FrameType.ALERTS.code(), ("[" + json + "]").getBytes(StandardCharsets.UTF_8)),
+                ProtocolException.Reason.MALFORMED, "ALERTS payload is not valid: element 0 of the alert array spans "
+                        + "several lines");
+    }
+
+    @Test
+    void alertsKeepTheBytesTheyWereSentAs() {
+        String json = AlertJson.toLine(TestAlerts.alert("kvm-01", 1)).replace(",\"agent\"", ", \"agent\"");
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
+
+        decoder.writeInbound(raw(1, FrameType.ALERTS.code(), ("[ " + json + " ]").getBytes(StandardCharsets.UTF_8)));
+
+        Frame.Alerts alerts = decoder.readInbound();
+        assertThat(new String(alerts.encoded().get(0).json(), StandardCharsets.UTF_8)).isEqualTo(json);
+        assertThat(alerts.alerts()).containsExactly(TestAlerts.alert("kvm-01", 1));
     }
 
     @Test

@@ -14,6 +14,9 @@ import java.util.function.LongSupplier;
  * so it sees this round's source health.
  */
 public final class AgentHealthSource implements Source {
+    /** The help text of {@code hvwatch_events_dropped_total}, which stages outside the ring share. */
+    public static final String DROPS_HELP = "Events dropped, by the pipeline stage that dropped them";
+
     private final EventRing ring;
     private final Sampler sampler;
     private final Map<Series, LongSupplier> drops = new LinkedHashMap<>();
@@ -28,8 +31,7 @@ public final class AgentHealthSource implements Source {
 
     /** Counts what a stage dropped, e.g. ring or spool; call before the first round. */
     public AgentHealthSource dropsOf(String stage, LongSupplier dropped) {
-        drops.put(new Series("hvwatch.events.dropped", "Events dropped, by the pipeline stage that dropped them",
-                null, true, Map.of("stage", stage)), dropped);
+        drops.put(new Series("hvwatch.events.dropped", DROPS_HELP, null, true, Map.of("stage", stage)), dropped);
         return this;
     }
 

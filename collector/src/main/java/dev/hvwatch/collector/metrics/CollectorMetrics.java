@@ -1,0 +1,61 @@
+package dev.hvwatch.collector.metrics;
+
+import dev.hvwatch.collector.ingest.IngestStats;
+import dev.hvwatch.collector.tls.ServerTls;
+import dev.hvwatch.protocol.wire.ProtocolException;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The collector's Prometheus series, {@code hvwatch_collector_*}: every connection refused or closed and every alert
+ * journaled or skipped is counted here, by reason. The figures live in {@link IngestStats} and {@link ServerTls};
+ * the registry reads them at scrape time.
+ */
+public final class CollectorMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public CollectorMetrics(IngestStats stats, ServerTls tls) {
+        counter("hvwatch.collector.connections", "TLS connections accepted from agents", stats,
+                IngestStats::connectionsAccepted);
+        Gauge.builder("hvwatch.collector.connections.open", stats, IngestStats::connectionsOpen)
+                .description("Agent connections open now").register(registry);
+        for (IngestStats.HandshakeFailure reason : IngestStats.HandshakeFailure.values()) {
+            FunctionCounter.builder("hvwatch.collector.handshake.failures", stats, s -> s.handshakesFailed(reason))
+                    .description("TLS handshakes refused, by reason; the connection was closed")
+                    .tag("reason", reason.label())
+                    .register(registry);
+        }
+        for (ProtocolException.Reason reason : ProtocolException.Reason.values()) {
+            FunctionCounter.builder("hvwatch.collector.frames.rejected", stats, s -> s.framesRejected(reason))
+                    .description("Frames refused, by reason; the connection was closed")
+                    .tag("reason", reason.label())
+                    .register(registry);
+        }
+        counter("hvwatch.collector.idle.timeouts", "Connections closed after the idle timeout without a frame",
+                stats, IngestStats::idleTimeouts);
+        counter("hvwatch.collector.revoked.connections.closed", "Open connections closed because a reloaded "
+                + "revocation list names their certificate", stats, IngestStats::revokedConnectionsClosed);
+        counter("hvwatch.collector.alerts.journaled", "Alerts written to the journal", stats,
+                IngestStats::alertsJournaled);
+        counter("hvwatch.collector.alerts.duplicate", "Alerts received again and skipped: their (agent, seq) was "
+                + "journaled already", stats, IngestStats::duplicatesSkipped);
+        counter("hvwatch.collector.journal.failures", "Batches the journal could not take; the agent resends them",
+                stats, IngestStats::journalFailures);
+        counter("hvwatch.collector.tls.reloads", "Changed TLS files (certificate, key, CA, revocation list) "
+                + "loaded without a restart", tls, ServerTls::reloads);
+        counter("hvwatch.collector.tls.reload.failures", "Changed TLS files refused; the previous ones stayed in "
+                + "force", tls, ServerTls::reloadFailures);
+    }
+
+    private <T> void counter(String name, String help, T owner, ToDoubleFunction<T> count) {
+        FunctionCounter.builder(name, owner, count).description(help).register(registry);
+    }
+
+    /** The text exposition Prometheus scrapes. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,70 @@
+package dev.hvwatch.protocol.tls;
+
+import java.net.Socket;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The CA bundle's trust manager, plus a refusal of client certificates on the revocation list. The list is the
+ * operator's file, not a download: collectors must not depend on reaching a CRL distribution point.
+ */
+final class RevocationCheckingTrustManager extends X509ExtendedTrustManager {
+    private final X509ExtendedTrustManager trusted;
+    private final RevocationList revoked;
+
+    RevocationCheckingTrustManager(X509ExtendedTrustManager trusted, RevocationList revoked) {
+        this.trusted = trusted;
+        this.revoked = revoked;
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+            throws CertificateException {
+        trusted.checkClientTrusted(chain, authType, engine);
+        checkRevocation(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
+        trusted.checkClientTrusted(chain, authType, socket);
+        checkRevocation(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        trusted.checkClientTrusted(chain, authType);
+        checkRevocation(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+            throws CertificateException {
+        trusted.checkServerTrusted(chain, authType, engine);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
+        trusted.checkServerTrusted(chain, authType, socket);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        trusted.checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        return trusted.getAcceptedIssuers();
+    }
+
+    private void checkRevocation(X509Certificate[] chain) throws CertificateException {
+        if (chain.length > 0 && revoked.isRevoked(chain[0])) {
+            throw new CertificateRevokedException("certificate " + chain[0].getSubjectX500Principal().getName()
+                    + " (serial " + chain[0].getSerialNumber().toString(16) + ") is revoked by " + revoked.file());
+        }
+    }
+}
