@@ -60,9 +60,9 @@ class AgentConfigFileTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("a.yaml line 2: sampling.interval: ")
                 .hasMessageContaining("'soon' is not a duration");
-        assertThatThrownBy(() -> parse("a.yaml", "collector:\n  outboxCapacity: 0\n"))
+        assertThatThrownBy(() -> parse("a.yaml", "collector:\n  batchSize: 0\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("a.yaml line 1: collector.outboxCapacity must be at least 1, got 0");
+                .hasMessage("a.yaml line 1: collector.batchSize must be at least 1, got 0");
         assertThatThrownBy(() -> parse("a.yaml", "ring:\n  size: 1000\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("a.yaml line 1: ring.size must be a power of two, got 1000");
