@@ -14,7 +14,8 @@ import org.HdrHistogram.Histogram;
 /**
  * Event-to-evaluation latency under load: a producer paces events at a fixed rate through the ring into the rule
  * engine (default pack); each event carries its publish time, and the consumer records, right after the engine has
- * handled it, how long it took. TICKs (where rules fire) are reported apart. Prints percentiles; not a JMH
+ * handled it, how long it took. A TICK ends each second's round (there every rule of 16 VMs is evaluated and alerts
+ * fire); TICKs are reported apart. Prints percentiles; not a JMH
  * benchmark because the figure is a distribution under a paced load, not a throughput.
  *
  * <p>{@code java -cp 'benchmarks/target/hvwatch-benchmarks.jar:benchmarks/target/lib/*' dev.hvwatch.bench.LatencyBench
@@ -51,8 +52,8 @@ public final class LatencyBench {
                 while ((now = System.nanoTime()) < next) {
                     Thread.onSpinWait();
                 }
-                if ((i & 511) == 511) {
-                    ring.publishTick(now); // rules read TICK time as the clock; here it is the monotonic one
+                if (i % rate == rate - 1) {
+                    ring.publishTick(now); // one sampling round per second; rules read TICK time as their clock
                 } else {
                     int vm = (int) (i % work.vms.length);
                     int s = (int) ((i >>> 4) % Workload.SERIES_PER_VM);
