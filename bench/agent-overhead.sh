@@ -48,7 +48,7 @@ java $JAVA_OPTS -jar agent/target/hvwatch-agent.jar run -c "$work/agent.yaml" --
 agent=$!
 pids+=("$agent")
 
-sleep 10 # warm-up: JIT, first discovery rounds
+sleep "${WARMUP:-10}" # warm-up: JIT, first discovery rounds (WARMUP=seconds to change)
 ticks=$(getconf CLK_TCK)
 cpu() { awk '{ c = substr($0, index($0, ")") + 2); split(c, f, " "); print f[12] + f[13] }' "/proc/$agent/stat"; }
 before=$(cpu)
