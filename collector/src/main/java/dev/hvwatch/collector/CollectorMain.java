@@ -74,7 +74,7 @@ public final class CollectorMain implements Runnable {
 
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the collector until stopped.")
     static final class Run implements Callable<Integer> {
-        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector.yaml")
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "collector.yaml")
         Path config;
 
         @Override
@@ -99,7 +99,7 @@ public final class CollectorMain implements Runnable {
     @Command(name = "check-config", mixinStandardHelpOptions = true,
             description = "Check the configuration and the TLS files it names, then exit.")
     static final class CheckConfig implements Callable<Integer> {
-        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector.yaml")
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "collector.yaml")
         Path config;
 
         @Spec
@@ -120,7 +120,7 @@ public final class CollectorMain implements Runnable {
     @Command(name = "journal", mixinStandardHelpOptions = true,
             description = "Print the journal as JSON lines, oldest first; safe while the collector runs.")
     static final class JournalCommand implements Callable<Integer> {
-        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector.yaml")
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "collector.yaml")
         Path config;
 
         @Spec
