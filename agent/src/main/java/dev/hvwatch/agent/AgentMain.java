@@ -57,20 +57,24 @@ public final class AgentMain {
                 + "guests pinned to one CPU, one of them at low priority, so that a starvation alert fires.")
         boolean demo;
 
-        @Option(names = "--state-dir", description = "Where the embedded collector keeps its certificates and "
-                + "alert journal (default: a new temporary directory).")
+        @Option(names = "--state-dir", description = "With --embedded-collector or --demo: where the collector "
+                + "keeps its certificates and journal, and the agent its spool (default: a new temporary directory).")
         Path stateDir;
 
         @Override
         public Integer call() throws Exception {
             AgentConfig cfg = config.load();
-            try (EmbeddedCollector collector = demo || embeddedCollector
-                    ? EmbeddedCollector.start(stateDir != null ? stateDir : Files.createTempDirectory("hvwatch-"),
-                    cfg.identity().host(), System.out)
+            Path trialDir = demo || embeddedCollector
+                    ? (stateDir != null ? stateDir : Files.createTempDirectory("hvwatch-")) : null;
+            try (EmbeddedCollector collector = trialDir != null
+                    ? EmbeddedCollector.start(trialDir, cfg.identity().host(), System.out)
                     : null;
                  Demo guests = demo ? Demo.start(System.out) : null) {
                 if (collector != null) {
-                    cfg = cfg.withCollector(collector.agentEndpoint(cfg.collector()));
+                    // A trial keeps all its state (spool, kernel-log cursor) beside its collector's, not in the
+                    // host's state directory, where a real agent's spool would be.
+                    cfg = cfg.withCollector(collector.agentEndpoint(cfg.collector()))
+                            .withState(new AgentConfig.State(trialDir.resolve("agent")));
                 }
                 AgentConfigFile.requireCollectorTls(config.file, cfg);
                 CountDownLatch stopped = new CountDownLatch(1);
