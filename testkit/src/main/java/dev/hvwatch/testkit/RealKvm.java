@@ -32,6 +32,15 @@ public final class RealKvm {
         require(unavailableReason(), "true".equals(System.getenv("CI")), Files.exists(DEV_KVM));
     }
 
+    /**
+     * Like {@link #require()}, for something else a guest test needs from the host (tracefs, perf): skipped where
+     * missing, but a failure on CI with {@code /dev/kvm}, whose set-up (.ci/run) provides it.
+     */
+    public static void requireHost(boolean available, String what) {
+        require(available ? Optional.empty() : Optional.of(what + " is not available"),
+                "true".equals(System.getenv("CI")), Files.exists(DEV_KVM));
+    }
+
     static void require(Optional<String> reason, boolean ci, boolean kvmExists) {
         if (reason.isEmpty()) {
             return;

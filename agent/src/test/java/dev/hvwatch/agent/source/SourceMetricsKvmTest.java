@@ -1,7 +1,6 @@
 package dev.hvwatch.agent.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.VmMetrics;
@@ -30,7 +29,7 @@ class SourceMetricsKvmTest {
     void exitAndPerfSeriesAppearUnderTheirContractNamesAndLeaveWithTheVm() throws Exception {
         RealKvm.require();
         Path tracefs = Path.of("/sys/kernel/tracing");
-        assumeTrue(Files.isDirectory(tracefs.resolve("events/kvm")));
+        RealKvm.requireHost(Files.isDirectory(tracefs.resolve("events/kvm")), "tracefs with kvm events at " + tracefs);
         AgentMetrics metrics = new AgentMetrics();
         String name = "metrics-io-" + ProcessHandle.current().pid();
         QemuGuest guest = QemuGuest.builder().name(name).program(GuestProgram.IO_STORM).start();

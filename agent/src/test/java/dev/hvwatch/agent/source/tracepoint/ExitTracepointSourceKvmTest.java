@@ -40,7 +40,7 @@ class ExitTracepointSourceKvmTest {
     @BeforeEach
     void requireKvmAndTracefs() {
         RealKvm.require();
-        assumeTrue(Files.isDirectory(TRACEFS.resolve("events/kvm")), "tracefs with kvm events at " + TRACEFS);
+        RealKvm.requireHost(Files.isDirectory(TRACEFS.resolve("events/kvm")), "tracefs with kvm events at " + TRACEFS);
         rig = new SourceRig();
     }
 
@@ -57,7 +57,7 @@ class ExitTracepointSourceKvmTest {
     @Test
     void portIoRateOfAnIoStormAgreesWithPerfStat() throws Exception {
         Path perf = Path.of("/usr/bin/perf");
-        assumeTrue(Files.isExecutable(perf), "perf is installed");
+        RealKvm.requireHost(Files.isExecutable(perf), "perf (Debian linux-perf)");
         QemuGuest guest = start("tp-io", GuestProgram.IO_STORM, 1);
         source = new ExitTracepointSource(TRACEFS, Isa.detect(Path.of("/sys/module")), rig::watched, rig.ring);
         awaitPioRateAbove(guest, 5_000);
