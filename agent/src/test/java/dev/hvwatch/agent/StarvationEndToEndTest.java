@@ -100,6 +100,11 @@ class StarvationEndToEndTest {
                 assertThat(sample(metrics, "hvwatch_alerts_total{rule=\"vcpu-starvation\",severity=\"high\"}"))
                         .isGreaterThanOrEqualTo(1);
                 assertThat(sample(metrics, "hvwatch_source_up{source=\"schedstat\"}")).isEqualTo(1);
+                // Two equal spinners and a nice-19 one share CPU 0: far from each getting its entitlement.
+                // By hand: shares ~0.496, 0.496, 0.007 → Jain ≈ 0.67; 1/3 would be one VM taking everything.
+                assertThat(sample(metrics, "hvwatch_host_cpu_fairness_index")).isBetween(0.34, 0.9);
+                assertThat(sample(metrics, "hvwatch_vm_cpu_share_ratio{vm=\"victim\"}"))
+                        .isLessThan(sample(metrics, "hvwatch_vm_cpu_share_ratio{vm=\"noisy-1\"}") / 5);
                 assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"ring\"}")).isZero();
                 assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"spool\"}")).isZero();
                 assertThat(sample(metrics, "hvwatch_spool_pending_alerts")).isGreaterThanOrEqualTo(0);

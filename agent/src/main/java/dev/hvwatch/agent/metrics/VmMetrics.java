@@ -23,12 +23,24 @@ import java.util.Map;
  */
 public final class VmMetrics implements EventHandler<TelemetryEvent> {
     private final MeterRegistry registry;
+    private final Fairness fairness;
     private final Map<Vm, VmSeries> series = new IdentityHashMap<>();
     /** Host-wide series (IOMMU faults, …): samples published without a VM. */
     private final VmSeries host = new VmSeries(null);
 
     public VmMetrics(MeterRegistry registry) {
+        this(registry, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** @param hostCpus the host's CPU count, the capacity VMs' CPU shares are measured against */
+    public VmMetrics(MeterRegistry registry, int hostCpus) {
         this.registry = registry;
+        this.fairness = new Fairness(hostCpus);
+        Gauge.builder("hvwatch.host.cpu.fairness.index", fairness, Fairness::index)
+                .description("Jain's fairness index over the entitlement-normalised CPU shares of the VMs that wanted "
+                        + "CPU in the last round: 1 = each got its entitlement")
+                .strongReference(true)
+                .register(registry);
     }
 
     @Override
@@ -38,9 +50,14 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             case NOTICE -> {
                 // Notices are counted by the rules that act on them.
             }
-            case SCHEDSTAT -> seriesOf(e.vm()).vcpu(e.vcpu()).update(e.runNanos(), e.waitNanos());
+            case SCHEDSTAT -> {
+                seriesOf(e.vm()).vcpu(e.vcpu()).update(e.runNanos(), e.waitNanos());
+                fairness.onSchedstat(e.vm(), e.vcpu(), e.runNanos(), e.waitNanos());
+            }
+            case TICK -> fairness.onTick(e.timeNanos());
             case SAMPLE -> seriesOf(e.vm()).sample(e.series(), e.vcpu()).value = e.value();
             case VM_STOPPED -> {
+                fairness.onVmStopped(e.vm());
                 VmSeries gone = series.remove(e.vm());
                 if (gone != null) {
                     gone.meters.forEach(registry::remove);
@@ -59,6 +76,11 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                 .description("A VM on this host; the value is always 1, the labels carry the facts")
                 .strongReference(true)
                 .tags(Tags.of("vm", vm.name(), "uuid", vm.uuid(), "pid", Long.toString(vm.pid()), "source", "proc"))
+                .register(registry));
+        s.meters.add(Gauge.builder("hvwatch.vm.cpu.share", fairness.round(vm), Fairness.VmRound::share)
+                .description("The VM's vCPU run time in the last round over the host's CPU capacity")
+                .baseUnit("ratio")
+                .tags(Tags.of("vm", vm.name()))
                 .register(registry));
         return s;
     }
