@@ -10,7 +10,7 @@ import java.util.Map;
  * a literal comma. A leading element without {@code =} is the option's implied key ({@code guest} for
  * {@code -name}, the backend spec for {@code -qmp}). Hand-written because no library parses QEMU's syntax.
  */
-final class QemuOptions {
+public final class QemuOptions {
     private final String implied;
     private final Map<String, String> values;
 
@@ -39,8 +39,8 @@ final class QemuOptions {
         return new QemuOptions(implied, values);
     }
 
-    /** Splits on single commas; {@code ,,} stays in the element as one comma. */
-    static List<String> split(String text) {
+    /** Splits on single commas; {@code ,,} stays in the element as one comma. Posture reads device options too. */
+    public static List<String> split(String text) {
         List<String> parts = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         for (int i = 0; i < text.length(); i++) {

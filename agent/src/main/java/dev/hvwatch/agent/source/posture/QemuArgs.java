@@ -3,6 +3,7 @@ package dev.hvwatch.agent.source.posture;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hvwatch.agent.source.discovery.QemuOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,7 +77,7 @@ public final class QemuArgs {
                 return props;
             }
         }
-        List<String> parts = splitOpts(value);
+        List<String> parts = QemuOptions.split(value);
         for (int i = 0; i < parts.size(); i++) {
             String part = parts.get(i);
             int eq = part.indexOf('=');
@@ -101,25 +102,5 @@ public final class QemuArgs {
         } else {
             out.put(prefix.substring(0, prefix.length() - 1), node.asText());
         }
-    }
-
-    /** QemuOpts splits on single commas; {@code ,,} stays as one literal comma. */
-    private static List<String> splitOpts(String text) {
-        List<String> parts = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == ',' && i + 1 < text.length() && text.charAt(i + 1) == ',') {
-                current.append(',');
-                i++;
-            } else if (c == ',') {
-                parts.add(current.toString());
-                current.setLength(0);
-            } else {
-                current.append(c);
-            }
-        }
-        parts.add(current.toString());
-        return parts;
     }
 }
