@@ -17,6 +17,7 @@ import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
+import dev.hvwatch.agent.source.cgroup.CgroupCpuSource;
 import dev.hvwatch.agent.source.debugfs.DebugfsSource;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
@@ -93,9 +94,10 @@ public final class Agent implements AutoCloseable {
         exits = new ExitTracepointSource(config.tracing().root(), Isa.detect(config.tracing().modules()), discovery,
                 ring);
         perf = new PerfCounterSource(discovery, ring);
+        CgroupCpuSource cgroups = new CgroupCpuSource(proc, config.posture().cgroupRoot(), discovery::watched, ring);
         sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat).add(exits).add(perf)
                 .add(qmp).add(debugfs) // QMP claims its VMs first; debugfs feeds the others
-                .add(new PressureSource(proc, ring));
+                .add(cgroups).add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
             sampler.add(startKernelLog());
         }
@@ -117,6 +119,7 @@ public final class Agent implements AutoCloseable {
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
         metrics.bindSourceErrors(exits.name(), exits, ExitTracepointSource::errors);
         metrics.bindSourceErrors(perf.name(), perf, PerfCounterSource::errors);
+        metrics.bindSourceErrors(cgroups.name(), cgroups, CgroupCpuSource::unreadable);
         for (QmpError reason : QmpError.values()) {
             metrics.bindCounter("hvwatch.qmp.errors", "Failed QMP exchanges, by reason", qmp, q -> q.errors(reason),
                     "reason", reason.label());

@@ -16,18 +16,12 @@ import dev.hvwatch.testkit.QemuGuest;
 import dev.hvwatch.testkit.RealKvm;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -76,7 +70,6 @@ class StarvationEndToEndTest {
                     new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
 
             try (Agent agent = Agent.start(config)) {
-                String metricsUrl = "http://127.0.0.1:" + agent.metricsAddress().getPort() + "/metrics";
 
                 Alert firing = Awaitility.await("starvation alert for the victim at the collector")
                         .atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
@@ -93,21 +86,21 @@ class StarvationEndToEndTest {
                 assertThat(alerts(journal)).as("the equal-priority competitors share the CPU and are not starved")
                         .noneMatch(a -> a.rule().equals(RULE) && a.vm().name().startsWith("noisy"));
 
-                String metrics = get(metricsUrl);
-                assertThat(metrics).contains("hvwatch_vm_info{pid=\"" + victim.pid() + "\",source=\"proc\",uuid=\""
+                MetricsPage metrics = MetricsPage.scrape(agent.metricsAddress());
+                assertThat(metrics.text()).contains("hvwatch_vm_info{pid=\"" + victim.pid() + "\",source=\"proc\",uuid=\""
                         + victimUuid + "\",vm=\"victim\"} 1");
                 assertWaitAgreesWithProc(metrics, victim.pid(), victimTid);
-                assertThat(sample(metrics, "hvwatch_alerts_total{rule=\"vcpu-starvation\",severity=\"high\"}"))
+                assertThat(metrics.value("hvwatch_alerts_total{rule=\"vcpu-starvation\",severity=\"high\"}"))
                         .isGreaterThanOrEqualTo(1);
-                assertThat(sample(metrics, "hvwatch_source_up{source=\"schedstat\"}")).isEqualTo(1);
+                assertThat(metrics.value("hvwatch_source_up{source=\"schedstat\"}")).isEqualTo(1);
                 // Two equal spinners and a nice-19 one share CPU 0: far from each getting its entitlement.
                 // By hand: shares ~0.496, 0.496, 0.007 → Jain ≈ 0.67; 1/3 would be one VM taking everything.
-                assertThat(sample(metrics, "hvwatch_host_cpu_fairness_index")).isBetween(0.34, 0.9);
-                assertThat(sample(metrics, "hvwatch_vm_cpu_share_ratio{vm=\"victim\"}"))
-                        .isLessThan(sample(metrics, "hvwatch_vm_cpu_share_ratio{vm=\"noisy-1\"}") / 5);
-                assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"ring\"}")).isZero();
-                assertThat(sample(metrics, "hvwatch_events_dropped_total{stage=\"spool\"}")).isZero();
-                assertThat(sample(metrics, "hvwatch_spool_pending_alerts")).isGreaterThanOrEqualTo(0);
+                assertThat(metrics.value("hvwatch_host_cpu_fairness_index")).isBetween(0.34, 0.9);
+                assertThat(metrics.value("hvwatch_vm_cpu_share_ratio{vm=\"victim\"}"))
+                        .isLessThan(metrics.value("hvwatch_vm_cpu_share_ratio{vm=\"noisy-1\"}") / 5);
+                assertThat(metrics.value("hvwatch_events_dropped_total{stage=\"ring\"}")).isZero();
+                assertThat(metrics.value("hvwatch_events_dropped_total{stage=\"spool\"}")).isZero();
+                assertThat(metrics.value("hvwatch_spool_pending_alerts")).isGreaterThanOrEqualTo(0);
 
                 noisy1.close();
                 noisy2.close();
@@ -118,8 +111,8 @@ class StarvationEndToEndTest {
                 assertThat((Double) resolved.evidence().get("wait_share")).isLessThan(0.3);
 
                 Awaitility.await("stopped VMs leave /metrics").atMost(5, TimeUnit.SECONDS)
-                        .until(() -> !get(metricsUrl).contains("vm=\"noisy-1\""));
-                assertThat(get(metricsUrl)).doesNotContain("vm=\"noisy-2\"").contains("vm=\"victim\"");
+                        .until(() -> !MetricsPage.scrape(agent.metricsAddress()).contains("vm=\"noisy-1\""));
+                assertThat(MetricsPage.scrape(agent.metricsAddress()).text()).doesNotContain("vm=\"noisy-2\"").contains("vm=\"victim\"");
             }
         }
     }
@@ -150,18 +143,12 @@ class StarvationEndToEndTest {
      * last sample, at most one interval old, and the thread can wait at most one second per second: tolerance is
      * one interval plus 0.5 s for scheduling of the scrape itself.
      */
-    private static void assertWaitAgreesWithProc(String metrics, long pid, long tid) throws IOException {
-        double served = sample(metrics, "hvwatch_vcpu_wait_seconds_total{vcpu=\"0\",vm=\"victim\"}");
+    private static void assertWaitAgreesWithProc(MetricsPage metrics, long pid, long tid) throws IOException {
+        double served = metrics.value("hvwatch_vcpu_wait_seconds_total{vcpu=\"0\",vm=\"victim\"}");
         String[] fields = Files.readString(Path.of("/proc/" + pid + "/task/" + tid + "/schedstat")).trim().split(" ");
         double proc = Long.parseLong(fields[1]) / 1e9;
         assertThat(served).isPositive();
         assertThat(proc - served).isBetween(0.0, INTERVAL.toMillis() / 1000.0 + 0.5);
-    }
-
-    private static double sample(String metrics, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics);
-        assertThat(m.find()).as("series %s in /metrics:%n%s", series, metrics).isTrue();
-        return Double.parseDouble(m.group(1));
     }
 
     private static Alert find(Path journal, AlertState state, String vm) throws IOException {
@@ -174,12 +161,5 @@ class StarvationEndToEndTest {
             return List.of();
         }
         return Files.readAllLines(journal).stream().filter(l -> !l.isBlank()).map(AlertJson::parse).toList();
-    }
-
-    private static String get(String url) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(200);
-        return r.body();
     }
 }

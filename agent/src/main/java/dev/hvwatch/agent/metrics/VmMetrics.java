@@ -3,6 +3,7 @@ package dev.hvwatch.agent.metrics;
 import com.lmax.disruptor.EventHandler;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.ring.TelemetryEvent;
+import dev.hvwatch.agent.source.cgroup.CgroupCpuSource;
 import dev.hvwatch.agent.source.discovery.Vm;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -38,7 +39,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
         this.fairness = new Fairness(hostCpus);
         Gauge.builder("hvwatch.host.cpu.fairness.index", fairness, Fairness::index)
                 .description("Jain's fairness index over the entitlement-normalised CPU shares of the VMs that wanted "
-                        + "CPU in the last round: 1 = each got its entitlement")
+                        + "CPU in the last 10 s: 1 = each got its entitlement, 1/n = one VM took everything")
                 .strongReference(true)
                 .register(registry);
     }
@@ -55,7 +56,12 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                 fairness.onSchedstat(e.vm(), e.vcpu(), e.runNanos(), e.waitNanos());
             }
             case TICK -> fairness.onTick(e.timeNanos());
-            case SAMPLE -> seriesOf(e.vm()).sample(e.series(), e.vcpu()).value = e.value();
+            case SAMPLE -> {
+                seriesOf(e.vm()).sample(e.series(), e.vcpu()).value = e.value();
+                if (e.vm() != null) {
+                    entitlementOf(e);
+                }
+            }
             case VM_STOPPED -> {
                 fairness.onVmStopped(e.vm());
                 VmSeries gone = series.remove(e.vm());
@@ -63,6 +69,16 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                     gone.meters.forEach(registry::remove);
                 }
             }
+        }
+    }
+
+    /** Cgroup CPU controls define what a VM is entitled to. */
+    private void entitlementOf(TelemetryEvent e) {
+        String name = e.series().name();
+        if (name.equals(CgroupCpuSource.WEIGHT)) {
+            fairness.onWeight(e.vm(), e.value());
+        } else if (name.equals(CgroupCpuSource.LIMIT)) {
+            fairness.onLimit(e.vm(), e.value());
         }
     }
 
@@ -77,11 +93,20 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                 .strongReference(true)
                 .tags(Tags.of("vm", vm.name(), "uuid", vm.uuid(), "pid", Long.toString(vm.pid()), "source", "proc"))
                 .register(registry));
-        s.meters.add(Gauge.builder("hvwatch.vm.cpu.share", fairness.round(vm), Fairness.VmRound::share)
-                .description("The VM's vCPU run time in the last round over the host's CPU capacity")
-                .baseUnit("ratio")
-                .tags(Tags.of("vm", vm.name()))
-                .register(registry));
+        Fairness.VmRound round = fairness.round(vm);
+        Tags tags = Tags.of("vm", vm.name());
+        s.meters.add(Gauge.builder("hvwatch.vm.cpu.share", round, Fairness.VmRound::share)
+                .description("The VM's vCPU run time in the last 10 s over the host's CPU capacity")
+                .baseUnit("ratio").tags(tags).register(registry));
+        s.meters.add(Gauge.builder("hvwatch.vm.cpu.entitlement", round, Fairness.VmRound::entitlement)
+                .description("The VM's CPU time in the last 10 s over what it was entitled to among the VMs that "
+                        + "wanted CPU (vCPUs x cgroup weight, within cgroup limits): 1 = its entitlement; "
+                        + "NaN while it wants none")
+                .baseUnit("ratio").tags(tags).register(registry));
+        s.meters.add(Gauge.builder("hvwatch.vm.steal", round, Fairness.VmRound::steal)
+                .description("The VM's vCPU wait over run + wait in the last 10 s: the share of its wanted CPU time "
+                        + "the guest lost as steal")
+                .baseUnit("ratio").tags(tags).register(registry));
         return s;
     }
 

@@ -15,19 +15,9 @@ class FairnessTest {
         return new Vm(name.hashCode() & 0xffff, 1, name, "", vcpus, Optional.empty(), true, List.of());
     }
 
-    /** One round of one second in which each VM's vCPU 0 ran {@code run} and waited the rest. */
+    /** One round of one second on two host CPUs. */
     private static Fairness round(List<Vm> vms, double... run) {
-        Fairness f = new Fairness(2);
-        for (Vm v : vms) {
-            f.onSchedstat(v, 0, 0, 0);
-        }
-        f.onTick(0);
-        for (int i = 0; i < vms.size(); i++) {
-            long r = (long) (run[i] * SECOND);
-            f.onSchedstat(vms.get(i), 0, r, SECOND - r);
-        }
-        f.onTick(SECOND);
-        return f;
+        return roundOn(new Fairness(2), vms, run);
     }
 
     @Test
@@ -68,5 +58,93 @@ class FairnessTest {
         f.onTick(SECOND);
         assertThat(f.index()).isCloseTo(1.0, offset(1e-6));
         assertThat(f.round(idle).share()).isZero();
+    }
+
+    @Test
+    void cgroupWeightsAreEntitlementsSoAWeightedSplitIsFair() {
+        Vm heavy = vm("heavy", 1);
+        Vm light = vm("light", 1);
+        Fairness f = new Fairness(1);
+        f.onWeight(heavy, 200);
+        f.onWeight(light, 100);
+        Fairness fair = roundOn(f, List.of(heavy, light), 2.0 / 3, 1.0 / 3);
+        assertThat(fair.index()).isCloseTo(1.0, offset(1e-9));
+        assertThat(fair.round(heavy).entitlement()).isCloseTo(1.0, offset(1e-9));
+        assertThat(fair.round(light).steal()).isCloseTo(2.0 / 3, offset(1e-9));
+    }
+
+    @Test
+    void whatALimitedVmCannotTakeIsTheOthersEntitlement() {
+        // One CPU, three spinners, "capped" limited to 0.1 CPU: the others are entitled to 0.45 each.
+        Vm capped = vm("capped", 1);
+        Vm a = vm("a", 1);
+        Vm b = vm("b", 1);
+        Fairness f = new Fairness(1);
+        f.onLimit(capped, 0.1);
+        f.onLimit(a, Double.POSITIVE_INFINITY);
+        roundOn(f, List.of(capped, a, b), 0.1, 0.45, 0.45);
+        assertThat(f.index()).isCloseTo(1.0, offset(1e-9));
+        assertThat(f.round(b).entitlement()).isCloseTo(1.0, offset(1e-9));
+    }
+
+    @Test
+    void aStarvedVcpuWhoseWaitArrivesInALumpIsStillSeenOverTheWindow() {
+        // The kernel adds a thread's wait to its schedstat when it next runs: the victim shows nothing for four
+        // rounds, then 4 s of waiting and 0.06 s of running. Over the window it is as starved as it was.
+        Vm noisy = vm("noisy", 1);
+        Vm victim = vm("victim", 1);
+        Fairness f = new Fairness(1);
+        f.onSchedstat(noisy, 0, 0, 0);
+        f.onSchedstat(victim, 0, 0, 0);
+        f.onTick(0);
+        long noisyRun = 0;
+        for (int round = 1; round <= 5; round++) {
+            noisyRun += round == 5 ? SECOND - 60_000_000L : SECOND;
+            f.onSchedstat(noisy, 0, noisyRun, 0);
+            f.onSchedstat(victim, 0, round == 5 ? 60_000_000L : 0, round == 5 ? 4 * SECOND : 0);
+            f.onTick(round * SECOND);
+            if (round < 5) {
+                assertThat(f.index()).as("round %d: only the noisy VM wanted CPU so far", round).isEqualTo(1.0);
+            }
+        }
+        // Over 5 s: noisy ran 4.94 s, victim 0.06 s; x = 1.976 and 0.024
+        assertThat(f.index()).isCloseTo(4 / (2 * (1.976 * 1.976 + 0.024 * 0.024)), offset(1e-9));
+        assertThat(f.round(victim).share()).isCloseTo(0.012, offset(1e-9));
+    }
+
+    @Test
+    void roundsOlderThanTheWindowNoLongerCount() {
+        Vm a = vm("a", 1);
+        Vm b = vm("b", 1);
+        Fairness f = new Fairness(1);
+        f.onSchedstat(a, 0, 0, 0);
+        f.onSchedstat(b, 0, 0, 0);
+        f.onTick(0);
+        // First second: a takes everything; then 10 s of an even split push that second out of the window.
+        f.onSchedstat(a, 0, SECOND, 0);
+        f.onSchedstat(b, 0, 0, SECOND);
+        f.onTick(SECOND);
+        assertThat(f.index()).isCloseTo(0.5, offset(1e-9));
+        for (int i = 1; i <= 10; i++) {
+            f.onSchedstat(a, 0, SECOND + i * SECOND / 2, i * SECOND / 2);
+            f.onSchedstat(b, 0, i * SECOND / 2, SECOND + i * SECOND / 2);
+            f.onTick((i + 1) * SECOND);
+        }
+        assertThat(f.index()).isCloseTo(1.0, offset(1e-9));
+        assertThat(f.round(a).steal()).isCloseTo(0.5, offset(1e-9));
+    }
+
+    /** One round of one second on {@code f}, in which each VM's vCPU 0 ran {@code run} and waited the rest. */
+    private static Fairness roundOn(Fairness f, List<Vm> vms, double... run) {
+        for (Vm v : vms) {
+            f.onSchedstat(v, 0, 0, 0);
+        }
+        f.onTick(0);
+        for (int i = 0; i < vms.size(); i++) {
+            long r = (long) (run[i] * SECOND);
+            f.onSchedstat(vms.get(i), 0, r, SECOND - r);
+        }
+        f.onTick(SECOND);
+        return f;
     }
 }

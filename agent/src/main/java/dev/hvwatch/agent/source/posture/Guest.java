@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.posture;
 
+import dev.hvwatch.agent.source.cgroup.CgroupPath;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
@@ -135,33 +136,14 @@ public final class Guest {
         if (text == null) {
             throw new UnreadableInput(file, "missing");
         }
-        Path root = host.roots().cgroup();
         List<Path> chain = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            String[] f = line.split(":", 3);
-            if (f.length != 3) {
-                throw new UnreadableInput(file, "expected 'hierarchy:controllers:path', got '" + line + "'");
-            }
-            String path = f[2].startsWith("/") ? f[2].substring(1) : f[2];
-            if (f[0].equals("0") && f[1].isEmpty()) {
-                for (Path v2 : List.of(root, root.resolve("unified"))) {
-                    if (Files.exists(v2.resolve("cgroup.controllers"))) {
-                        addAncestry(v2, path, chain);
-                        break;
-                    }
-                }
-            } else if (List.of(f[1].split(",")).contains(v1Controller)) {
-                Path mount = Files.isDirectory(root.resolve(f[1])) ? root.resolve(f[1]) : root.resolve(v1Controller);
-                addAncestry(mount, path, chain);
-            }
+        try {
+            CgroupPath.of(host.roots().cgroup(), List.of(text.split("\n")), v1Controller)
+                    .forEach(c -> chain.addAll(c.ancestry()));
+        } catch (IllegalArgumentException e) {
+            throw new UnreadableInput(file, e.getMessage());
         }
         return chain;
-    }
-
-    private static void addAncestry(Path hierarchy, String path, List<Path> chain) {
-        for (Path p = path.isEmpty() ? null : Path.of(path); p != null; p = p.getParent()) {
-            chain.add(hierarchy.resolve(p.toString()));
-        }
     }
 
     /** The inodes of the sockets the QEMU process holds ({@code fd/N -> socket:[inode]}). */
