@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * (as it does on every live change: hot-plug, tuning), so that a badly configured VM is reported within one sampling
  * interval of its start or change. For every outcome it publishes the check's state,
  * {@code hvwatch_posture_check{check[,vm]}} (1 pass, 0 fail), and for every failure a {@code posture.finding} notice
- * with facts {@code check}, {@code summary}, {@code fix} and the evidence. A finding is published every run while it
+ * with facts {@code check}, {@code summary}, {@code fix} and the evidence; and the host's and VMs' sizes
+ * ({@link Capacity}). A finding is published every run while it
  * lasts: the posture-* rules fire once on the first and resolve when they stop coming.
  */
 public final class PostureSource implements Source {
@@ -44,6 +45,7 @@ public final class PostureSource implements Source {
     private final List<PostureCheck> checks;
     private final long intervalNanos;
     private final Problems problems = new Problems();
+    private final Capacity capacity;
     /** Gauges per VM (identity: a restarted VM is a new Vm), one per check, and the host's. */
     private final Map<Vm, Map<String, Series>> series = new IdentityHashMap<>();
     private final Map<String, Series> hostSeries = new HashMap<>();
@@ -56,6 +58,7 @@ public final class PostureSource implements Source {
                          List<PostureCheck> checks, Duration interval) {
         this.roots = roots;
         this.vms = vms;
+        this.capacity = new Capacity(ring);
         this.ring = ring;
         this.checks = List.copyOf(checks);
         this.intervalNanos = interval.toNanos();
@@ -86,9 +89,11 @@ public final class PostureSource implements Source {
         lastRun.clear();
         watched.forEach(w -> lastRun.put(w.vm(), stamp(w.vm())));
         series.keySet().retainAll(lastRun.keySet());
-        for (Outcome o : runChecks(new HostView(roots, watched))) {
+        HostView host = new HostView(roots, watched);
+        for (Outcome o : runChecks(host)) {
             publish(nowNanos, o);
         }
+        capacity.publish(nowNanos, host, problems);
     }
 
     private FileTime stamp(Vm vm) {

@@ -127,6 +127,16 @@ class PostureSourceTest {
     }
 
     @Test
+    void aRunPublishesTheSizesOvercommitRatiosAreMadeOf() throws Exception {
+        round(0);
+        awaitRing();
+        assertThat(metrics.scrape()).contains("hvwatch_host_cpus 8.0")
+                .contains("hvwatch_host_memory_bytes " + (double) (131913820L * 1024))
+                .contains("hvwatch_vm_vcpus{vm=\"web\"} 2.0")
+                .contains("hvwatch_vm_memory_bytes{vm=\"web\"} " + (double) (4096L << 20));
+    }
+
+    @Test
     void aRewrittenLibvirtStatusFileRunsTheChecksAtOnce() throws Exception {
         Ttar.extract("posture/libvirt-hostdev-cputune.ttar", host);
         round(0);

@@ -49,7 +49,8 @@ public final class MemoryOvercommitCheck implements PostureCheck {
                 Map.of("guest_ram_bytes", guests, "host_ram_bytes", hostRam, "ratio_limit", ratio)));
     }
 
-    static long ramBytes(Guest guest) throws UnreadableInput {
+    /** The VM's RAM: its last {@code -m} size, or QEMU's default. */
+    public static long ramBytes(Guest guest) throws UnreadableInput {
         List<Map<String, String>> m = guest.args().properties("m");
         if (m.isEmpty()) {
             return QEMU_DEFAULT_RAM;
