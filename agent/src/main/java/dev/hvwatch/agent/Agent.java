@@ -5,6 +5,7 @@ import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
+import dev.hvwatch.agent.metrics.Shown;
 import dev.hvwatch.agent.metrics.VmMetrics;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
@@ -83,7 +84,8 @@ public final class Agent implements AutoCloseable {
         rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors());
         registerAlertCounters(pack);
 
-        ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry()), rules);
+        ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),
+                Shown.of(config.metrics())), rules);
         Path proc = config.sampling().procRoot();
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
         SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);

@@ -194,10 +194,29 @@ public record AgentConfig(
         }
     }
 
-    public record Metrics(String listen) {
+    /**
+     * The Prometheus endpoint and how many series it shows (rules see every reading whatever is shown here).
+     *
+     * @param perVcpu  false: per-vCPU series are summed over the VM's vCPUs and shown without the {@code vcpu} label
+     * @param kvmStats KVM statistics to show, by their KVM names ({@code exits}, {@code halt_poll_success_ns}, …);
+     *                 empty: all of them
+     */
+    public record Metrics(String listen, Boolean perVcpu, List<String> kvmStats) {
         public Metrics {
             listen = listen != null ? listen : "127.0.0.1:9847";
             HostPort.parse("metrics.listen", listen);
+            perVcpu = perVcpu == null || perVcpu;
+            kvmStats = kvmStats == null ? List.of() : List.copyOf(kvmStats);
+            for (int i = 0; i < kvmStats.size(); i++) {
+                if (!kvmStats.get(i).matches("[a-z0-9_]+")) {
+                    throw new IllegalArgumentException("metrics.kvmStats[" + i + "]: '" + kvmStats.get(i)
+                            + "' is not a KVM statistic name (lower case, digits and '_', as kvm_stat shows them)");
+                }
+            }
+        }
+
+        public Metrics(String listen) {
+            this(listen, null, null);
         }
     }
 

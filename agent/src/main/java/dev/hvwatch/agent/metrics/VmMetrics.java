@@ -12,9 +12,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The ring consumer that keeps the per-VM series: {@code hvwatch_vm_info}, the per-vCPU run and wait seconds, and
@@ -25,17 +27,22 @@ import java.util.Map;
 public final class VmMetrics implements EventHandler<TelemetryEvent> {
     private final MeterRegistry registry;
     private final Fairness fairness;
+    private final Shown shown;
     private final Map<Vm, VmSeries> series = new IdentityHashMap<>();
     /** Host-wide series (IOMMU faults, …): samples published without a VM. */
     private final VmSeries host = new VmSeries(null);
 
     public VmMetrics(MeterRegistry registry) {
-        this(registry, Runtime.getRuntime().availableProcessors());
+        this(registry, Runtime.getRuntime().availableProcessors(), Shown.ALL);
     }
 
-    /** @param hostCpus the host's CPU count, the capacity VMs' CPU shares are measured against */
-    public VmMetrics(MeterRegistry registry, int hostCpus) {
+    /**
+     * @param hostCpus the host's CPU count, the capacity VMs' CPU shares are measured against
+     * @param shown    which series /metrics shows
+     */
+    public VmMetrics(MeterRegistry registry, int hostCpus, Shown shown) {
         this.registry = registry;
+        this.shown = shown;
         this.fairness = new Fairness(hostCpus);
         Gauge.builder("hvwatch.host.cpu.fairness.index", fairness, Fairness::index)
                 .description("Jain's fairness index over the entitlement-normalised CPU shares of the VMs that wanted "
@@ -57,7 +64,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             }
             case TICK -> fairness.onTick(e.timeNanos());
             case SAMPLE -> {
-                seriesOf(e.vm()).sample(e.series(), e.vcpu()).value = e.value();
+                seriesOf(e.vm()).sample(e.series(), e.vcpu()).set(e.value());
                 if (e.vm() != null) {
                     entitlementOf(e);
                 }
@@ -113,7 +120,9 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
     private final class VmSeries {
         final Vm vm;
         final List<Meter> meters = new ArrayList<>();
-        final Map<Series, Latest> samples = new IdentityHashMap<>();
+        final Map<Series, Slot> samples = new IdentityHashMap<>();
+        /** Per-vCPU series summed over the VM's vCPUs, by name and labels, when per-vCPU series are not shown. */
+        final Map<List<Object>, Latest> sums = new HashMap<>();
         VcpuTimes[] vcpus = new VcpuTimes[0];
 
         VmSeries(Vm vm) {
@@ -126,52 +135,115 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             }
             if (vcpus[index] == null) {
                 VcpuTimes t = new VcpuTimes();
-                Tags tags = Tags.of("vm", vm.name(), "vcpu", Integer.toString(index));
-                meters.add(FunctionCounter.builder("hvwatch.vcpu.run", t, VcpuTimes::runSeconds)
-                        .description("Time the vCPU thread ran on a host CPU")
-                        .baseUnit("seconds").tags(tags).register(registry));
-                meters.add(FunctionCounter.builder("hvwatch.vcpu.wait", t, VcpuTimes::waitSeconds)
-                        .description("Time the vCPU thread was runnable but waiting for a host CPU (the guest's steal)")
-                        .baseUnit("seconds").tags(tags).register(registry));
+                if (shown.perVcpu()) {
+                    registerTimes(t, Tags.of("vm", vm.name(), "vcpu", Integer.toString(index)), "vCPU thread");
+                } else if (Arrays.stream(vcpus).allMatch(Objects::isNull)) {
+                    registerTimes(new VcpuTimes() {
+                        @Override
+                        double runSeconds() {
+                            return Arrays.stream(vcpus).filter(Objects::nonNull).mapToDouble(VcpuTimes::runSeconds)
+                                    .sum();
+                        }
+
+                        @Override
+                        double waitSeconds() {
+                            return Arrays.stream(vcpus).filter(Objects::nonNull).mapToDouble(VcpuTimes::waitSeconds)
+                                    .sum();
+                        }
+                    }, Tags.of("vm", vm.name()), "VM's vCPU threads together");
+                }
                 vcpus[index] = t;
             }
             return vcpus[index];
         }
 
-        /** The meter of a source's series, registered when its first sample arrives. */
-        Latest sample(Series of, int vcpu) {
-            Latest latest = samples.get(of);
-            if (latest == null) {
-                latest = new Latest();
-                Tags tags = vm == null ? Tags.empty() : Tags.of("vm", vm.name());
-                if (vcpu >= 0) {
-                    tags = tags.and("vcpu", Integer.toString(vcpu));
-                }
-                for (Map.Entry<String, String> label : of.labels().entrySet()) {
-                    tags = tags.and(label.getKey(), label.getValue());
-                }
-                meters.add(of.cumulative()
-                        ? FunctionCounter.builder(of.name(), latest, Latest::get).description(of.help())
-                                .baseUnit(of.baseUnit()).tags(tags).register(registry)
-                        : Gauge.builder(of.name(), latest, Latest::get).description(of.help())
-                                .baseUnit(of.baseUnit()).tags(tags).register(registry));
-                samples.put(of, latest);
+        private void registerTimes(VcpuTimes t, Tags tags, String who) {
+            meters.add(FunctionCounter.builder("hvwatch.vcpu.run", t, VcpuTimes::runSeconds)
+                    .description("Time the " + who + " ran on a host CPU")
+                    .baseUnit("seconds").tags(tags).register(registry));
+            meters.add(FunctionCounter.builder("hvwatch.vcpu.wait", t, VcpuTimes::waitSeconds)
+                    .description("Time the " + who + " was runnable but waiting for a host CPU (the guest's steal)")
+                    .baseUnit("seconds").tags(tags).register(registry));
+        }
+
+        /** Where a source's series goes, decided (and its meter registered) when its first sample arrives. */
+        Slot sample(Series of, int vcpu) {
+            Slot slot = samples.get(of);
+            if (slot == null) {
+                slot = slotOf(of, vcpu);
+                samples.put(of, slot);
             }
-            return latest;
+            return slot;
+        }
+
+        private Slot slotOf(Series of, int vcpu) {
+            if (!shown.kvmStat(of.name())) {
+                return Slot.HIDDEN;
+            }
+            boolean summed = vcpu >= 0 && !shown.perVcpu();
+            if (summed) {
+                Latest sum = sums.get(List.of(of.name(), of.labels()));
+                if (sum != null) {
+                    return new Slot(sum, vcpu);
+                }
+            }
+            Latest latest = new Latest();
+            Tags tags = vm == null ? Tags.empty() : Tags.of("vm", vm.name());
+            if (vcpu >= 0 && !summed) {
+                tags = tags.and("vcpu", Integer.toString(vcpu));
+            }
+            for (Map.Entry<String, String> label : of.labels().entrySet()) {
+                tags = tags.and(label.getKey(), label.getValue());
+            }
+            meters.add(of.cumulative()
+                    ? FunctionCounter.builder(of.name(), latest, Latest::get).description(of.help())
+                            .baseUnit(of.baseUnit()).tags(tags).register(registry)
+                    : Gauge.builder(of.name(), latest, Latest::get).description(of.help())
+                            .baseUnit(of.baseUnit()).tags(tags).register(registry));
+            if (summed) {
+                sums.put(List.of(of.name(), of.labels()), latest);
+                return new Slot(latest, vcpu);
+            }
+            return new Slot(latest, 0);
         }
     }
 
-    /** The latest value of one series; held strongly here because Micrometer holds it only weakly. */
+    /** One series' place: a part of a meter's value (a vCPU's, when the meter sums them), or nowhere. */
+    private record Slot(Latest latest, int part) {
+        static final Slot HIDDEN = new Slot(null, 0);
+
+        void set(double value) {
+            if (latest != null) {
+                latest.set(part, value);
+            }
+        }
+    }
+
+    /**
+     * The latest values behind one meter, the sum of its parts (one part unless it sums vCPUs); held strongly here
+     * because Micrometer holds it only weakly.
+     */
     private static final class Latest {
-        volatile double value;
+        /** Written again after each part changes, so that a scrape, reading it first, sees the parts it covers. */
+        private volatile double[] parts = new double[1];
+
+        void set(int part, double value) {
+            double[] p = parts.length > part ? parts : Arrays.copyOf(parts, part + 1);
+            p[part] = value;
+            parts = p;
+        }
 
         double get() {
-            return value;
+            double sum = 0;
+            for (double v : parts) {
+                sum += v;
+            }
+            return sum;
         }
     }
 
     /** Latest cumulative times of one vCPU thread. */
-    private static final class VcpuTimes {
+    private static class VcpuTimes {
         private volatile long runNanos;
         private volatile long waitNanos;
 

@@ -40,4 +40,43 @@ class VmMetricsTest {
                             .contains("hvwatch_iommu_faults_total"));
         }
     }
+
+    @Test
+    void withoutPerVcpuSeriesVcpusAreSummedAndOnlyAllowedKvmStatisticsAreShown() {
+        AgentMetrics metrics = new AgentMetrics();
+        Series exits0 = new Series("hvwatch.kvm.exits", "KVM statistic exits", null, true, Map.of());
+        Series exits1 = new Series("hvwatch.kvm.exits", "KVM statistic exits", null, true, Map.of());
+        Series poll = new Series("hvwatch.kvm.halt_poll_success", "KVM statistic halt_poll_success_ns", "seconds",
+                true, Map.of());
+        Series reason0 = new Series("hvwatch.vm.exits", "VM exits by reason", null, true, Map.of("reason", "io"));
+        Series reason1 = new Series("hvwatch.vm.exits", "VM exits by reason", null, true, Map.of("reason", "io"));
+        Vm twoVcpus = new Vm(78, 1, "db", "", 2, Optional.empty(), true, List.of());
+        Shown shown = new Shown(false, List.of("exits", "halt_wait_ns"));
+        try (EventRing ring = new EventRing(64, new VmMetrics(metrics.registry(), 2, shown))) {
+            ring.publishSample(1, twoVcpus, 0, exits0, 10);
+            ring.publishSample(1, twoVcpus, 1, exits1, 5);
+            ring.publishSample(1, twoVcpus, 0, poll, 2.5);
+            ring.publishSample(1, twoVcpus, 0, reason0, 3);
+            ring.publishSample(1, twoVcpus, 1, reason1, 4);
+            ring.publishSchedstat(1, twoVcpus, 0, 100, 2_000_000_000L, 500_000_000L, 1, true);
+            ring.publishSchedstat(1, twoVcpus, 1, 101, 1_000_000_000L, 250_000_000L, 1, true);
+            ring.publishSample(2, twoVcpus, 1, exits1, 7);
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).untilAsserted(() -> assertThat(metrics.scrape())
+                    .contains("hvwatch_kvm_exits_total{vm=\"db\"} 17.0")
+                    .contains("hvwatch_vm_exits_total{reason=\"io\",vm=\"db\"} 7.0")
+                    .contains("hvwatch_vcpu_run_seconds_total{vm=\"db\"} 3.0")
+                    .contains("hvwatch_vcpu_wait_seconds_total{vm=\"db\"} 0.75")
+                    .doesNotContain("vcpu=\"")
+                    .doesNotContain("halt_poll"));
+        }
+    }
+
+    @Test
+    void aKvmStatisticIsAllowedByItsKernelNameWhateverItsUnit() {
+        Shown shown = new Shown(true, List.of("halt_poll_success_ns"));
+        assertThat(shown.kvmStat("hvwatch.kvm.halt_poll_success")).isTrue();
+        assertThat(shown.kvmStat("hvwatch.kvm.halt_poll_fail")).isFalse();
+        assertThat(shown.kvmStat("hvwatch.vm.exits")).as("not a KVM statistic").isTrue();
+        assertThat(Shown.ALL.kvmStat("hvwatch.kvm.halt_poll_fail")).isTrue();
+    }
 }

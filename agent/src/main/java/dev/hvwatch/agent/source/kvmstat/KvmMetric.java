@@ -48,9 +48,10 @@ import java.util.Optional;
  * @param help       one sentence, the same whichever source describes the statistic
  */
 public record KvmMetric(String name, String baseUnit, boolean cumulative, double scale, String help) {
-    static final String PREFIX = "hvwatch.kvm.";
+    public static final String PREFIX = "hvwatch.kvm.";
 
     private static final List<String> SECONDS_WORDS = List.of("_ns", "_us", "_ms", "_seconds");
+    private static final List<String> UNIT_WORDS = List.of("_ns", "_us", "_ms", "_seconds", "_bytes", "_cycles");
 
     /** The metric for a statistic, or empty for a histogram (see the class comment). */
     public static Optional<KvmMetric> of(StatDescriptor stat) {
@@ -79,6 +80,23 @@ public record KvmMetric(String name, String baseUnit, boolean cumulative, double
         double scale = stat.exponent() == 0 ? 1 : Math.pow(stat.base(), stat.exponent());
         return Optional.of(new KvmMetric(PREFIX + name, baseUnit, stat.type() == StatType.CUMULATIVE, scale,
                 help(stat)));
+    }
+
+    /**
+     * Whether the metric {@code metricName} is the one this rule makes of the KVM statistic {@code statName}, whatever
+     * its unit: {@code halt_poll_success_ns} names {@code hvwatch.kvm.halt_poll_success}.
+     */
+    public static boolean names(String metricName, String statName) {
+        String name = PREFIX + sanitize(statName);
+        if (name.equals(metricName)) {
+            return true;
+        }
+        for (String word : UNIT_WORDS) {
+            if (name.endsWith(word) && name.substring(0, name.length() - word.length()).equals(metricName)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String help(StatDescriptor stat) {

@@ -1,0 +1,25 @@
+package dev.hvwatch.agent.metrics;
+
+import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.agent.source.kvmstat.KvmMetric;
+import java.util.List;
+
+/**
+ * Which series /metrics shows ({@code metrics.perVcpu}, {@code metrics.kvmStats}): the knobs that bound a VM's
+ * series count. Only the exposition: the rules see every reading.
+ *
+ * @param kvmStats KVM statistic names to show; empty for all
+ */
+public record Shown(boolean perVcpu, List<String> kvmStats) {
+    public static final Shown ALL = new Shown(true, List.of());
+
+    public static Shown of(AgentConfig.Metrics config) {
+        return new Shown(config.perVcpu(), config.kvmStats());
+    }
+
+    /** Whether a series is shown as far as the KVM statistics allow-list goes (other series always are). */
+    boolean kvmStat(String seriesName) {
+        return kvmStats.isEmpty() || !seriesName.startsWith(KvmMetric.PREFIX)
+                || kvmStats.stream().anyMatch(stat -> KvmMetric.names(seriesName, stat));
+    }
+}
