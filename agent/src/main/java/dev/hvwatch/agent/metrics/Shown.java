@@ -19,7 +19,7 @@ public record Shown(boolean perVcpu, List<String> kvmStats) {
 
     /** Whether a series is shown as far as the KVM statistics allow-list goes (other series always are). */
     boolean kvmStat(String seriesName) {
-        return kvmStats.isEmpty() || !seriesName.startsWith(KvmMetric.PREFIX)
+        return kvmStats.isEmpty() || !KvmMetric.isStatistic(seriesName)
                 || kvmStats.stream().anyMatch(stat -> KvmMetric.names(seriesName, stat));
     }
 }

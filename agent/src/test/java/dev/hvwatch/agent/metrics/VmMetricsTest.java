@@ -77,6 +77,7 @@ class VmMetricsTest {
         assertThat(shown.kvmStat("hvwatch.kvm.halt_poll_success")).isTrue();
         assertThat(shown.kvmStat("hvwatch.kvm.halt_poll_fail")).isFalse();
         assertThat(shown.kvmStat("hvwatch.vm.exits")).as("not a KVM statistic").isTrue();
+        assertThat(shown.kvmStat("hvwatch.kvm.tracepoint.events")).as("not a KVM statistic").isTrue();
         assertThat(Shown.ALL.kvmStat("hvwatch.kvm.halt_poll_fail")).isTrue();
     }
 }

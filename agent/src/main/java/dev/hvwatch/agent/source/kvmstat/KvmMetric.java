@@ -82,6 +82,11 @@ public record KvmMetric(String name, String baseUnit, boolean cumulative, double
                 help(stat)));
     }
 
+    /** Whether a metric is a KVM statistic's (other hvwatch.kvm.* metrics, like the tracepoints', have more dots). */
+    public static boolean isStatistic(String metricName) {
+        return metricName.startsWith(PREFIX) && metricName.indexOf('.', PREFIX.length()) < 0;
+    }
+
     /**
      * Whether the metric {@code metricName} is the one this rule makes of the KVM statistic {@code statName}, whatever
      * its unit: {@code halt_poll_success_ns} names {@code hvwatch.kvm.halt_poll_success}.
