@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
@@ -59,12 +60,16 @@ public final class CgroupCpuSource implements Source {
         IOException last = null;
         for (WatchedVm w : watched) {
             Vm vm = w.vm();
-            CpuControls controls;
+            Path file = procRoot.resolve(Long.toString(vm.pid())).resolve("cgroup");
+            List<String> membership;
             try {
-                Path file = procRoot.resolve(Long.toString(vm.pid())).resolve("cgroup");
-                controls = CpuControls.read(VmCgroup.resolve(cgroupRoot, Files.readAllLines(file), file.toString()));
+                membership = Files.readAllLines(file);
             } catch (NoSuchFileException e) {
                 continue; // the VM ended after discovery looked
+            }
+            CpuControls controls;
+            try {
+                controls = CpuControls.read(VmCgroup.resolve(cgroupRoot, membership, file.toString()));
             } catch (IOException e) {
                 unreadable.increment();
                 failed++;

@@ -15,11 +15,11 @@ import java.util.List;
  * {@code Mode:} lines, and {@code #} comment lines between entries. A later archive extracted over an earlier one
  * replaces its files, so scenarios are written as overlays on a base host.
  */
-final class Ttar {
+public final class Ttar {
     private Ttar() {
     }
 
-    static void extract(String resource, Path into) {
+    public static void extract(String resource, Path into) {
         List<String> lines;
         try (InputStream in = Ttar.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
