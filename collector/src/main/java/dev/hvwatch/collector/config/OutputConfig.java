@@ -52,7 +52,7 @@ public sealed interface OutputConfig {
     }
 
     /** The MSG part of an RFC 5424 message: the alert's sentence, or the alert in another format. */
-    enum Rfc5424Message {
+    enum MessagePart {
         TEXT, JSON, OCSF, CEF;
 
         @JsonValue
@@ -76,7 +76,7 @@ public sealed interface OutputConfig {
         }
     }
 
-    record Rfc5424(Facility facility, String appName, String enterpriseId, Rfc5424Message message) {
+    record Rfc5424(Facility facility, String appName, String enterpriseId, MessagePart message) {
         public static final String DEFAULT_APP_NAME = "hvwatch";
         /** RFC 5612's enterprise number for documentation; operators with a number of their own set theirs. */
         public static final String DEFAULT_ENTERPRISE_ID = "32473";
@@ -87,7 +87,7 @@ public sealed interface OutputConfig {
             facility = facility != null ? facility : Facility.AUTH;
             appName = appName != null ? appName : DEFAULT_APP_NAME;
             enterpriseId = enterpriseId != null ? enterpriseId : DEFAULT_ENTERPRISE_ID;
-            message = message != null ? message : Rfc5424Message.TEXT;
+            message = message != null ? message : MessagePart.TEXT;
             if (!APP_NAME.matcher(appName).matches()) {
                 throw new IllegalArgumentException("rfc5424.appName must be 1 to 48 printable ASCII characters "
                         + "without spaces, not '" + appName + "'");

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hvwatch.collector.config.OutputConfig.Facility;
 import dev.hvwatch.collector.config.OutputConfig.Format;
-import dev.hvwatch.collector.config.OutputConfig.Rfc5424Message;
+import dev.hvwatch.collector.config.OutputConfig.MessagePart;
 import dev.hvwatch.collector.config.OutputConfig.SyslogProtocol;
 import dev.hvwatch.protocol.config.ConfigException;
 import java.io.IOException;
@@ -84,12 +84,12 @@ class OutputConfigTest {
                 dir.resolve("me.pem"), dir.resolve("me-key.pem")));
         assertThat(siem.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(siem.rfc5424()).isEqualTo(new OutputConfig.Rfc5424(Facility.LOCAL4, "hvw", "32473.7",
-                Rfc5424Message.CEF));
+                MessagePart.CEF));
 
         OutputConfig.Syslog lab = (OutputConfig.Syslog) outputs.get("lab");
         assertThat(lab.protocol()).isEqualTo(SyslogProtocol.UDP);
         assertThat(lab.rfc5424()).isEqualTo(new OutputConfig.Rfc5424(Facility.AUTH, "hvwatch", "32473",
-                Rfc5424Message.TEXT));
+                MessagePart.TEXT));
 
         OutputConfig.Kafka bus = (OutputConfig.Kafka) outputs.get("bus");
         assertThat(bus.format()).isEqualTo(Format.JSON);
