@@ -82,6 +82,8 @@ public record CollectorConfig(
     public static final InetSocketAddress DEFAULT_LISTEN =
             InetSocketAddress.createUnresolved("127.0.0.1", IngestServer.DEFAULT_PORT);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** The name {@link #of} gives its JSON-lines file output. */
+    public static final String JSON_LINES_OUTPUT = "jsonl";
     private static final int MIN_FRAME_BYTES = 64;
     private static final int MAX_FRAME_BYTES = 64 * 1024 * 1024;
     private static final Pattern OUTPUT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -122,9 +124,6 @@ public record CollectorConfig(
                         new OutputConfig.File(null, null, null, null, jsonLines, null)),
                 new Metrics(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null);
     }
-
-    /** The name {@link #of} gives its JSON-lines file output. */
-    public static final String JSON_LINES_OUTPUT = "jsonl";
 
     /** The same configuration with other outputs. */
     public CollectorConfig withOutputs(Map<String, OutputConfig> newOutputs) {
