@@ -14,6 +14,10 @@ import dev.hvwatch.collector.testing.TestPki;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import dev.hvwatch.protocol.wire.Frame;
 import io.netty.handler.ssl.SslContext;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -68,6 +72,9 @@ class ScaleOutTest {
                 }
                 Output outputB = b.outputs().all().get(0);
                 Eventually.await("B published its journal", () -> outputB.lag() == 0);
+                assertThat(scrape(b)).contains("hvwatch_output_lag_alerts{output=\"kafka\"} 0.0",
+                        "hvwatch_output_up{output=\"kafka\"} 1.0", "hvwatch_output_errors_total{output=\"kafka\"} 0.0",
+                        "hvwatch_output_delivered_alerts_total{output=\"kafka\"} " + outputB.delivered() + ".0");
             }
             // A comes back (same journal, same cursor) and publishes what it journaled but had not published.
             try (Collector again = new Collector(configA)) {
@@ -84,6 +91,12 @@ class ScaleOutTest {
             System.out.printf("scale-out: %d records for 600 alerts (%d published by both collectors)%n",
                     received.size(), received.size() - 600);
         }
+    }
+
+    private static String scrape(Collector collector) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + collector.metricsAddress().getPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static CollectorConfig config(TestPki pki, Path dir, KafkaBroker kafka) {

@@ -105,7 +105,7 @@ public final class KafkaBroker implements AutoCloseable {
     public record Received(String key, String agent, long seq, String value) {
     }
 
-    /** Reads the topic from the start until {@code atLeast} records arrived and then {@code quiet} passed without more. */
+    /** Reads the topic from the start until {@code atLeast} records arrived and {@code quiet} passed without more. */
     public List<Received> readAll(String topic, int atLeast, Duration quiet) {
         List<Received> records = new ArrayList<>();
         Map<String, Object> props = Map.of(

@@ -90,7 +90,7 @@ class CefTest {
         return fields;
     }
 
-    /** key=value pairs: a key is a word followed by an unescaped '='; a value runs up to the space before the next key. */
+    /** key=value pairs: a key is a word before an unescaped '='; a value runs up to the space before the next key. */
     static Map<String, String> extension(String ext) {
         Matcher keys = Pattern.compile("(?:^| )([A-Za-z0-9_]+)=").matcher(ext);
         List<int[]> found = new ArrayList<>();

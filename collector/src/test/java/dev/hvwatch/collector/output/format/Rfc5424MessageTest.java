@@ -36,7 +36,8 @@ class Rfc5424MessageTest {
         OutputConfig.Rfc5424 local4 = new OutputConfig.Rfc5424(Facility.LOCAL4, "app", "1.2", null);
         Rfc5424Message format = new Rfc5424Message(local4, null);
         assertThat(text(format, with(Severity.CRITICAL, "x", "r"))).startsWith("<162>1 ");
-        assertThat(text(format, with(Severity.INFO, "x", "r"))).startsWith("<166>1 ").contains(" app - r [hvwatch@1.2 ");
+        assertThat(text(format, with(Severity.INFO, "x", "r"))).startsWith("<166>1 ")
+                .contains(" app - r [hvwatch@1.2 ");
     }
 
     @Test
