@@ -6,7 +6,7 @@ import dev.hvwatch.collector.ingest.IngestStats;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.metrics.CollectorMetrics;
 import dev.hvwatch.collector.metrics.MetricsEndpoint;
-import dev.hvwatch.collector.output.JsonLinesOutput;
+import dev.hvwatch.collector.output.Outputs;
 import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.Alert;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -31,7 +31,7 @@ public final class Collector implements AutoCloseable {
     private final Consumer<Alert> onJournaled;
     private final IngestStats stats = new IngestStats();
     private AlertJournal journal;
-    private JsonLinesOutput jsonLines;
+    private Outputs outputs;
     private IngestServer server;
     private MetricsEndpoint metrics;
     private ScheduledExecutorService tlsReloader;
@@ -56,13 +56,12 @@ public final class Collector implements AutoCloseable {
         }
         try {
             journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), onJournaled);
-            if (config.outputs().jsonl() != null) {
-                jsonLines = JsonLinesOutput.start(journal, config.outputs().jsonl().path());
-            }
+            outputs = Outputs.start(journal, config.outputs());
             server = new IngestServer(config.listen(), tls, journal, config.maxFrameBytes(), config.idleTimeout(),
                     stats);
             int port = server.start().getPort();
-            metrics = MetricsEndpoint.start(config.metrics().listen(), new CollectorMetrics(stats, tls)::scrape);
+            metrics = MetricsEndpoint.start(config.metrics().listen(),
+                    new CollectorMetrics(stats, tls, outputs)::scrape);
             tlsReloader = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tls-reload", true));
             long every = config.tls().reloadInterval().toMillis();
             tlsReloader.scheduleWithFixedDelay(() -> {
@@ -88,6 +87,10 @@ public final class Collector implements AutoCloseable {
         return metrics.address();
     }
 
+    public Outputs outputs() {
+        return outputs;
+    }
+
     /** The highest seq journaled for the agent with this certificate identity. */
     public long lastJournaledSeq(String agent) {
         return journal.lastSeq(agent);
@@ -104,8 +107,8 @@ public final class Collector implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        if (jsonLines != null) {
-            jsonLines.close();
+        if (outputs != null) {
+            outputs.close();
         }
         if (journal != null) {
             journal.close();

@@ -4,6 +4,7 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.spool.Spool;
 import dev.hvwatch.agent.spool.SpoolReader;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.Backoff;
 import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import dev.hvwatch.protocol.tls.TlsFiles;

@@ -8,6 +8,10 @@ import dev.hvwatch.protocol.wire.WireFormat;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The collector's configuration file, {@code collector.yaml}. Keys and defaults:
@@ -22,20 +26,55 @@ import java.time.Duration;
  * journal:
  *   dir: /var/lib/hvwatch/journal   # the durable alert journal (Chronicle Queue), one file per day
  *   sync: false                  # force each batch to the disk before acknowledging it (survives power loss)
- * outputs:
- *   jsonl:
- *     path: /var/lib/hvwatch/alerts.jsonl   # optional: copy the journal to a file of JSON lines
+ * outputs:                       # none by default; each NAME reads the journal with its own cursor
+ *   NAME:                        # letters, digits, . _ -: names the output's cursor and its metrics' output label
+ *     type: file                 # required: file, syslog, kafka or webhook (the transport)
+ *     format: json               # json (the canonical alert), ocsf (Detection Finding), cef, rfc5424 (syslog)
+ *     batchSize: 500             # alerts read from the journal and delivered at once, 1 to 10000
+ *     retry:                     # while the destination fails, the batch is retried after a growing delay
+ *       initial: 500ms
+ *       max: 30s
+ *     rfc5424:                   # only with format rfc5424 (the default and only format of syslog)
+ *       facility: auth           # kern, user, ..., auth, authpriv, ..., local0 to local7
+ *       appName: hvwatch         # APP-NAME, at most 48 characters
+ *       enterpriseId: "32473"    # the SD-ID's IANA private enterprise number: [hvwatch@32473 ...]
+ *       message: text            # MSG: text (the alert's sentence), json, ocsf or cef
+ *   # type file:
+ *     path: /var/lib/hvwatch/alerts.jsonl   # required; one alert per line
+ *     rotate:
+ *       maxBytes: 0              # rotate before a write that would pass this size; 0: never
+ *       maxAge: 24h              # rotate a file written to for this long; leave out for never
+ *       keep: 10                 # rotated files kept (PATH.yyyyMMddTHHmmssZ), the oldest deleted first
+ *   # type syslog:
+ *     address: siem.example.net:6514   # required; host:port of the receiver
+ *     protocol: tls              # tls (RFC 5425), tcp (octet counting) or udp (one message per datagram)
+ *     tls:                       # required with tls, refused without
+ *       ca: siem-ca.pem          # required: the CA that signs the receiver's certificate (checked, with its name)
+ *       cert: hvwatch-syslog.pem # a client certificate and its key, for receivers that require one
+ *       key: hvwatch-syslog-key.pem
+ *     connectTimeout: 10s
+ *   # type kafka:
+ *     bootstrapServers: [kafka-1.example.net:9092]   # required
+ *     topic: hvwatch-alerts      # required; records are keyed by host, headers hvwatch.agent and hvwatch.seq
+ *     deliveryTimeout: 30s       # a batch not acknowledged by all in-sync replicas by then is retried
+ *     properties: {}             # other producer settings (security.protocol, ssl.*, sasl.*, compression.type, ...)
+ *   # type webhook:
+ *     url: https://soar.example.net/hooks/hvwatch   # required; POST of a JSON array per batch (format json or ocsf)
+ *     tokenFile: webhook-token   # a file holding the bearer token sent as Authorization: Bearer TOKEN
+ *     ca: soar-ca.pem            # the CA of an https url, if not one the JVM trusts
+ *     timeout: 10s               # per request; any answer but 2xx is retried
  * metrics:
  *   listen: 127.0.0.1:9848       # Prometheus endpoint, GET /metrics
  * maxFrameBytes: 1048576         # largest frame accepted from an agent, 64 bytes to 64 MiB
  * idleTimeout: 60s               # close a connection silent this long (ms, s, m, h); agents send heartbeats
  * </pre>
+ * Relative paths anywhere in the file are relative to the file's directory.
  */
 public record CollectorConfig(
         @JsonDeserialize(using = ListenAddressDeserializer.class) InetSocketAddress listen,
         @JsonProperty(required = true) Tls tls,
         Journal journal,
-        Outputs outputs,
+        Map<String, OutputConfig> outputs,
         Metrics metrics,
         Integer maxFrameBytes,
         Duration idleTimeout) {
@@ -43,13 +82,16 @@ public record CollectorConfig(
     public static final InetSocketAddress DEFAULT_LISTEN =
             InetSocketAddress.createUnresolved("127.0.0.1", IngestServer.DEFAULT_PORT);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** The name {@link #of} gives its JSON-lines file output. */
+    public static final String JSON_LINES_OUTPUT = "jsonl";
     private static final int MIN_FRAME_BYTES = 64;
     private static final int MAX_FRAME_BYTES = 64 * 1024 * 1024;
+    private static final Pattern OUTPUT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     public CollectorConfig {
         listen = listen != null ? listen : DEFAULT_LISTEN;
         journal = journal != null ? journal : new Journal(null, null);
-        outputs = outputs != null ? outputs : new Outputs(null);
+        outputs = outputs != null ? Collections.unmodifiableMap(new LinkedHashMap<>(outputs)) : Map.of();
         metrics = metrics != null ? metrics : new Metrics(null);
         maxFrameBytes = maxFrameBytes != null ? maxFrameBytes : WireFormat.DEFAULT_MAX_FRAME_BYTES;
         idleTimeout = idleTimeout != null ? idleTimeout : DEFAULT_IDLE_TIMEOUT;
@@ -60,25 +102,42 @@ public record CollectorConfig(
         if (idleTimeout.isZero() || idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must be longer than 0");
         }
+        outputs.forEach((name, output) -> {
+            if (!OUTPUT_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("outputs." + name + ": an output's name must be 1 to 64 letters, "
+                        + "digits, '.', '_' or '-', starting with a letter or digit");
+            }
+            if (output == null) {
+                throw new IllegalArgumentException("outputs." + name + " is empty: it needs at least a type");
+            }
+        });
     }
 
     /**
      * A collector on {@code listen} with the given TLS files and journal directory, copying the journal to
-     * {@code jsonLines} when that is not null, and defaults for everything else (metrics on a free loopback port).
+     * {@code jsonLines} (output {@value #JSON_LINES_OUTPUT}) when that is not null, and defaults for everything
+     * else (metrics on a free loopback port).
      */
     public static CollectorConfig of(InetSocketAddress listen, TlsFiles tls, Path journalDir, Path jsonLines) {
         return new CollectorConfig(listen, new Tls(tls.cert(), tls.key(), tls.ca(), null, null),
-                new Journal(journalDir, null), new Outputs(jsonLines == null ? null : new JsonLines(jsonLines)),
+                new Journal(journalDir, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
+                        new OutputConfig.File(null, null, null, null, jsonLines, null)),
                 new Metrics(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null);
+    }
+
+    /** The same configuration with other outputs. */
+    public CollectorConfig withOutputs(Map<String, OutputConfig> newOutputs) {
+        return new CollectorConfig(listen, tls, journal, newOutputs, metrics, maxFrameBytes, idleTimeout);
     }
 
     /** The same configuration with relative paths taken as relative to {@code dir}, the config file's directory. */
     CollectorConfig resolvedAgainst(Path dir) {
-        JsonLines jsonl = outputs.jsonl() == null ? null : new JsonLines(dir.resolve(outputs.jsonl().path()));
+        Map<String, OutputConfig> resolvedOutputs = new LinkedHashMap<>();
+        outputs.forEach((name, output) -> resolvedOutputs.put(name, output.resolvedAgainst(dir)));
         return new CollectorConfig(listen,
                 new Tls(dir.resolve(tls.cert()), dir.resolve(tls.key()), dir.resolve(tls.ca()),
                         tls.crl() == null ? null : dir.resolve(tls.crl()), tls.reloadInterval()),
-                new Journal(dir.resolve(journal.dir()), journal.sync()), new Outputs(jsonl), metrics, maxFrameBytes,
+                new Journal(dir.resolve(journal.dir()), journal.sync()), resolvedOutputs, metrics, maxFrameBytes,
                 idleTimeout);
     }
 
@@ -110,13 +169,6 @@ public record CollectorConfig(
             dir = dir != null ? dir : DEFAULT_DIR;
             sync = sync != null ? sync : Boolean.FALSE;
         }
-    }
-
-    /** Where journaled alerts are copied to; each output reads the journal with its own cursor. */
-    public record Outputs(JsonLines jsonl) {
-    }
-
-    public record JsonLines(@JsonProperty(required = true) Path path) {
     }
 
     public record Metrics(@JsonDeserialize(using = ListenAddressDeserializer.class) InetSocketAddress listen) {

@@ -39,8 +39,10 @@ public final class AlertJournal implements Closeable {
     private final boolean sync;
     private final Map<String, Long> lastSeqByAgent;
     private final Consumer<Alert> onAppended;
+    /** Entries the journal holds; outputs measure their lag against it. */
+    private volatile long entries;
 
-    private AlertJournal(SingleChronicleQueue queue, boolean sync, Map<String, Long> lastSeqByAgent,
+    private AlertJournal(SingleChronicleQueue queue, boolean sync, Map<String, Long> lastSeqByAgent, long entries,
             Consumer<Alert> onAppended) {
         this.queue = queue;
         this.appender = queue.createAppender();
@@ -48,6 +50,7 @@ public final class AlertJournal implements Closeable {
         this.appender.singleThreadedCheckDisabled(true);
         this.sync = sync;
         this.lastSeqByAgent = lastSeqByAgent;
+        this.entries = entries;
         this.onAppended = onAppended;
     }
 
@@ -63,9 +66,10 @@ public final class AlertJournal implements Closeable {
                 ? builder(dir).syncMode(SyncMode.SYNC).build()
                 : builder(dir).build();
         try {
-            Map<String, Long> lastSeqs = recoverLastSeqs(queue);
-            log.info("journal {} opened: {} agents", dir, lastSeqs.size());
-            return new AlertJournal(queue, sync, lastSeqs, onAppended);
+            Map<String, Long> lastSeqs = new ConcurrentHashMap<>();
+            long entries = recoverLastSeqs(queue, lastSeqs);
+            log.info("journal {} opened: {} alerts of {} agents", dir, entries, lastSeqs.size());
+            return new AlertJournal(queue, sync, lastSeqs, entries, onAppended);
         } catch (RuntimeException e) {
             queue.close();
             throw new IOException("journal " + dir + " cannot be read: " + e.getMessage(), e);
@@ -84,6 +88,11 @@ public final class AlertJournal implements Closeable {
     /** The highest seq journaled for {@code agent}, 0 if none. */
     public long lastSeq(String agent) {
         return lastSeqByAgent.getOrDefault(agent, 0L);
+    }
+
+    /** How many alerts the journal holds. */
+    public long entries() {
+        return entries;
     }
 
     /**
@@ -127,7 +136,7 @@ public final class AlertJournal implements Closeable {
 
     /** A reader of the journal whose position persists in the journal under {@code name}; see {@link JournalCursor}. */
     public JournalCursor cursor(String name) {
-        return new JournalCursor(queue, name);
+        return new JournalCursor(queue, name, this::entries);
     }
 
     @Override
@@ -144,6 +153,7 @@ public final class AlertJournal implements Closeable {
         try (DocumentContext dc = appender.writingDocument()) {
             JournalFormat.write(dc.wire().bytes(), agent, seq, json);
         }
+        entries++;
     }
 
     private void notifyListener(Alert alert) {
@@ -154,13 +164,14 @@ public final class AlertJournal implements Closeable {
         }
     }
 
-    private static Map<String, Long> recoverLastSeqs(SingleChronicleQueue queue) {
-        Map<String, Long> lastSeqs = new ConcurrentHashMap<>();
+    /** Fills {@code lastSeqs} from the queue and returns how many entries it holds. */
+    private static long recoverLastSeqs(SingleChronicleQueue queue, Map<String, Long> lastSeqs) {
+        long entries = 0;
         try (ExcerptTailer tailer = queue.createTailer()) {
-            while (true) {
+            for (;; entries++) {
                 try (DocumentContext dc = tailer.readingDocument()) {
                     if (!dc.isPresent()) {
-                        return lastSeqs;
+                        return entries;
                     }
                     Bytes<?> bytes = dc.wire().bytes();
                     String agent = JournalFormat.readAgent(bytes, dc.index());

@@ -5,6 +5,7 @@ import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.wire.ProtocolException;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.ToDoubleFunction;
@@ -17,7 +18,8 @@ import java.util.function.ToDoubleFunction;
 public final class CollectorMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
-    public CollectorMetrics(IngestStats stats, ServerTls tls) {
+    /** @param more further series, such as the outputs' */
+    public CollectorMetrics(IngestStats stats, ServerTls tls, MeterBinder... more) {
         counter("hvwatch.collector.connections", "TLS connections accepted from agents", stats,
                 IngestStats::connectionsAccepted);
         Gauge.builder("hvwatch.collector.connections.open", stats, IngestStats::connectionsOpen)
@@ -48,6 +50,9 @@ public final class CollectorMetrics {
                 + "loaded without a restart", tls, ServerTls::reloads);
         counter("hvwatch.collector.tls.reload.failures", "Changed TLS files refused; the previous ones stayed in "
                 + "force", tls, ServerTls::reloadFailures);
+        for (MeterBinder binder : more) {
+            binder.bindTo(registry);
+        }
     }
 
     private <T> void counter(String name, String help, T owner, ToDoubleFunction<T> count) {

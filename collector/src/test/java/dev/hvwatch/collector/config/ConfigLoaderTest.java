@@ -37,6 +37,7 @@ class ConfigLoaderTest {
                   sync: true
                 outputs:
                   jsonl:
+                    type: file
                     path: data/alerts.jsonl
                 metrics:
                   listen: 0.0.0.0:9900
@@ -53,7 +54,8 @@ class ConfigLoaderTest {
         assertThat(config.tls().reloadInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(config.journal().dir()).isEqualTo(dir.resolve("data/journal"));
         assertThat(config.journal().sync()).isTrue();
-        assertThat(config.outputs().jsonl().path()).isEqualTo(dir.resolve("data/alerts.jsonl"));
+        assertThat(((OutputConfig.File) config.outputs().get("jsonl")).path())
+                .isEqualTo(dir.resolve("data/alerts.jsonl"));
         assertThat(config.metrics().listen().getPort()).isEqualTo(9900);
         assertThat(config.maxFrameBytes()).isEqualTo(65536);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(90));
@@ -67,7 +69,7 @@ class ConfigLoaderTest {
         assertThat(config.listen().getPort()).isEqualTo(7847);
         assertThat(config.journal().dir()).isEqualTo(Path.of("/var/lib/hvwatch/journal"));
         assertThat(config.journal().sync()).isFalse();
-        assertThat(config.outputs().jsonl()).isNull();
+        assertThat(config.outputs()).isEmpty();
         assertThat(config.tls().crl()).isNull();
         assertThat(config.tls().reloadInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.metrics().listen().getHostString()).isEqualTo("127.0.0.1");

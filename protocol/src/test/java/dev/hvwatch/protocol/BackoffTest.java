@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.ship;
+package dev.hvwatch.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

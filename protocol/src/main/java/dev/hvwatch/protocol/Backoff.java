@@ -1,18 +1,19 @@
-package dev.hvwatch.agent.ship;
+package dev.hvwatch.protocol;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Reconnect delays: doubling from {@code min} up to {@code max}, each drawn at random from the upper half of its
- * range, so that agents cut off together do not all come back in the same instant.
+ * Retry delays, for an agent reconnecting and for a collector output retrying its destination: doubling from
+ * {@code min} up to {@code max}, each drawn at random from the upper half of its range, so that peers cut off
+ * together do not all come back in the same instant.
  */
-final class Backoff {
+public final class Backoff {
     private final long minNanos;
     private final long maxNanos;
     private int failures;
 
-    Backoff(Duration min, Duration max) {
+    public Backoff(Duration min, Duration max) {
         if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
             throw new IllegalArgumentException("backoff needs 0 < min <= max, got " + min + " and " + max);
         }
@@ -21,7 +22,7 @@ final class Backoff {
     }
 
     /** The delay before the next attempt; each call without a {@link #reset()} in between doubles the range. */
-    Duration next() {
+    public Duration next() {
         long ceiling = minNanos;
         for (int i = 0; i < failures && ceiling < maxNanos; i++) {
             ceiling *= 2;
@@ -31,7 +32,7 @@ final class Backoff {
         return Duration.ofNanos(ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1));
     }
 
-    void reset() {
+    public void reset() {
         failures = 0;
     }
 }

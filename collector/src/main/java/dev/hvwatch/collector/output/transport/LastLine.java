@@ -1,33 +1,31 @@
-package dev.hvwatch.collector.output;
+package dev.hvwatch.collector.output.transport;
 
-import dev.hvwatch.collector.journal.JournalEntry;
-import dev.hvwatch.protocol.Alert;
-import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.collector.output.Formatted;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The last complete line of a JSON-lines output file: where the file, as opposed to the cursor, says it got to. */
+/**
+ * The last complete line of a file output: where the file, as opposed to the cursor, says it got to. Formats are
+ * pure functions of the alert and carry its (agent, seq), so the line is recognised by comparing bytes.
+ */
 final class LastLine {
     private static final Logger log = LoggerFactory.getLogger(LastLine.class);
     private static final byte NEWLINE = '\n';
-    private static final LastLine NONE = new LastLine(null, 0);
+    private static final LastLine NONE = new LastLine(null);
 
-    private final String agent;
-    private final long seq;
+    private final byte[] line;
 
-    private LastLine(String agent, long seq) {
-        this.agent = agent;
-        this.seq = seq;
+    private LastLine(byte[] line) {
+        this.line = line;
     }
 
-    boolean is(JournalEntry entry) {
-        return agent != null && agent.equals(entry.agent()) && seq == entry.seq();
+    boolean is(Formatted alert) {
+        return line != null && Arrays.equals(line, alert.bytes());
     }
 
     /**
@@ -38,7 +36,7 @@ final class LastLine {
         long end = channel.size();
         long lineEnd = previousNewline(channel, end);
         if (lineEnd + 1 < end) {
-            log.warn("JSON-lines output {} ends in an incomplete line; cutting its {} bytes", file, end - lineEnd - 1);
+            log.warn("file output {} ends in an incomplete line; cutting its {} bytes", file, end - lineEnd - 1);
             channel.truncate(lineEnd + 1);
         }
         if (lineEnd < 0) {
@@ -47,12 +45,7 @@ final class LastLine {
         long lineStart = previousNewline(channel, lineEnd) + 1;
         ByteBuffer line = ByteBuffer.allocate((int) (lineEnd - lineStart));
         channel.read(line, lineStart);
-        try {
-            Alert alert = AlertJson.parse(new String(line.array(), StandardCharsets.UTF_8));
-            return new LastLine(alert.agent(), alert.seq());
-        } catch (UncheckedIOException e) {
-            throw new IOException("JSON-lines output " + file + ": last line is " + e.getMessage(), e);
-        }
+        return new LastLine(line.array());
     }
 
     /** The position of the last newline before {@code end}, -1 if none. */

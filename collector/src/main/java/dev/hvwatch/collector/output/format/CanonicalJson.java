@@ -1,0 +1,12 @@
+package dev.hvwatch.collector.output.format;
+
+import dev.hvwatch.collector.journal.JournalEntry;
+import dev.hvwatch.protocol.Alert;
+
+/** The canonical alert (ARCHITECTURE.md), byte for byte as the agent sent and the journal holds it. */
+public final class CanonicalJson implements AlertFormat {
+    @Override
+    public byte[] format(JournalEntry entry, Alert alert) {
+        return entry.json();
+    }
+}
