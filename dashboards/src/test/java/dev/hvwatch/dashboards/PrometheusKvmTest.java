@@ -47,18 +47,11 @@ class PrometheusKvmTest {
         RealKvm.require();
         RealKvm.requireHost(Files.isDirectory(Path.of("/sys/kernel/tracing/events/kvm")),
                 "tracefs with the kvm events at /sys/kernel/tracing");
-        TlsFiles tls = Pki.createCa(dir.resolve("pki"), "dashboards CA").issueAgent("dashboards");
-        AgentConfig config = new AgentConfig(new AgentConfig.Identity("dashboards"),
-                new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
-                new AgentConfig.Metrics("127.0.0.1:0"),
-                // No collector listens: alerts stay in the spool.
-                new AgentConfig.Collector("127.0.0.1:9", null, tls.cert(), tls.key(), tls.ca(), null),
-                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
         QemuGuest.builder().name("busy-a").program(GuestProgram.CPU_SPIN).pinCpus("0").start();
         QemuGuest.builder().name("busy-b").program(GuestProgram.CPU_SPIN).pinCpus("0").start();
         QemuGuest.builder().name("io").program(GuestProgram.IO_STORM).pinCpus("1").qmpSocket(true).start();
 
-        try (Agent agent = Agent.start(config);
+        try (Agent agent = Agent.start(agentConfig());
              PrometheusServer prometheus = PrometheusServer.start(Files.createDirectory(dir.resolve("prometheus")),
                      agent.metricsAddress().getPort(), RulesTest.RULES)) {
             Awaitility.await("5-minute rates of the guests' steal, from a few scrapes")
@@ -95,14 +88,8 @@ class PrometheusKvmTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void promtoolFindsNothingToSayAboutTheAgentsMetrics() throws Exception {
         RealKvm.require();
-        TlsFiles tls = Pki.createCa(dir.resolve("pki"), "dashboards CA").issueAgent("dashboards");
-        AgentConfig config = new AgentConfig(new AgentConfig.Identity("dashboards"),
-                new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
-                new AgentConfig.Metrics("127.0.0.1:0"),
-                new AgentConfig.Collector("127.0.0.1:9", null, tls.cert(), tls.key(), tls.ca(), null),
-                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
         QemuGuest guest = QemuGuest.builder().name("lint").program(GuestProgram.IO_STORM).qmpSocket(true).start();
-        try (Agent agent = Agent.start(config)) {
+        try (Agent agent = Agent.start(agentConfig())) {
             String metrics = Awaitility.await("the guest's series").atMost(Duration.ofSeconds(20))
                     .until(() -> scrape(agent), m -> m.contains("hvwatch_vm_steal_ratio{vm=\"lint\"}"));
             Promtool.Result r = Promtool.run(dir, metrics.getBytes(StandardCharsets.UTF_8), "check", "metrics");
@@ -111,6 +98,16 @@ class PrometheusKvmTest {
         } finally {
             guest.close();
         }
+    }
+
+    /** The agent's defaults but for a short sampling interval; no collector listens, so alerts stay spooled. */
+    private AgentConfig agentConfig() throws Exception {
+        TlsFiles tls = Pki.createCa(dir.resolve("pki"), "dashboards CA").issueAgent("dashboards");
+        return new AgentConfig(new AgentConfig.Identity("dashboards"),
+                new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
+                new AgentConfig.Metrics("127.0.0.1:0"),
+                new AgentConfig.Collector("127.0.0.1:9", null, tls.cert(), tls.key(), tls.ca(), null),
+                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
     }
 
     private static String scrape(Agent agent) throws Exception {
