@@ -1,11 +1,11 @@
 package dev.hvwatch.collector;
 
+import dev.hvwatch.collector.api.ApiServer;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.ingest.IngestServer;
 import dev.hvwatch.collector.ingest.IngestStats;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.metrics.CollectorMetrics;
-import dev.hvwatch.collector.metrics.MetricsEndpoint;
 import dev.hvwatch.collector.output.JsonLinesOutput;
 import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.Alert;
@@ -13,6 +13,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The collector, wired in data-path order: TLS material, journal, the outputs that read it, the ingest server that
- * feeds it, and the metrics endpoint that counts all of it.
+ * The collector, wired in data-path order: TLS material, journal, the outputs that read it, the HTTP API that
+ * queries, streams and counts it, and the ingest server that feeds it.
  */
 public final class Collector implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Collector.class);
@@ -33,7 +35,7 @@ public final class Collector implements AutoCloseable {
     private AlertJournal journal;
     private JsonLinesOutput jsonLines;
     private IngestServer server;
-    private MetricsEndpoint metrics;
+    private volatile ApiServer api;
     private ScheduledExecutorService tlsReloader;
 
     public Collector(CollectorConfig config) {
@@ -55,24 +57,25 @@ public final class Collector implements AutoCloseable {
             throw new IOException("tls: " + e.getMessage(), e);
         }
         try {
-            journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), onJournaled);
+            journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), this::journaled);
             if (config.outputs().jsonl() != null) {
                 jsonLines = JsonLinesOutput.start(journal, config.outputs().jsonl().path());
             }
+            api = ApiServer.start(config.api(), journal, new CollectorMetrics(stats, tls).registry(), this::notReady);
             server = new IngestServer(config.listen(), tls, journal, config.maxFrameBytes(), config.idleTimeout(),
                     stats);
             int port = server.start().getPort();
-            metrics = MetricsEndpoint.start(config.metrics().listen(), new CollectorMetrics(stats, tls)::scrape);
             tlsReloader = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tls-reload", true));
             long every = config.tls().reloadInterval().toMillis();
             tlsReloader.scheduleWithFixedDelay(() -> {
                 if (tls.reloadIfChanged()) {
                     server.closeRevokedConnections();
                 }
+                api.reloadIfChanged();
             }, every, every, TimeUnit.MILLISECONDS);
-            log.info("collector listening on {}:{}, journal {}, metrics on http://{}:{}/metrics",
-                    config.listen().getHostString(), port, journal.dir(), metrics.address().getHostString(),
-                    metrics.address().getPort());
+            log.info("collector listening on {}:{}, journal {}, HTTP API on {}://{}:{}",
+                    config.listen().getHostString(), port, journal.dir(), config.api().tls() == null ? "http" : "https",
+                    api.address().getHostString(), api.address().getPort());
             return port;
         } catch (IOException | RuntimeException e) {
             close();
@@ -84,13 +87,34 @@ public final class Collector implements AutoCloseable {
         return stats;
     }
 
-    public InetSocketAddress metricsAddress() {
-        return metrics.address();
+    /** Where the HTTP API (metrics, health, alerts) listens. */
+    public InetSocketAddress apiAddress() {
+        return api.address();
     }
 
     /** The highest seq journaled for the agent with this certificate identity. */
     public long lastJournaledSeq(String agent) {
         return journal.lastSeq(agent);
+    }
+
+    private void journaled(Alert alert) {
+        onJournaled.accept(alert);
+        ApiServer listening = api;
+        if (listening != null) {
+            listening.journaled();
+        }
+    }
+
+    /** What keeps the collector from taking alerts now; /readyz answers 503 with it. */
+    private List<String> notReady() {
+        List<String> problems = new ArrayList<>();
+        if (server == null || !server.isListening()) {
+            problems.add("ingest is not listening");
+        }
+        if (journal == null || !journal.isOpen()) {
+            problems.add("the journal is not open");
+        }
+        return problems;
     }
 
     @Override
@@ -101,8 +125,8 @@ public final class Collector implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        if (metrics != null) {
-            metrics.close();
+        if (api != null) {
+            api.close();
         }
         if (jsonLines != null) {
             jsonLines.close();

@@ -2,9 +2,7 @@ package dev.hvwatch.collector.journal;
 
 import java.io.Closeable;
 import net.openhft.chronicle.core.values.LongValue;
-import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-import net.openhft.chronicle.wire.DocumentContext;
 
 /**
  * Reads the journal from where a named reader (an output) last {@link #commit committed}. The position is stored in
@@ -15,42 +13,31 @@ import net.openhft.chronicle.wire.DocumentContext;
 public final class JournalCursor implements Closeable {
     /** Stores the index of the last entry delivered, 0 for none: an index that exists, unlike the next one. */
     private final LongValue committed;
-    private final ExcerptTailer tailer;
-    private long lastRead;
+    private final JournalScanner scanner;
 
     JournalCursor(SingleChronicleQueue queue, String name) {
         this.committed = queue.indexForId(name);
-        this.tailer = queue.createTailer();
-        lastRead = committed.getVolatileValue();
-        if (lastRead != 0) {
-            if (tailer.moveToIndex(lastRead)) {
-                next();
-            } else {
-                // The committed entry's file was removed; start from the oldest entry still there.
-                tailer.toStart();
-            }
+        this.scanner = new JournalScanner(queue);
+        long last = committed.getVolatileValue();
+        // When the committed entry's file was removed, the scanner starts from the oldest entry still there.
+        if (last != 0) {
+            scanner.seekAfter(last);
         }
     }
 
     /** The next entry, or null when the reader has caught up with the journal. */
     public JournalEntry next() {
-        try (DocumentContext dc = tailer.readingDocument()) {
-            if (!dc.isPresent()) {
-                return null;
-            }
-            lastRead = dc.index();
-            return JournalFormat.read(dc.wire().bytes(), dc.index());
-        }
+        return scanner.next();
     }
 
     /** Makes the entry after the last one read the one a restarted reader resumes from. */
     public void commit() {
-        committed.setOrderedValue(lastRead);
+        committed.setOrderedValue(scanner.lastRead());
     }
 
     @Override
     public void close() {
-        tailer.close();
+        scanner.close();
         committed.close();
     }
 }
