@@ -1,0 +1,136 @@
+package dev.hvwatch.collector.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hvwatch.collector.Collector;
+import dev.hvwatch.collector.config.CollectorConfig;
+import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.tls.TlsContexts;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A collector with its HTTP API on a free loopback port, one bearer token, and real agents to feed it over mutual
+ * TLS; requests go through {@link HttpClient}.
+ */
+public final class ApiFixture implements AutoCloseable {
+    public static final String TOKEN = "3f9a1c0e5b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf2468";
+
+    private final TestPki pki;
+    private final Path dir;
+    private final Collector collector;
+    private final int ingestPort;
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<AutoCloseable> agents = new ArrayList<>();
+
+    private ApiFixture(TestPki pki, Path dir, CollectorConfig config) throws IOException {
+        this.pki = pki;
+        this.dir = dir;
+        this.collector = new Collector(config);
+        this.ingestPort = collector.start();
+    }
+
+    /** A collector whose API takes {@link #TOKEN} over plain HTTP on loopback, with these stream settings. */
+    public static ApiFixture start(Path dir, CollectorConfig.Stream stream) throws Exception {
+        TestPki pki = new TestPki(dir.resolve("pki"));
+        CollectorConfig.Api api = new CollectorConfig.Api(InetSocketAddress.createUnresolved("127.0.0.1", 0), null,
+                tokensFile(dir, "soc-reader " + TOKEN), null, null, stream);
+        return start(pki, dir, api);
+    }
+
+    public static ApiFixture start(TestPki pki, Path dir, CollectorConfig.Api api) throws Exception {
+        CollectorConfig base = pki.collectorConfig(dir.resolve("journal"));
+        return new ApiFixture(pki, dir, new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(),
+                api, base.maxFrameBytes(), base.idleTimeout()));
+    }
+
+    /** A tokens file readable by its owner only, as the collector requires. */
+    public static Path tokensFile(Path dir, String... lines) throws IOException {
+        Path file = dir.resolve("api-tokens");
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(file, List.of(lines));
+        return file;
+    }
+
+    public Collector collector() {
+        return collector;
+    }
+
+    public TestPki pki() {
+        return pki;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Journals the alerts through a real agent connection over mutual TLS, as {@code identity}. */
+    public void ingest(String identity, List<Alert> alerts) throws Exception {
+        TestAgent agent = new TestAgent(TlsContexts.client(pki.agent(identity)), ingestPort);
+        agents.add(agent);
+        agent.deliver(identity, alerts, 500);
+    }
+
+    public URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + collector.apiAddress().getPort() + pathAndQuery);
+    }
+
+    /** GET with {@link #TOKEN}. */
+    public HttpResponse<String> get(String pathAndQuery) throws Exception {
+        return get(pathAndQuery, "Bearer " + TOKEN);
+    }
+
+    /** GET with this Authorization header, none if null. */
+    public HttpResponse<String> get(String pathAndQuery, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(10));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET with {@link #TOKEN}, expecting 200 and a JSON body. */
+    public JsonNode getJson(String pathAndQuery) throws Exception {
+        HttpResponse<String> response = get(pathAndQuery);
+        assertThat(response.statusCode()).as("status of %s: %s", pathAndQuery, response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+        return AlertJson.mapper().readTree(response.body());
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    /** The sample of a series in /metrics, e.g. {@code hvwatch_collector_api_stream_clients}. */
+    public double metric(String series) throws Exception {
+        String body = get("/metrics").body();
+        for (String line : body.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        throw new AssertionError("no series " + series + " in /metrics:\n" + body);
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (AutoCloseable agent : agents) {
+            agent.close();
+        }
+        collector.close();
+    }
+}
