@@ -8,6 +8,7 @@ import dev.hvwatch.collector.journal.JournalScanner;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -40,6 +41,12 @@ final class AlertStreams implements AutoCloseable {
     private static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final String PREAMBLE = ": hvwatch alerts\nretry: 2000\n\n";
+    /**
+     * The kernel's send buffer of a stream's socket (Linux doubles it), fixed rather than auto-tuned up to
+     * net.ipv4.tcp_wmem's maximum (4 MiB by default): with Netty's write buffer it bounds what a stalled client pins,
+     * and lets a stall be seen after a few hundred alerts. 128 KiB per round trip is ample for alerts.
+     */
+    static final int SOCKET_SEND_BUFFER = 64 * 1024;
 
     private final AlertJournal journal;
     private final CollectorConfig.Stream config;
@@ -154,6 +161,7 @@ final class AlertStreams implements AutoCloseable {
                 refuse(channel, Answers.badParameter(bad));
                 continue;
             }
+            channel.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_SEND_BUFFER);
             channel.write(streamHeader());
             channel.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(PREAMBLE, StandardCharsets.US_ASCII)));
             metrics.answered(ROUTE, HttpResponseStatus.OK.code());

@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +97,7 @@ class AlertsQueryTest {
                 Map.entry("state=resolved", a -> a.state() == AlertState.RESOLVED),
                 Map.entry("since=" + variedTime(100) + "&until=" + variedTime(120).toEpochMilli(),
                         a -> a.seq() >= 100 && a.seq() < 120),
-                Map.entry("since=" + enc(variedTime(60).atOffset(java.time.ZoneOffset.ofHours(2)).toString()),
+                Map.entry("since=" + enc(variedTime(60).atOffset(ZoneOffset.ofHours(2)).toString()),
                         a -> a.seq() >= 60),
                 Map.entry("host=kvm-01&minSeverity=high&state=firing&rule=vcpu-starvation",
                         a -> a.host().equals("kvm-01") && a.severity().compareTo(Severity.HIGH) >= 0

@@ -116,8 +116,13 @@ public final class ApiFixture implements AutoCloseable {
     }
 
     /** The sample of a series in /metrics, e.g. {@code hvwatch_collector_api_stream_clients}. */
-    public double metric(String series) throws Exception {
-        String body = get("/metrics").body();
+    public double metric(String series) {
+        String body;
+        try {
+            body = get("/metrics").body();
+        } catch (Exception e) {
+            throw new IllegalStateException("GET /metrics failed", e);
+        }
         for (String line : body.split("\n")) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1));
