@@ -71,8 +71,12 @@ public final class Collector implements AutoCloseable {
                 if (tls.reloadIfChanged()) {
                     server.closeRevokedConnections();
                 }
-                api.reloadIfChanged();
+                api.reloadTokensIfChanged();
             }, every, every, TimeUnit.MILLISECONDS);
+            if (config.api().tls() != null) {
+                long apiEvery = config.api().tls().reloadInterval().toMillis();
+                tlsReloader.scheduleWithFixedDelay(api::reloadTlsIfChanged, apiEvery, apiEvery, TimeUnit.MILLISECONDS);
+            }
             log.info("collector listening on {}:{}, journal {}, HTTP API on {}://{}:{}",
                     config.listen().getHostString(), port, journal.dir(), config.api().tls() == null ? "http" : "https",
                     api.address().getHostString(), api.address().getPort());

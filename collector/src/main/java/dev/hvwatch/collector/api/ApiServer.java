@@ -159,10 +159,10 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Loads changed TLS files and tokens; closes the connections of clients whose certificate a changed revocation
-     * list names. Files that do not load are refused, counted, and the previous ones stay in force.
+     * Loads changed {@code api.tls} files, and closes the connections of clients whose certificate a changed
+     * revocation list names. Files that do not load are refused, counted, and the previous ones stay in force.
      */
-    public void reloadIfChanged() {
+    public void reloadTlsIfChanged() {
         if (tls != null && tls.reloadIfChanged()) {
             for (Channel channel : channels) {
                 if (tls.isRevoked(channel)) {
@@ -172,6 +172,10 @@ public final class ApiServer implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Loads a changed {@code api.tokens} file; one that does not load is refused, counted, and the old tokens stay. */
+    public void reloadTokensIfChanged() {
         try {
             tokens.reloadIfChanged();
         } catch (ConfigException e) {
@@ -215,8 +219,11 @@ public final class ApiServer implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
                 handshakeFailures.incrementAndGet();
-                log.info("TLS handshake of API client {} failed: {}", ctx.channel().remoteAddress(),
-                        done.cause().getMessage());
+                Throwable cause = done.cause();
+                while (cause.getCause() != null && cause.getCause() != cause) {
+                    cause = cause.getCause();
+                }
+                log.info("TLS handshake of API client {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             }
             ctx.fireUserEventTriggered(event);
         }

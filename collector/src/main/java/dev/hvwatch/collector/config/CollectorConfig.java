@@ -30,7 +30,7 @@ import java.util.List;
  *     path: /var/lib/hvwatch/alerts.jsonl   # optional: copy the journal to a file of JSON lines
  * api:                           # the one HTTP listener: /metrics, /healthz, /readyz, /api/v1/alerts, /api/v1/stream
  *   listen: 127.0.0.1:9848       # host:port; port 0 picks a free one
- *   tls:                         # optional: serve HTTPS (TLS 1.3); same keys as the top-level tls, reloaded alike
+ *   tls:                         # optional: serve HTTPS (TLS 1.3); keys and reloading as for the top-level tls
  *     cert: api.pem              #   the API's certificate chain
  *     key: api-key.pem           #   its PKCS#8 private key
  *     ca: ca.pem                 #   the CA whose client certificates may authenticate (see clientNames); a client
@@ -38,7 +38,8 @@ import java.util.List;
  *     crl: crl.pem               #   optional: client certificates revoked by that CA
  *   tokens: api-tokens           # optional: file of bearer tokens, one "NAME TOKEN" per line (# comments); NAME is
  *                                #   who holds it, for the logs; TOKEN at least 32 characters; the file must not be
- *                                #   readable by other users; re-read when it changes. Tokens are never logged.
+ *                                #   readable by other users; re-read when it changes (checked every
+ *                                #   tls.reloadInterval). Tokens are never logged.
  *   clientNames: []              # CNs of client certificates allowed in (others get 403); needs api.tls
  *   openOnLoopback: [/healthz, /readyz, /metrics]   # paths a peer on a loopback address may GET without
  *                                #   credentials; [] to require them everywhere. /api/v1 always requires them.

@@ -8,6 +8,10 @@ import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.tls.TlsContexts;
+import dev.hvwatch.protocol.tls.TlsFiles;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,23 +24,30 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * A collector with its HTTP API on a free loopback port, one bearer token, and real agents to feed it over mutual
  * TLS; requests go through {@link HttpClient}.
  */
 public final class ApiFixture implements AutoCloseable {
+    public static final Duration RELOAD = Duration.ofMillis(100);
     public static final String TOKEN = "3f9a1c0e5b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf2468";
 
+    private final String scheme;
     private final TestPki pki;
     private final Path dir;
     private final Collector collector;
     private final int ingestPort;
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final List<AutoCloseable> agents = new ArrayList<>();
 
-    private ApiFixture(TestPki pki, Path dir, CollectorConfig config) throws IOException {
+    private ApiFixture(TestPki pki, Path dir, CollectorConfig config) throws Exception {
+        this.scheme = config.api().tls() == null ? "http" : "https";
+        this.http = config.api().tls() == null
+                ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                : httpsClient(null, config.api().tls().ca());
         this.pki = pki;
         this.dir = dir;
         this.collector = new Collector(config);
@@ -51,10 +62,13 @@ public final class ApiFixture implements AutoCloseable {
         return start(pki, dir, api);
     }
 
+    /** A collector with this API; it checks its TLS files and tokens for changes every {@link #RELOAD}. */
     public static ApiFixture start(TestPki pki, Path dir, CollectorConfig.Api api) throws Exception {
         CollectorConfig base = pki.collectorConfig(dir.resolve("journal"));
-        return new ApiFixture(pki, dir, new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(),
-                api, base.maxFrameBytes(), base.idleTimeout()));
+        CollectorConfig.Tls tls = new CollectorConfig.Tls(base.tls().cert(), base.tls().key(), base.tls().ca(), null,
+                RELOAD);
+        return new ApiFixture(pki, dir, new CollectorConfig(base.listen(), tls, base.journal(), base.outputs(), api,
+                base.maxFrameBytes(), base.idleTimeout()));
     }
 
     /** A tokens file readable by its owner only, as the collector requires. */
@@ -64,6 +78,17 @@ public final class ApiFixture implements AutoCloseable {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(file, List.of(lines));
         return file;
+    }
+
+    /** An HTTPS client trusting {@code ca}, presenting {@code certificate} unless that is null. */
+    public static HttpClient httpsClient(TlsFiles certificate, Path ca) throws SSLException {
+        SslContextBuilder builder = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+                .trustManager(ca.toFile()).protocols("TLSv1.3");
+        if (certificate != null) {
+            builder.keyManager(certificate.cert().toFile(), certificate.key().toFile());
+        }
+        SSLContext context = ((JdkSslContext) builder.build()).context();
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(context).build();
     }
 
     public Collector collector() {
@@ -86,7 +111,7 @@ public final class ApiFixture implements AutoCloseable {
     }
 
     public URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + collector.apiAddress().getPort() + pathAndQuery);
+        return URI.create(scheme + "://127.0.0.1:" + collector.apiAddress().getPort() + pathAndQuery);
     }
 
     /** GET with {@link #TOKEN}. */
