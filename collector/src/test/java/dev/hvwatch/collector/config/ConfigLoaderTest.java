@@ -181,7 +181,7 @@ class ConfigLoaderTest {
     void apiMistakesAreNamedWithTheirKeyAndLine() throws IOException {
         assertThatThrownBy(() -> load(TLS + "api:\n  openOnLoopback: [/api/v1/alerts]\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("line 4: api.openOnLoopback: '/api/v1/alerts' cannot be opened");
+                .hasMessageContaining("line 5: api.openOnLoopback: '/api/v1/alerts' cannot be opened");
         assertThatThrownBy(() -> load(TLS + "api:\n  clientNames: [siem]\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("api.clientNames needs api.tls");
@@ -194,10 +194,10 @@ class ConfigLoaderTest {
                 .hasMessageContaining("api.stream.maxClients must be between 1 and 10000, not 0");
         assertThatThrownBy(() -> load(TLS + "api:\n  token: t\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("line 5: unknown key 'api.token'");
+                .hasMessageContaining("line 6: unknown key 'api.token'");
         assertThatThrownBy(() -> load(TLS + "metrics:\n  listen: 127.0.0.1:9848\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("line 4: unknown key 'metrics'")
+                .hasMessageContaining("line 5: unknown key 'metrics'")
                 .hasMessageContaining("api");
     }
 
