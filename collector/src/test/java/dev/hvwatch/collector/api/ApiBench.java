@@ -22,9 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code query N}: N alerts journaled by 4 agents, then the latency of pages of 100 and 1000 alerts at random
  *       cursors, of filtered pages that scan the most a page may scan, the rate of paging through everything, and
- *       the ingest rate with and without a client paging through the journal meanwhile;
- *   <li>{@code stream CLIENTS N}: CLIENTS live streams open while N alerts are journaled; the time until every
- *       client has every alert, and the events delivered per second.
+ *       the ingest rate of N more alerts without, then of N more with, a client paging through the journal
+ *       meanwhile;
+ *   <li>{@code stream CLIENTS N}: N alerts journaled to warm up, then CLIENTS live streams open while N more are
+ *       journaled; the time until every client has every alert, and the events delivered per second.
  * </ul>
  * Requests go through {@link java.net.http.HttpClient} on loopback, over plain HTTP with a bearer token.
  */
@@ -89,6 +90,9 @@ public final class ApiBench {
                     micros[SAMPLES * 99 / 100] / 1e3, micros[SAMPLES - 1] / 1e3, SAMPLES);
         }
 
+        long quiet = ingest(api, n, n);
+        System.out.printf("ingest alone: %d more alerts in %.2f s = %.0f alerts/s%n", n, quiet / 1e9,
+                n / (quiet / 1e9));
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong pages = new AtomicLong();
         Thread reader = new Thread(() -> {
@@ -102,14 +106,17 @@ public final class ApiBench {
             }
         });
         reader.start();
-        long busy = ingest(api, n, n);
+        long busy = ingest(api, n, 2 * n);
         stop.set(true);
         reader.join();
-        System.out.printf("ingest while a client reads pages of 1000 back to back: %d alerts in %.2f s = %.0f "
+        System.out.printf("ingest while a client reads pages of 1000 back to back: %d more alerts in %.2f s = %.0f "
                 + "alerts/s (%d pages read meanwhile)%n", n, busy / 1e9, n / (busy / 1e9), pages.get());
     }
 
     private static void stream(ApiFixture api, int clients, int n) throws Exception {
+        // The same number journaled before the streams open, so that ingest runs warm while they are measured.
+        long warmUp = ingest(api, n, 0);
+        System.out.printf("warm-up: %d alerts journaled in %.2f s before the streams open%n", n, warmUp / 1e9);
         List<SseClient> streams = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             streams.add(SseClient.open(api.http(), api.uri("/api/v1/stream"), ApiFixture.TOKEN, null));
@@ -120,7 +127,9 @@ public final class ApiBench {
         long started = System.nanoTime();
         Thread feeder = new Thread(() -> {
             try {
-                ingest(api, n, 0);
+                long took = ingest(api, n, n);
+                System.out.printf("ingest meanwhile: %d alerts in %.2f s = %.0f alerts/s%n", n, took / 1e9,
+                        n / (took / 1e9));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -145,10 +154,14 @@ public final class ApiBench {
     /** Journals n alerts over {@value #AGENTS} agent connections at once; seqs start after {@code offset}. */
     private static long ingest(ApiFixture api, int n, int offset) throws Exception {
         List<Thread> agents = new ArrayList<>();
+        List<List<Alert>> batches = new ArrayList<>();
+        for (int a = 0; a < AGENTS; a++) {
+            batches.add(TestAlerts.variedAlerts("kvm-0" + a, offset / AGENTS + 1, (offset + n) / AGENTS));
+        }
         long started = System.nanoTime();
         for (int a = 0; a < AGENTS; a++) {
             String agent = "kvm-0" + a;
-            List<Alert> alerts = TestAlerts.variedAlerts(agent, offset / AGENTS + 1, (offset + n) / AGENTS);
+            List<Alert> alerts = batches.get(a);
             Thread thread = new Thread(() -> {
                 try {
                     api.ingest(agent, alerts);
