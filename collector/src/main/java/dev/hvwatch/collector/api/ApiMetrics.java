@@ -78,14 +78,6 @@ final class ApiMetrics {
         streamEvents.addAndGet(events);
     }
 
-    int streamClients() {
-        return streamClients.get();
-    }
-
-    long streamDisconnects(StreamEnd end) {
-        return (long) streamEnds(end).count();
-    }
-
     private Counter streamEnds(StreamEnd end) {
         return Counter.builder("hvwatch.collector.api.stream.disconnects")
                 .description("Live streams ended, by reason; a stream cut off as slow resumes without loss from "

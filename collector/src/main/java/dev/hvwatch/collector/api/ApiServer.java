@@ -57,8 +57,8 @@ public final class ApiServer implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 8192;
     private static final long IDLE_SECONDS = 60;
 
-    private final EventLoopGroup group =
-            new MultiThreadIoEventLoopGroup(IO_THREADS, new DefaultThreadFactory("api-http"), NioIoHandler.newFactory());
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS,
+            new DefaultThreadFactory("api-http"), NioIoHandler.newFactory());
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final ServerTls tls;
     private final ApiTokens tokens;

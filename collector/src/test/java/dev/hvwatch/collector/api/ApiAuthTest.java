@@ -94,12 +94,7 @@ class ApiAuthTest {
     @Test
     void overHttpsAClientCertificateOrATokenLetsIn() throws Exception {
         TestPki pki = new TestPki(dir.resolve("pki"));
-        TlsFiles server = pki.pki().issueServer("collector-api");
-        CollectorConfig.Tls tls = new CollectorConfig.Tls(server.cert(), server.key(), pki.pki().caCert(),
-                pki.pki().crl(), ApiFixture.RELOAD);
-        api = ApiFixture.start(pki, dir, new CollectorConfig.Api(
-                InetSocketAddress.createUnresolved("127.0.0.1", 0), tls,
-                ApiFixture.tokensFile(dir, "soc-reader " + ApiFixture.TOKEN), List.of("soc-siem"), List.of(), null));
+        api = httpsApi(pki, ApiFixture.tokensFile(dir, "soc-reader " + ApiFixture.TOKEN));
         api.ingest("kvm-01", variedAlerts("kvm-01", 1, 3));
         TlsFiles siem = pki.agent("soc-siem");
         HttpClient siemClient = ApiFixture.httpsClient(siem, pki.pki().caCert());
@@ -111,7 +106,8 @@ class ApiAuthTest {
         HttpClient agentClient = ApiFixture.httpsClient(pki.agent("kvm-01"), pki.pki().caCert());
         HttpResponse<String> agentCertificate = get(agentClient, ALERTS);
         assertThat(agentCertificate.statusCode()).isEqualTo(403);
-        assertThat(reason(agentCertificate)).isEqualTo("the client certificate's CN 'kvm-01' is not in api.clientNames");
+        assertThat(reason(agentCertificate))
+                .isEqualTo("the client certificate's CN 'kvm-01' is not in api.clientNames");
 
         HttpClient noCertificate = ApiFixture.httpsClient(null, pki.pki().caCert());
         assertThat(get(noCertificate, ALERTS).statusCode()).isEqualTo(401);
@@ -130,11 +126,7 @@ class ApiAuthTest {
     @Test
     void aRevokedClientCertificateLosesItsStreamAndCannotConnectAgain() throws Exception {
         TestPki pki = new TestPki(dir.resolve("pki"));
-        TlsFiles server = pki.pki().issueServer("collector-api");
-        CollectorConfig.Tls tls = new CollectorConfig.Tls(server.cert(), server.key(), pki.pki().caCert(),
-                pki.pki().crl(), ApiFixture.RELOAD);
-        api = ApiFixture.start(pki, dir, new CollectorConfig.Api(
-                InetSocketAddress.createUnresolved("127.0.0.1", 0), tls, null, List.of("soc-siem"), null, null));
+        api = httpsApi(pki, null);
         TlsFiles siem = pki.agent("soc-siem");
         HttpClient siemClient = ApiFixture.httpsClient(siem, pki.pki().caCert());
         HttpResponse<Stream<String>> stream = siemClient.send(
@@ -149,6 +141,15 @@ class ApiAuthTest {
         HttpClient again = ApiFixture.httpsClient(siem, pki.pki().caCert());
         assertThatThrownBy(() -> get(again, ALERTS)).isInstanceOf(IOException.class);
         stream.body().close();
+    }
+
+    /** The API over HTTPS with the test CA's revocation list, letting in certificates of CN soc-siem. */
+    private ApiFixture httpsApi(TestPki pki, Path tokens) throws Exception {
+        TlsFiles server = pki.pki().issueServer("collector-api");
+        CollectorConfig.Tls tls = new CollectorConfig.Tls(server.cert(), server.key(), pki.pki().caCert(),
+                pki.pki().crl(), ApiFixture.RELOAD);
+        return ApiFixture.start(pki, dir, new CollectorConfig.Api(InetSocketAddress.createUnresolved("127.0.0.1", 0),
+                tls, tokens, List.of("soc-siem"), null, null));
     }
 
     private int status(String route, String authorization) {

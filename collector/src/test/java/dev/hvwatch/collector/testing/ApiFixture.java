@@ -41,7 +41,7 @@ public final class ApiFixture implements AutoCloseable {
     private final Collector collector;
     private final int ingestPort;
     private final HttpClient http;
-    private final List<AutoCloseable> agents = new ArrayList<>();
+    private final List<TestAgent> agents = new ArrayList<>();
 
     private ApiFixture(TestPki pki, Path dir, CollectorConfig config) throws Exception {
         this.scheme = config.api().tls() == null ? "http" : "https";
@@ -157,8 +157,8 @@ public final class ApiFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        for (AutoCloseable agent : agents) {
+    public void close() throws IOException {
+        for (TestAgent agent : agents) {
             agent.close();
         }
         collector.close();

@@ -89,9 +89,13 @@ public final class SseClient implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         response.body().close();
-        reader.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        try {
+            reader.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void read() {
