@@ -1,11 +1,11 @@
 package dev.hvwatch.collector;
 
+import dev.hvwatch.collector.api.ApiServer;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.ingest.IngestServer;
 import dev.hvwatch.collector.ingest.IngestStats;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.metrics.CollectorMetrics;
-import dev.hvwatch.collector.metrics.MetricsEndpoint;
 import dev.hvwatch.collector.output.Outputs;
 import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.Alert;
@@ -13,6 +13,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The collector, wired in data-path order: TLS material, journal, the outputs that read it, the ingest server that
- * feeds it, and the metrics endpoint that counts all of it.
+ * The collector, wired in data-path order: TLS material, journal, the outputs that read it, the HTTP API that
+ * queries, streams and counts it, and the ingest server that feeds it.
  */
 public final class Collector implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Collector.class);
@@ -33,7 +35,7 @@ public final class Collector implements AutoCloseable {
     private AlertJournal journal;
     private Outputs outputs;
     private IngestServer server;
-    private MetricsEndpoint metrics;
+    private volatile ApiServer api;
     private ScheduledExecutorService tlsReloader;
 
     public Collector(CollectorConfig config) {
@@ -55,23 +57,28 @@ public final class Collector implements AutoCloseable {
             throw new IOException("tls: " + e.getMessage(), e);
         }
         try {
-            journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), onJournaled);
+            journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), this::journaled);
             outputs = Outputs.start(journal, config.outputs());
+            api = ApiServer.start(config.api(), journal, new CollectorMetrics(stats, tls, outputs).registry(),
+                    this::notReady);
             server = new IngestServer(config.listen(), tls, journal, config.maxFrameBytes(), config.idleTimeout(),
                     stats);
             int port = server.start().getPort();
-            metrics = MetricsEndpoint.start(config.metrics().listen(),
-                    new CollectorMetrics(stats, tls, outputs)::scrape);
             tlsReloader = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tls-reload", true));
             long every = config.tls().reloadInterval().toMillis();
             tlsReloader.scheduleWithFixedDelay(() -> {
                 if (tls.reloadIfChanged()) {
                     server.closeRevokedConnections();
                 }
+                api.reloadTokensIfChanged();
             }, every, every, TimeUnit.MILLISECONDS);
-            log.info("collector listening on {}:{}, journal {}, metrics on http://{}:{}/metrics",
-                    config.listen().getHostString(), port, journal.dir(), metrics.address().getHostString(),
-                    metrics.address().getPort());
+            if (config.api().tls() != null) {
+                long apiEvery = config.api().tls().reloadInterval().toMillis();
+                tlsReloader.scheduleWithFixedDelay(api::reloadTlsIfChanged, apiEvery, apiEvery, TimeUnit.MILLISECONDS);
+            }
+            log.info("collector listening on {}:{}, journal {}, HTTP API on {}://{}:{}",
+                    config.listen().getHostString(), port, journal.dir(), config.api().tls() == null ? "http" : "https",
+                    api.address().getHostString(), api.address().getPort());
             return port;
         } catch (IOException | RuntimeException e) {
             close();
@@ -83,8 +90,9 @@ public final class Collector implements AutoCloseable {
         return stats;
     }
 
-    public InetSocketAddress metricsAddress() {
-        return metrics.address();
+    /** Where the HTTP API (metrics, health, alerts) listens. */
+    public InetSocketAddress apiAddress() {
+        return api.address();
     }
 
     public Outputs outputs() {
@@ -96,6 +104,26 @@ public final class Collector implements AutoCloseable {
         return journal.lastSeq(agent);
     }
 
+    private void journaled(Alert alert) {
+        onJournaled.accept(alert);
+        ApiServer listening = api;
+        if (listening != null) {
+            listening.journaled();
+        }
+    }
+
+    /** What keeps the collector from taking alerts now; /readyz answers 503 with it. */
+    private List<String> notReady() {
+        List<String> problems = new ArrayList<>();
+        if (server == null || !server.isListening()) {
+            problems.add("ingest is not listening");
+        }
+        if (journal == null || !journal.isOpen()) {
+            problems.add("the journal is not open");
+        }
+        return problems;
+    }
+
     @Override
     public void close() throws IOException {
         if (tlsReloader != null) {
@@ -104,8 +132,8 @@ public final class Collector implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        if (metrics != null) {
-            metrics.close();
+        if (api != null) {
+            api.close();
         }
         if (outputs != null) {
             outputs.close();

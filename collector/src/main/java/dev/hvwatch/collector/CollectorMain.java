@@ -1,5 +1,6 @@
 package dev.hvwatch.collector;
 
+import dev.hvwatch.collector.api.ApiServer;
 import dev.hvwatch.collector.certs.CertsCommand;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.config.ConfigLoader;
@@ -61,13 +62,21 @@ public final class CollectorMain implements Runnable {
         return EXIT_RUNTIME_FAILURE;
     }
 
-    /** Loads the file and the TLS material it names, so that a bad path or key counts as bad configuration. */
+    /**
+     * Loads the file and the TLS material and API tokens it names, so that a bad path or key counts as bad
+     * configuration.
+     */
     static CollectorConfig loadChecked(Path file) throws ConfigException {
         CollectorConfig config = ConfigLoader.load(file);
         try {
             ServerTls.load(config.tls());
         } catch (Exception e) {
             throw new ConfigException(file + ": tls: " + e.getMessage(), e);
+        }
+        try {
+            ApiServer.checkFiles(config.api());
+        } catch (ConfigException e) {
+            throw new ConfigException(file + ": " + e.getMessage(), e);
         }
         return config;
     }
@@ -109,10 +118,10 @@ public final class CollectorMain implements Runnable {
         public Integer call() throws ConfigException {
             CollectorConfig checked = loadChecked(config);
             spec.commandLine().getOut().printf(
-                    "%s: OK (listen %s:%d, journal %s, metrics %s:%d, maxFrameBytes %d, idleTimeout %dms)%n", config,
-                    checked.listen().getHostString(), checked.listen().getPort(), checked.journal().dir(),
-                    checked.metrics().listen().getHostString(), checked.metrics().listen().getPort(),
-                    checked.maxFrameBytes(), checked.idleTimeout().toMillis());
+                    "%s: OK (listen %s:%d, journal %s, api %s://%s:%d, maxFrameBytes %d, idleTimeout %dms)%n",
+                    config, checked.listen().getHostString(), checked.listen().getPort(), checked.journal().dir(),
+                    checked.api().tls() == null ? "http" : "https", checked.api().listen().getHostString(),
+                    checked.api().listen().getPort(), checked.maxFrameBytes(), checked.idleTimeout().toMillis());
             return EXIT_OK;
         }
     }

@@ -56,7 +56,7 @@ class BadPeersTest {
         CollectorConfig base = pki.collectorConfig(dir.resolve("journal"), 4096, Duration.ofMillis(1500));
         CollectorConfig config = new CollectorConfig(base.listen(), new CollectorConfig.Tls(base.tls().cert(),
                 base.tls().key(), base.tls().ca(), pki.pki().crl(), null), base.journal(), base.outputs(),
-                base.metrics(), base.maxFrameBytes(), base.idleTimeout());
+                base.api(), base.maxFrameBytes(), base.idleTimeout());
         collector = new Collector(config);
         int port = collector.start();
 
@@ -183,7 +183,7 @@ class BadPeersTest {
 
     private String scrape() throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                "http://127.0.0.1:" + collector.metricsAddress().getPort() + "/metrics")).build(),
+                "http://127.0.0.1:" + collector.apiAddress().getPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body();

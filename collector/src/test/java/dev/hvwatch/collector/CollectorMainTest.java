@@ -66,7 +66,7 @@ class CollectorMainTest {
     void runFailingToStartExitsWith1() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path config = write("listen: 127.0.0.1:" + taken.getLocalPort() + "\n" + tlsKeys()
-                    + "journal:\n  dir: journal\nmetrics:\n  listen: 127.0.0.1:0\n");
+                    + "journal:\n  dir: journal\napi:\n  listen: 127.0.0.1:0\n");
 
             assertThat(run("run", "--config", config.toString())).isEqualTo(1);
             assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());

@@ -95,7 +95,7 @@ class ScaleOutTest {
 
     private static String scrape(Collector collector) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                "http://127.0.0.1:" + collector.metricsAddress().getPort() + "/metrics")).build(),
+                "http://127.0.0.1:" + collector.apiAddress().getPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 

@@ -34,7 +34,7 @@ class TlsReloadTest {
         CollectorConfig base = pki.collectorConfig(dir.resolve("journal"));
         collector = new Collector(new CollectorConfig(base.listen(), new CollectorConfig.Tls(base.tls().cert(),
                 base.tls().key(), base.tls().ca(), pki.pki().crl(), Duration.ofMillis(100)), base.journal(),
-                base.outputs(), base.metrics(), null, null));
+                base.outputs(), base.api(), null, null));
         port = collector.start();
     }
 

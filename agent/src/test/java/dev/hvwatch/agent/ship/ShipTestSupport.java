@@ -58,7 +58,7 @@ final class ShipTestSupport {
     static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journalDir, Duration idleTimeout) {
         CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", port), tls,
                 journalDir, null);
-        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.metrics(), null,
+        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.api(), null,
                 idleTimeout);
     }
 

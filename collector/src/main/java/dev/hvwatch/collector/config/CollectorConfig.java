@@ -5,13 +5,16 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.hvwatch.collector.ingest.IngestServer;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.WireFormat;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.List;
 
 /**
  * The collector's configuration file, {@code collector.yaml}. Keys and defaults:
@@ -63,8 +66,26 @@ import java.util.regex.Pattern;
  *     tokenFile: webhook-token   # a file holding the bearer token sent as Authorization: Bearer TOKEN
  *     ca: soar-ca.pem            # the CA of an https url, if not one the JVM trusts
  *     timeout: 10s               # per request; any answer but 2xx is retried
- * metrics:
- *   listen: 127.0.0.1:9848       # Prometheus endpoint, GET /metrics
+ * api:                           # the one HTTP listener: /metrics, /healthz, /readyz, /api/v1/alerts, /api/v1/stream
+ *   listen: 127.0.0.1:9848       # host:port; port 0 picks a free one
+ *   tls:                         # optional: serve HTTPS (TLS 1.3); keys and reloading as for the top-level tls
+ *     cert: api.pem              #   the API's certificate chain
+ *     key: api-key.pem           #   its PKCS#8 private key
+ *     ca: ca.pem                 #   the CA whose client certificates may authenticate (see clientNames); a client
+ *                                #   may also come without one and send a token
+ *     crl: crl.pem               #   optional: client certificates revoked by that CA
+ *   tokens: api-tokens           # optional: file of bearer tokens, one "NAME TOKEN" per line (# comments); NAME is
+ *                                #   who holds it, for the logs; TOKEN at least 32 characters; the file must not be
+ *                                #   readable by other users; re-read when it changes (checked every
+ *                                #   tls.reloadInterval). Tokens are never logged.
+ *   clientNames: []              # CNs of client certificates allowed in (others get 403); needs api.tls
+ *   openOnLoopback: [/healthz, /readyz, /metrics]   # paths a peer on a loopback address may GET without
+ *                                #   credentials; [] to require them everywhere. /api/v1 always requires them.
+ *   stream:
+ *     maxClients: 64             # live streams (/api/v1/stream) at once; more are refused with 503
+ *     heartbeat: 15s             # a comment line sent to an idle stream, so proxies and clients see it alive
+ *     stallTimeout: 10s          # a client that reads nothing for this long while events wait is cut off
+ *                                #   (counted); it resumes without loss by sending Last-Event-ID
  * maxFrameBytes: 1048576         # largest frame accepted from an agent, 64 bytes to 64 MiB
  * idleTimeout: 60s               # close a connection silent this long (ms, s, m, h); agents send heartbeats
  * </pre>
@@ -75,7 +96,7 @@ public record CollectorConfig(
         @JsonProperty(required = true) Tls tls,
         Journal journal,
         Map<String, OutputConfig> outputs,
-        Metrics metrics,
+        Api api,
         Integer maxFrameBytes,
         Duration idleTimeout) {
 
@@ -92,7 +113,7 @@ public record CollectorConfig(
         listen = listen != null ? listen : DEFAULT_LISTEN;
         journal = journal != null ? journal : new Journal(null, null);
         outputs = outputs != null ? Collections.unmodifiableMap(new LinkedHashMap<>(outputs)) : Map.of();
-        metrics = metrics != null ? metrics : new Metrics(null);
+        api = api != null ? api : Api.DEFAULT;
         maxFrameBytes = maxFrameBytes != null ? maxFrameBytes : WireFormat.DEFAULT_MAX_FRAME_BYTES;
         idleTimeout = idleTimeout != null ? idleTimeout : DEFAULT_IDLE_TIMEOUT;
         if (maxFrameBytes < MIN_FRAME_BYTES || maxFrameBytes > MAX_FRAME_BYTES) {
@@ -116,18 +137,18 @@ public record CollectorConfig(
     /**
      * A collector on {@code listen} with the given TLS files and journal directory, copying the journal to
      * {@code jsonLines} (output {@value #JSON_LINES_OUTPUT}) when that is not null, and defaults for everything
-     * else (metrics on a free loopback port).
+     * else (the HTTP API on a free loopback port).
      */
     public static CollectorConfig of(InetSocketAddress listen, TlsFiles tls, Path journalDir, Path jsonLines) {
         return new CollectorConfig(listen, new Tls(tls.cert(), tls.key(), tls.ca(), null, null),
                 new Journal(journalDir, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
                         new OutputConfig.File(null, null, null, null, jsonLines, null)),
-                new Metrics(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null);
+                Api.DEFAULT.listeningOn(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null);
     }
 
     /** The same configuration with other outputs. */
     public CollectorConfig withOutputs(Map<String, OutputConfig> newOutputs) {
-        return new CollectorConfig(listen, tls, journal, newOutputs, metrics, maxFrameBytes, idleTimeout);
+        return new CollectorConfig(listen, tls, journal, newOutputs, api, maxFrameBytes, idleTimeout);
     }
 
     /** The same configuration with relative paths taken as relative to {@code dir}, the config file's directory. */
@@ -135,10 +156,9 @@ public record CollectorConfig(
         Map<String, OutputConfig> resolvedOutputs = new LinkedHashMap<>();
         outputs.forEach((name, output) -> resolvedOutputs.put(name, output.resolvedAgainst(dir)));
         return new CollectorConfig(listen,
-                new Tls(dir.resolve(tls.cert()), dir.resolve(tls.key()), dir.resolve(tls.ca()),
-                        tls.crl() == null ? null : dir.resolve(tls.crl()), tls.reloadInterval()),
-                new Journal(dir.resolve(journal.dir()), journal.sync()), resolvedOutputs, metrics, maxFrameBytes,
-                idleTimeout);
+                tls.resolvedAgainst(dir),
+                new Journal(dir.resolve(journal.dir()), journal.sync()), resolvedOutputs, api.resolvedAgainst(dir),
+                maxFrameBytes, idleTimeout);
     }
 
     public record Tls(
@@ -160,6 +180,11 @@ public record CollectorConfig(
         public TlsFiles files() {
             return new TlsFiles(cert, key, ca);
         }
+
+        Tls resolvedAgainst(Path dir) {
+            return new Tls(dir.resolve(cert), dir.resolve(key), dir.resolve(ca), crl == null ? null : dir.resolve(crl),
+                    reloadInterval);
+        }
     }
 
     public record Journal(Path dir, Boolean sync) {
@@ -171,11 +196,81 @@ public record CollectorConfig(
         }
     }
 
-    public record Metrics(@JsonDeserialize(using = ListenAddressDeserializer.class) InetSocketAddress listen) {
-        public static final InetSocketAddress DEFAULT_LISTEN = InetSocketAddress.createUnresolved("127.0.0.1", 9848);
+    /** The HTTP API; see the class comment for the keys. */
+    public record Api(
+            @JsonDeserialize(using = ListenAddressDeserializer.class) InetSocketAddress listen,
+            Tls tls,
+            Path tokens,
+            List<String> clientNames,
+            List<String> openOnLoopback,
+            Stream stream) {
 
-        public Metrics {
-            listen = listen != null ? listen : DEFAULT_LISTEN;
+        public static final int DEFAULT_PORT = 9848;
+        /** The paths that may be open; the alert routes never are. */
+        public static final List<String> PROBE_PATHS = List.of("/healthz", "/readyz", "/metrics");
+        public static final Api DEFAULT = new Api(null, null, null, null, null, null);
+
+        public Api {
+            listen = listen != null ? listen : InetSocketAddress.createUnresolved("127.0.0.1", DEFAULT_PORT);
+            clientNames = clientNames != null ? List.copyOf(clientNames) : List.of();
+            openOnLoopback = openOnLoopback != null ? List.copyOf(openOnLoopback) : PROBE_PATHS;
+            stream = stream != null ? stream : new Stream(null, null, null);
+            for (String path : openOnLoopback) {
+                if (!PROBE_PATHS.contains(path)) {
+                    throw new IllegalArgumentException("api.openOnLoopback: '" + path + "' cannot be opened; only "
+                            + String.join(", ", PROBE_PATHS) + " can");
+                }
+            }
+            if (!clientNames.isEmpty() && tls == null) {
+                throw new IllegalArgumentException("api.clientNames needs api.tls: client certificates come over TLS");
+            }
+            if (tokens != null && tls == null && !isLoopback(listen.getHostString())) {
+                throw new IllegalArgumentException("api.listen " + listen.getHostString() + ":" + listen.getPort()
+                        + " is not a loopback address, so bearer tokens would cross the network in clear text: "
+                        + "configure api.tls");
+            }
+        }
+
+        /** The same settings on another address. */
+        public Api listeningOn(InetSocketAddress address) {
+            return new Api(address, tls, tokens, clientNames, openOnLoopback, stream);
+        }
+
+        Api resolvedAgainst(Path dir) {
+            return new Api(listen, tls == null ? null : tls.resolvedAgainst(dir),
+                    tokens == null ? null : dir.resolve(tokens), clientNames, openOnLoopback, stream);
+        }
+
+        /** Literal loopback addresses and "localhost" only: a host name is not resolved, and so needs TLS. */
+        private static boolean isLoopback(String host) {
+            if (host.equals("localhost")) {
+                return true;
+            }
+            if (!host.matches("[0-9.]+|[0-9a-fA-F:.]+")) {
+                return false;
+            }
+            try {
+                return InetAddress.getByName(host).isLoopbackAddress();
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+    }
+
+    /** Live streams: how many, how they are kept alive, and when a client that stopped reading is cut off. */
+    public record Stream(Integer maxClients, Duration heartbeat, Duration stallTimeout) {
+        public Stream {
+            maxClients = maxClients != null ? maxClients : 64;
+            heartbeat = heartbeat != null ? heartbeat : Duration.ofSeconds(15);
+            stallTimeout = stallTimeout != null ? stallTimeout : Duration.ofSeconds(10);
+            if (maxClients < 1 || maxClients > 10_000) {
+                throw new IllegalArgumentException("api.stream.maxClients must be between 1 and 10000, not "
+                        + maxClients);
+            }
+            if (heartbeat.isZero() || heartbeat.isNegative() || stallTimeout.isZero() || stallTimeout.isNegative()) {
+                throw new IllegalArgumentException("api.stream.heartbeat and api.stream.stallTimeout must be longer "
+                        + "than 0");
+            }
         }
     }
 }

@@ -21,15 +21,11 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,6 +51,7 @@ public final class IngestServer implements AutoCloseable {
     private final FrameEncoder encoder = new FrameEncoder();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup ioGroup;
+    private volatile Channel serverChannel;
     private ExecutorService journalWriter;
 
     public IngestServer(InetSocketAddress listen, ServerTls tls, AlertJournal journal, int maxFrameBytes,
@@ -100,8 +97,15 @@ public final class IngestServer implements AutoCloseable {
             throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
                     + bound.cause().getMessage(), bound.cause());
         }
-        channels.add(bound.channel());
-        return (InetSocketAddress) bound.channel().localAddress();
+        serverChannel = bound.channel();
+        channels.add(serverChannel);
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Whether agents can connect now: bound and not closed. */
+    public boolean isListening() {
+        Channel listening = serverChannel;
+        return listening != null && listening.isActive();
     }
 
     /**
@@ -110,21 +114,11 @@ public final class IngestServer implements AutoCloseable {
      */
     public void closeRevokedConnections() {
         for (Channel channel : channels) {
-            SslHandler ssl = channel.pipeline().get(SslHandler.class);
-            if (ssl != null && ssl.handshakeFuture().isSuccess() && tls.isRevoked(leaf(ssl))) {
+            if (tls.isRevoked(channel)) {
                 log.warn("closing connection of {}: its certificate is now revoked", channel.remoteAddress());
                 stats.revokedConnectionClosed();
                 channel.close();
             }
-        }
-    }
-
-    private static X509Certificate leaf(SslHandler ssl) {
-        try {
-            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? x509 : null;
-        } catch (SSLPeerUnverifiedException e) {
-            return null;
         }
     }
 

@@ -139,6 +139,15 @@ public final class AlertJournal implements Closeable {
         return new JournalCursor(queue, name, this::entries);
     }
 
+    public boolean isOpen() {
+        return !queue.isClosed();
+    }
+
+    /** A reader of the journal that starts wherever it is told; see {@link JournalScanner}. */
+    public JournalScanner scanner() {
+        return new JournalScanner(queue);
+    }
+
     @Override
     public synchronized void close() {
         appender.close();

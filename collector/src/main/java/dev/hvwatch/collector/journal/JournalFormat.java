@@ -35,6 +35,6 @@ final class JournalFormat {
         }
         byte[] json = new byte[(int) length];
         in.read(json);
-        return new JournalEntry(agent, seq, json);
+        return new JournalEntry(index, agent, seq, json);
     }
 }

@@ -5,9 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-import net.openhft.chronicle.wire.DocumentContext;
 
 /** Reads a journal from the start without changing it, also while a running collector appends to it. */
 public final class JournalReader {
@@ -20,14 +18,9 @@ public final class JournalReader {
             return;
         }
         try (SingleChronicleQueue queue = AlertJournal.builder(dir).readOnly(true).build();
-             ExcerptTailer tailer = queue.createTailer()) {
-            while (true) {
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return;
-                    }
-                    each.accept(JournalFormat.read(dc.wire().bytes(), dc.index()));
-                }
+             JournalScanner scanner = new JournalScanner(queue)) {
+            for (JournalEntry entry = scanner.next(); entry != null; entry = scanner.next()) {
+                each.accept(entry);
             }
         }
     }

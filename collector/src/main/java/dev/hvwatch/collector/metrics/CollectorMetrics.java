@@ -59,8 +59,8 @@ public final class CollectorMetrics {
         FunctionCounter.builder(name, owner, count).description(help).register(registry);
     }
 
-    /** The text exposition Prometheus scrapes. */
-    public String scrape() {
-        return registry.scrape();
+    /** Where the API registers its own series, and whose text exposition {@code /metrics} serves. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
     }
 }

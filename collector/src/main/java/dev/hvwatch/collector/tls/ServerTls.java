@@ -3,17 +3,18 @@ package dev.hvwatch.collector.tls;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.tls.RevocationList;
 import dev.hvwatch.protocol.tls.TlsContexts;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,18 +28,26 @@ public final class ServerTls {
     private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
     private final CollectorConfig.Tls config;
+    private final ClientAuth clientAuth;
     private final AtomicLong reloads = new AtomicLong();
     private final AtomicLong reloadFailures = new AtomicLong();
     private volatile Loaded loaded;
 
-    private ServerTls(CollectorConfig.Tls config, Loaded loaded) {
+    private ServerTls(CollectorConfig.Tls config, ClientAuth clientAuth, Loaded loaded) {
         this.config = config;
+        this.clientAuth = clientAuth;
         this.loaded = loaded;
     }
 
-    /** Loads the files named by {@code config}; a failure here is a configuration error. */
+    /** Loads the files named by {@code config}, requiring client certificates; a failure is a configuration error. */
     public static ServerTls load(CollectorConfig.Tls config) throws IOException, GeneralSecurityException {
-        return new ServerTls(config, Loaded.from(config));
+        return load(config, ClientAuth.REQUIRE);
+    }
+
+    /** As {@link #load(CollectorConfig.Tls)}, with client certificates required or only optional. */
+    public static ServerTls load(CollectorConfig.Tls config, ClientAuth clientAuth)
+            throws IOException, GeneralSecurityException {
+        return new ServerTls(config, clientAuth, Loaded.from(config, clientAuth));
     }
 
     /** The context for the next connection. */
@@ -51,6 +60,21 @@ public final class ServerTls {
         return certificate != null && loaded.revoked != null && loaded.revoked.isRevoked(certificate);
     }
 
+    /** Whether the channel's peer completed a TLS handshake with a certificate the list in force now revokes. */
+    public boolean isRevoked(Channel channel) {
+        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        return ssl != null && ssl.handshakeFuture().isSuccess() && isRevoked(leaf(ssl));
+    }
+
+    private static X509Certificate leaf(SslHandler ssl) {
+        try {
+            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? x509 : null;
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
     /** @return true when a changed file set was loaded and is now in force */
     public boolean reloadIfChanged() {
         List<Object> stamps = fileStamps(config);
@@ -58,7 +82,7 @@ public final class ServerTls {
             return false;
         }
         try {
-            loaded = Loaded.from(config);
+            loaded = Loaded.from(config, clientAuth);
             reloads.incrementAndGet();
             log.info("TLS files reloaded (certificate {}, CA {}, revocation list {}); new connections use them",
                     config.cert(), config.ca(), config.crl());
@@ -79,32 +103,18 @@ public final class ServerTls {
     }
 
     private record Loaded(SslContext context, RevocationList revoked, List<Object> stamps) {
-        static Loaded from(CollectorConfig.Tls config) throws IOException, GeneralSecurityException {
+        static Loaded from(CollectorConfig.Tls config, ClientAuth clientAuth)
+                throws IOException, GeneralSecurityException {
             // Stamped before reading: a file that changes while being read is read again at the next check.
             List<Object> stamps = fileStamps(config);
             RevocationList revoked = config.crl() == null ? null : RevocationList.load(config.crl(), config.ca());
-            SslContext context = revoked == null
-                    ? TlsContexts.server(config.files())
-                    : TlsContexts.server(config.files(), revoked);
+            SslContext context = TlsContexts.server(config.files(), revoked, clientAuth);
             return new Loaded(context, revoked, stamps);
         }
     }
 
-    /** What identifies a version of each file: replaced files (rename over) change inode, edited ones mtime or size. */
     private static List<Object> fileStamps(CollectorConfig.Tls config) {
-        List<Object> stamps = new ArrayList<>();
-        for (Path file : new Path[] {config.cert(), config.key(), config.ca(), config.crl()}) {
-            if (file == null) {
-                stamps.add(null);
-                continue;
-            }
-            try {
-                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-                stamps.add(List.of(a.lastModifiedTime(), a.size(), Objects.requireNonNullElse(a.fileKey(), "")));
-            } catch (IOException e) {
-                stamps.add(e.getClass().getSimpleName());
-            }
-        }
-        return stamps;
+        return Arrays.asList(FileStamp.of(config.cert()), FileStamp.of(config.key()), FileStamp.of(config.ca()),
+                FileStamp.of(config.crl()));
     }
 }

@@ -39,8 +39,20 @@ class ConfigLoaderTest {
                   jsonl:
                     type: file
                     path: data/alerts.jsonl
-                metrics:
+                api:
                   listen: 0.0.0.0:9900
+                  tls:
+                    cert: api.pem
+                    key: api-key.pem
+                    ca: ca.pem
+                    crl: crl.pem
+                  tokens: api-tokens
+                  clientNames: [siem-1, grafana]
+                  openOnLoopback: [/metrics]
+                  stream:
+                    maxClients: 8
+                    heartbeat: 5s
+                    stallTimeout: 3s
                 maxFrameBytes: 65536
                 idleTimeout: 90s
                 """);
@@ -56,7 +68,16 @@ class ConfigLoaderTest {
         assertThat(config.journal().sync()).isTrue();
         assertThat(((OutputConfig.File) config.outputs().get("jsonl")).path())
                 .isEqualTo(dir.resolve("data/alerts.jsonl"));
-        assertThat(config.metrics().listen().getPort()).isEqualTo(9900);
+        assertThat(config.api().listen().getHostString()).isEqualTo("0.0.0.0");
+        assertThat(config.api().listen().getPort()).isEqualTo(9900);
+        assertThat(config.api().tls().cert()).isEqualTo(dir.resolve("api.pem"));
+        assertThat(config.api().tls().ca()).isEqualTo(dir.resolve("ca.pem"));
+        assertThat(config.api().tls().crl()).isEqualTo(dir.resolve("crl.pem"));
+        assertThat(config.api().tokens()).isEqualTo(dir.resolve("api-tokens"));
+        assertThat(config.api().clientNames()).containsExactly("siem-1", "grafana");
+        assertThat(config.api().openOnLoopback()).containsExactly("/metrics");
+        assertThat(config.api().stream())
+                .isEqualTo(new CollectorConfig.Stream(8, Duration.ofSeconds(5), Duration.ofSeconds(3)));
         assertThat(config.maxFrameBytes()).isEqualTo(65536);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(90));
     }
@@ -72,8 +93,14 @@ class ConfigLoaderTest {
         assertThat(config.outputs()).isEmpty();
         assertThat(config.tls().crl()).isNull();
         assertThat(config.tls().reloadInterval()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(config.metrics().listen().getHostString()).isEqualTo("127.0.0.1");
-        assertThat(config.metrics().listen().getPort()).isEqualTo(9848);
+        assertThat(config.api().listen().getHostString()).isEqualTo("127.0.0.1");
+        assertThat(config.api().listen().getPort()).isEqualTo(9848);
+        assertThat(config.api().tls()).isNull();
+        assertThat(config.api().tokens()).isNull();
+        assertThat(config.api().clientNames()).isEmpty();
+        assertThat(config.api().openOnLoopback()).containsExactly("/healthz", "/readyz", "/metrics");
+        assertThat(config.api().stream())
+                .isEqualTo(new CollectorConfig.Stream(64, Duration.ofSeconds(15), Duration.ofSeconds(10)));
         assertThat(config.maxFrameBytes()).isEqualTo(1024 * 1024);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
     }
@@ -150,6 +177,37 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load(TLS + "maxFrameBytes: 10\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("maxFrameBytes must be between 64 and 67108864, not 10");
+    }
+
+    @Test
+    void apiMistakesAreNamedWithTheirKeyAndLine() throws IOException {
+        assertThatThrownBy(() -> load(TLS + "api:\n  openOnLoopback: [/api/v1/alerts]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 5: api.openOnLoopback: '/api/v1/alerts' cannot be opened");
+        assertThatThrownBy(() -> load(TLS + "api:\n  clientNames: [siem]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("api.clientNames needs api.tls");
+        assertThatThrownBy(() -> load(TLS + "api:\n  listen: 0.0.0.0:9848\n  tokens: t\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("api.listen 0.0.0.0:9848 is not a loopback address")
+                .hasMessageContaining("configure api.tls");
+        assertThatThrownBy(() -> load(TLS + "api:\n  stream:\n    maxClients: 0\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("api.stream.maxClients must be between 1 and 10000, not 0");
+        assertThatThrownBy(() -> load(TLS + "api:\n  token: t\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 6: unknown key 'api.token'");
+        assertThatThrownBy(() -> load(TLS + "metrics:\n  listen: 127.0.0.1:9848\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 5: unknown key 'metrics'")
+                .hasMessageContaining("api");
+    }
+
+    @Test
+    void tokensOnLoopbackNeedNoTls() throws Exception {
+        CollectorConfig config = load(TLS + "api:\n  listen: \"[::1]:9848\"\n  tokens: t\n");
+
+        assertThat(config.api().tokens()).isEqualTo(dir.resolve("t"));
     }
 
     @Test

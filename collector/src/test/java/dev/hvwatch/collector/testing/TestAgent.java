@@ -2,6 +2,7 @@ package dev.hvwatch.collector.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.FrameDecoder;
 import dev.hvwatch.protocol.wire.FrameEncoder;
@@ -19,6 +20,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +76,21 @@ public final class TestAgent implements AutoCloseable {
     public Frame.Welcome hello(String agent) throws InterruptedException {
         send(new Frame.Hello(agent, 0));
         return (Frame.Welcome) next();
+    }
+
+    /**
+     * Says HELLO as {@code identity}, sends the alerts in batches of {@code batchSize} and returns once the
+     * collector has acknowledged the last one, i.e. once all are journaled.
+     */
+    public void deliver(String identity, List<Alert> alerts, int batchSize) throws InterruptedException {
+        hello(identity);
+        for (int from = 0; from < alerts.size(); from += batchSize) {
+            send(Frame.Alerts.of(alerts.subList(from, Math.min(alerts.size(), from + batchSize))));
+        }
+        long last = alerts.get(alerts.size() - 1).seq();
+        for (Frame frame = next(); !frame.equals(new Frame.Ack(last)); frame = next()) {
+            assertThat(frame).as("answer to a batch").isInstanceOf(Frame.Ack.class);
+        }
     }
 
     public Frame next() throws InterruptedException {

@@ -26,6 +26,33 @@ public final class TestAlerts {
                 Map.of("waitRatio", 0.42, "threshold", 0.2), "vCPU 0 of guest-1 waited 42% of the last minute");
     }
 
+    /**
+     * An alert whose every filterable field varies with its seq, in cycles of different lengths: severity (5),
+     * state (3: every third resolved), rule (2), VM (4: guest-0 to guest-3, guest-3 none), time (seq seconds after
+     * a fixed instant).
+     */
+    public static Alert varied(String identity, long seq) {
+        Severity severity = Severity.values()[(int) (seq % 5)];
+        AlertState state = seq % 3 == 0 ? AlertState.RESOLVED : AlertState.FIRING;
+        String rule = seq % 2 == 0 ? "vcpu-starvation" : "vm-exit-storm";
+        int guest = (int) (seq % 4);
+        VmRef vm = guest == 3 ? null
+                : new VmRef("guest-" + guest, "5f0c8a4e-0000-4000-8000-00000000000" + guest, 4000L + guest);
+        return new Alert("alert-" + identity + "-" + seq, identity, seq, AlertTime.format(EPOCH.plusSeconds(seq)),
+                identity, rule, "title of " + rule, severity, Category.STARVATION, state, vm, null, null,
+                List.of("HY-SR-5"), Map.of("seq", seq), "alert " + seq + " of " + identity);
+    }
+
+    /** {@link #varied} alerts {@code from} to {@code to}, both included. */
+    public static List<Alert> variedAlerts(String identity, long from, long to) {
+        return LongStream.rangeClosed(from, to).mapToObj(seq -> varied(identity, seq)).toList();
+    }
+
+    /** The instant {@link #varied} alert {@code seq} carries. */
+    public static Instant variedTime(long seq) {
+        return EPOCH.plusSeconds(seq);
+    }
+
     /** The alerts with their canonical JSON, as the journal takes them. */
     public static List<EncodedAlert> encoded(List<Alert> alerts) {
         return alerts.stream().map(EncodedAlert::of).toList();

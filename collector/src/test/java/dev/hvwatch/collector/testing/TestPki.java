@@ -31,7 +31,7 @@ public final class TestPki {
     public CollectorConfig collectorConfig(Path journalDir, Integer maxFrameBytes, Duration idleTimeout) {
         CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", 0), collector,
                 journalDir, null);
-        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.metrics(),
+        return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.api(),
                 maxFrameBytes, idleTimeout);
     }
 

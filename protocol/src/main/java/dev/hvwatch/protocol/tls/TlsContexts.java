@@ -25,25 +25,35 @@ public final class TlsContexts {
 
     /** The collector's context: a client without a certificate signed by {@code files.ca()} fails the handshake. */
     public static SslContext server(TlsFiles files) throws SSLException {
-        return serverBuilder(files).trustManager(files.ca().toFile()).build();
+        return server(files, null, ClientAuth.REQUIRE);
     }
 
     /** As {@link #server(TlsFiles)}, and a client certificate on {@code revoked} fails the handshake too. */
     public static SslContext server(TlsFiles files, RevocationList revoked) throws SSLException {
+        return server(files, revoked, ClientAuth.REQUIRE);
+    }
+
+    /**
+     * A server context whose clients must ({@link ClientAuth#REQUIRE}) or may ({@link ClientAuth#OPTIONAL}, for
+     * HTTP clients that authenticate with a token instead) present a certificate signed by {@code files.ca()} and
+     * not on {@code revoked}, if that is not null.
+     */
+    public static SslContext server(TlsFiles files, RevocationList revoked, ClientAuth clientAuth)
+            throws SSLException {
+        SslContextBuilder builder = SslContextBuilder.forServer(files.cert().toFile(), files.key().toFile())
+                .clientAuth(clientAuth)
+                .protocols(TLS_1_3)
+                .sslProvider(provider());
+        if (revoked == null) {
+            return builder.trustManager(files.ca().toFile()).build();
+        }
         X509ExtendedTrustManager trusted;
         try {
             trusted = caTrustManager(files.ca());
         } catch (IOException | GeneralSecurityException e) {
             throw new SSLException("cannot read the CA bundle " + files.ca() + ": " + e.getMessage(), e);
         }
-        return serverBuilder(files).trustManager(new RevocationCheckingTrustManager(trusted, revoked)).build();
-    }
-
-    private static SslContextBuilder serverBuilder(TlsFiles files) {
-        return SslContextBuilder.forServer(files.cert().toFile(), files.key().toFile())
-                .clientAuth(ClientAuth.REQUIRE)
-                .protocols(TLS_1_3)
-                .sslProvider(provider());
+        return builder.trustManager(new RevocationCheckingTrustManager(trusted, revoked)).build();
     }
 
     private static X509ExtendedTrustManager caTrustManager(Path caBundle) throws IOException, GeneralSecurityException {

@@ -56,7 +56,7 @@ class Rfc5424MessageTest {
     @Test
     void theMessageCanCarryTheAlertInAnotherFormatOnOneLine() {
         Alert alert = TestAlerts.alert("kvm-01", 3);
-        JournalEntry entry = new JournalEntry("kvm-01", 3, EncodedAlert.of(alert).json());
+        JournalEntry entry = new JournalEntry(1, "kvm-01", 3, EncodedAlert.of(alert).json());
         OutputConfig.Rfc5424 json = new OutputConfig.Rfc5424(null, null, null, MessagePart.JSON);
         String withJson = new String(new Rfc5424Message(json, new CanonicalJson()).format(entry, alert),
                 StandardCharsets.UTF_8);

@@ -1,0 +1,88 @@
+package dev.hvwatch.collector.journal;
+
+import java.io.Closeable;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/**
+ * Reads the journal forward from any position, given by index: what queries, live streams and named cursors are
+ * built on. It remembers nothing across restarts (that is {@link JournalCursor}'s job). Not thread-safe: Chronicle
+ * tailers belong to one thread, so a scanner is made, used and closed on one.
+ */
+public final class JournalScanner implements Closeable {
+
+    /** Where {@link #seekAfter} left the scanner. */
+    public enum Seek {
+        /** Just after the entry with the index asked for. */
+        AFTER,
+        /** At the oldest entry: the one asked for is older than anything the journal still holds. */
+        OLDEST,
+        /** Nowhere useful: the journal never held that index (and never will, if it is ahead of the last one). */
+        NOT_FOUND
+    }
+
+    private final SingleChronicleQueue queue;
+    private final ExcerptTailer tailer;
+    private long lastRead;
+
+    JournalScanner(SingleChronicleQueue queue) {
+        this.queue = queue;
+        this.tailer = queue.createTailer();
+    }
+
+    /** Positions the scanner so that {@link #next} returns the entry after {@code index}. */
+    public Seek seekAfter(long index) {
+        if (tailer.moveToIndex(index)) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (dc.isPresent() && dc.index() == index) {
+                    lastRead = index;
+                    return Seek.AFTER;
+                }
+            }
+        }
+        long oldest = queue.firstIndex();
+        // An empty queue's first index is Long.MAX_VALUE: then no index is older, and none is known.
+        if (oldest != Long.MAX_VALUE && index < oldest) {
+            tailer.toStart();
+            lastRead = 0;
+            return Seek.OLDEST;
+        }
+        tailer.toStart();
+        lastRead = 0;
+        return Seek.NOT_FOUND;
+    }
+
+    /** Positions the scanner after the last entry journaled so far: {@link #next} returns only newer ones. */
+    public void toEnd() {
+        tailer.toEnd();
+        long last = queue.lastIndex();
+        lastRead = last < 0 ? 0 : last;
+    }
+
+    /** The next entry, or null when the scanner has caught up with the journal. */
+    public JournalEntry next() {
+        try (DocumentContext dc = tailer.readingDocument()) {
+            if (!dc.isPresent()) {
+                return null;
+            }
+            lastRead = dc.index();
+            return JournalFormat.read(dc.wire().bytes(), dc.index());
+        }
+    }
+
+    /** Lets the next call come from another thread than the last (Chronicle tailers check their thread). */
+    public void handOff() {
+        tailer.singleThreadedCheckReset();
+    }
+
+    /** The index of the entry last read or sought past, 0 when the scanner stands before the oldest entry. */
+    public long lastRead() {
+        return lastRead;
+    }
+
+    @Override
+    public void close() {
+        tailer.close();
+    }
+}
