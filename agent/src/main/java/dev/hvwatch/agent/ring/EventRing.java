@@ -107,6 +107,33 @@ public final class EventRing implements AutoCloseable {
         return true;
     }
 
+    /** A batch for one producer's events of one round: see {@link Batch}. */
+    public Batch batch() {
+        return new Batch(this, Batch.CAPACITY);
+    }
+
+    /**
+     * Publishes {@code n} staged events in order with one claim and one signal to the consumers; all of them, or
+     * none when the ring has not room for them all.
+     */
+    boolean publishAll(TelemetryEvent[] events, int n) {
+        long hi;
+        try {
+            hi = ring.tryNext(n);
+        } catch (InsufficientCapacityException e) {
+            return false;
+        }
+        long lo = hi - n + 1;
+        try {
+            for (int i = 0; i < n; i++) {
+                ring.get(lo + i).copyFrom(events[i]);
+            }
+        } finally {
+            ring.publish(lo, hi);
+        }
+        return true;
+    }
+
     /** A free slot's sequence, or -1 (counted as a drop) when the ring is full: producers never wait. */
     private long claim() {
         try {
@@ -115,6 +142,10 @@ public final class EventRing implements AutoCloseable {
             dropped.increment();
             return -1;
         }
+    }
+
+    void countDropped(int n) {
+        dropped.add(n);
     }
 
     /** Events refused because the ring was full. */

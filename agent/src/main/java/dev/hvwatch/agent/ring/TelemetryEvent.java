@@ -36,6 +36,22 @@ public final class TelemetryEvent {
         notice = null;
     }
 
+    /** Makes this slot a copy of a staged event (see {@link Batch}). */
+    void copyFrom(TelemetryEvent e) {
+        kind = e.kind;
+        timeNanos = e.timeNanos;
+        vm = e.vm;
+        vcpu = e.vcpu;
+        tid = e.tid;
+        runNanos = e.runNanos;
+        waitNanos = e.waitNanos;
+        timeslices = e.timeslices;
+        runnable = e.runnable;
+        series = e.series;
+        value = e.value;
+        notice = e.notice;
+    }
+
     void setVmLifecycle(EventKind lifecycle, long time, Vm subject) {
         clear();
         kind = lifecycle;

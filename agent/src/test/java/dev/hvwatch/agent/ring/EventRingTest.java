@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.lmax.disruptor.EventHandler;
 import dev.hvwatch.agent.source.discovery.Vm;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -58,5 +59,34 @@ class EventRingTest {
         }
         assertThat(seen).filteredOn(s -> s.startsWith("VM_STARTED"))
                 .hasSize(4).allMatch(s -> s.equals("VM_STARTED vcpu=-1 run=0 runnable=false"));
+    }
+
+    @Test
+    void aBatchPublishesItsEventsInOrderAndABatchThatDoesNotFitIsDroppedWholeAndCounted() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Long> seen = new CopyOnWriteArrayList<>();
+        EventHandler<TelemetryEvent> gated = (e, seq, end) -> {
+            release.await();
+            seen.add(e.kind() == EventKind.SAMPLE ? (long) e.value() : e.runNanos());
+        };
+        Series series = new Series("hvwatch.test", "test", null, false, Map.of());
+        try (EventRing ring = new EventRing(16, gated)) {
+            Batch batch = ring.batch();
+            for (int i = 0; i < 10; i++) {
+                batch.sample(i, VM, 0, series, i);
+            }
+            batch.schedstat(10, VM, 0, 2, 10, 0, 1, true);
+            assertThat(seen).as("staged, not published, until the flush").isEmpty();
+            batch.flush();
+            for (int i = 0; i < 10; i++) {
+                batch.sample(i, VM, 0, series, 100 + i);
+            }
+            assertThat(batch.tryFlush()).as("11 slots taken of 16: no room for 10 more").isFalse();
+            batch.flush();
+            assertThat(ring.dropped()).isEqualTo(10);
+            release.countDown();
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> seen.size() == 11);
+            assertThat(seen).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.debugfs;
 
+import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.Vm;
@@ -56,7 +57,7 @@ public final class DebugfsSource implements Source {
 
     private final Path root;
     private final Supplier<? extends Collection<WatchedVm>> watched;
-    private final EventRing ring;
+    private final Batch batch;
     private final KvmStatSeries series;
     private final Predicate<Vm> fedElsewhere;
     /** Enough for a u64 in decimal and its newline, and for telling a longer file malformed. */
@@ -78,7 +79,7 @@ public final class DebugfsSource implements Source {
                          KvmStatSeries series, Predicate<Vm> fedElsewhere) {
         this.root = root;
         this.watched = watched;
-        this.ring = ring;
+        this.batch = ring.batch();
         this.series = series;
         this.fedElsewhere = fedElsewhere;
     }
@@ -90,6 +91,14 @@ public final class DebugfsSource implements Source {
 
     @Override
     public void sample(long nowNanos) throws IOException {
+        try {
+            sampleVms(nowNanos);
+        } finally {
+            batch.flush();
+        }
+    }
+
+    private void sampleVms(long nowNanos) throws IOException {
         Collection<WatchedVm> vms = watched.get();
         series.retain(vms);
         live.clear();
@@ -211,7 +220,7 @@ public final class DebugfsSource implements Source {
             malformed(vm, file, e.toString());
             return true;
         }
-        ring.publishSample(nowNanos, vm, vcpu, series.series(vm, vcpu, metric), value * metric.scale());
+        batch.sample(nowNanos, vm, vcpu, series.series(vm, vcpu, metric), value * metric.scale());
         return true;
     }
 

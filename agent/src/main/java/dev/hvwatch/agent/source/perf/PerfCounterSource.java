@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.perf;
 
+import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.source.Source;
@@ -29,7 +30,7 @@ public final class PerfCounterSource implements Source, AutoCloseable {
     private static final Path PMU_DEVICES = Path.of("/sys/bus/event_source/devices");
 
     private final Supplier<Collection<WatchedVm>> vms;
-    private final EventRing ring;
+    private final Batch batch;
     private final PerfEventOpener opener = new PerfEventOpener(name());
     private final List<PerfCounter> counters;
     private final Optional<String> hardwareUnavailable;
@@ -42,7 +43,7 @@ public final class PerfCounterSource implements Source, AutoCloseable {
 
     PerfCounterSource(Supplier<Collection<WatchedVm>> vms, EventRing ring) {
         this.vms = vms;
-        this.ring = ring;
+        this.batch = ring.batch();
         List<String> refused = new ArrayList<>();
         List<PerfCounter> hardware = probe(PerfCounter.HARDWARE, refused);
         List<List<PerfEventSpec>> groups = new ArrayList<>();
@@ -71,11 +72,12 @@ public final class PerfCounterSource implements Source, AutoCloseable {
         for (VmCounters vm : tracker.vms()) {
             for (VcpuCounters vcpu : vm.vcpus()) {
                 for (int slot = 0; slot < counters.size(); slot++) {
-                    ring.publishSample(nowNanos, vm.vm(), vcpu.index(), vcpu.series(slot, newSeries),
+                    batch.sample(nowNanos, vm.vm(), vcpu.index(), vcpu.series(slot, newSeries),
                             vcpu.count(slot) * counters.get(slot).scale());
                 }
             }
         }
+        batch.flush();
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.hvwatch.agent.source.qmp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.discovery.Vm;
@@ -53,6 +54,7 @@ final class QmpSession implements AutoCloseable {
     private final Path socket;
     private final ProcNetUnix sockets;
     private final EventRing ring;
+    private final Batch batch;
     private final KvmStatSeries series;
     private final QmpErrors errors;
     private final long timeoutNanos;
@@ -85,6 +87,7 @@ final class QmpSession implements AutoCloseable {
         this.socket = socket;
         this.sockets = sockets;
         this.ring = ring;
+        this.batch = ring.batch();
         this.series = series;
         this.errors = errors;
         this.timeoutNanos = timeoutNanos;
@@ -167,8 +170,12 @@ final class QmpSession implements AutoCloseable {
         if (statsUnsupported || !series.claim(vm, QmpSource.NAME)) {
             return Outcome.TALKED;
         }
-        publish(nowNanos, connection.execute(VM_STATS, timeoutNanos), false);
-        publish(nowNanos, connection.execute(VCPU_STATS, timeoutNanos), true);
+        try {
+            publish(nowNanos, connection.execute(VM_STATS, timeoutNanos), false);
+            publish(nowNanos, connection.execute(VCPU_STATS, timeoutNanos), true);
+        } finally {
+            batch.flush();
+        }
         return Outcome.FED;
     }
 
@@ -275,7 +282,7 @@ final class QmpSession implements AutoCloseable {
                     }
                     continue;
                 }
-                ring.publishSample(nowNanos, vm, vcpu, series.series(vm, vcpu, metric), v);
+                batch.sample(nowNanos, vm, vcpu, series.series(vm, vcpu, metric), v);
             }
         }
     }

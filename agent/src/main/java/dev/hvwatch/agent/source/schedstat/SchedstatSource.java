@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.schedstat;
 
+import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
@@ -24,7 +25,7 @@ public final class SchedstatSource implements Source {
 
     private final Path procRoot;
     private final DiscoverySource discovery;
-    private final EventRing ring;
+    private final Batch batch;
     /** Large enough for a whole task stat line (52 fields) as well as a schedstat line. */
     private final byte[] buffer = new byte[1024];
     private final Schedstat reading = new Schedstat();
@@ -34,7 +35,7 @@ public final class SchedstatSource implements Source {
     public SchedstatSource(Path procRoot, DiscoverySource discovery, EventRing ring) {
         this.procRoot = procRoot;
         this.discovery = discovery;
-        this.ring = ring;
+        this.batch = ring.batch();
     }
 
     @Override
@@ -44,6 +45,14 @@ public final class SchedstatSource implements Source {
 
     @Override
     public void sample(long nowNanos) throws IOException {
+        try {
+            sampleVcpus(nowNanos);
+        } finally {
+            batch.flush();
+        }
+    }
+
+    private void sampleVcpus(long nowNanos) throws IOException {
         for (WatchedVm w : discovery.watched()) {
             for (Map.Entry<Integer, Long> vcpu : w.vcpuThreads().entrySet()) {
                 long tid = vcpu.getValue();
@@ -67,7 +76,7 @@ public final class SchedstatSource implements Source {
                     }
                     continue;
                 }
-                ring.publishSchedstat(nowNanos, w.vm(), vcpu.getKey(), tid, reading.runNanos(), reading.waitNanos(),
+                batch.schedstat(nowNanos, w.vm(), vcpu.getKey(), tid, reading.runNanos(), reading.waitNanos(),
                         reading.timeslices(), runnable);
             }
         }

@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.tracepoint;
 
+import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.source.Source;
@@ -34,7 +35,7 @@ public final class ExitTracepointSource implements Source, AutoCloseable {
     private final Tracefs tracefs;
     private final Isa isa;
     private final Supplier<Collection<WatchedVm>> vms;
-    private final EventRing ring;
+    private final Batch batch;
     private final PerfEventOpener opener = new PerfEventOpener(name());
     private final LongAdder parseErrors = new LongAdder();
     private IOException setupFailure;
@@ -55,7 +56,7 @@ public final class ExitTracepointSource implements Source, AutoCloseable {
         this.tracefs = new Tracefs(tracefsRoot, KvmTracepoints.SYSTEM);
         this.isa = isa;
         this.vms = vms;
-        this.ring = ring;
+        this.batch = ring.batch();
     }
 
     @Override
@@ -74,10 +75,11 @@ public final class ExitTracepointSource implements Source, AutoCloseable {
             for (int slot = 0; slot < totals.length; slot++) {
                 // A reason that never happened gets no series: kvm_stat's view, and some 70 fewer series per VM.
                 if (totals[slot] > 0) {
-                    ring.publishSample(nowNanos, vm.vm(), -1, vm.series(slot, newSeries), totals[slot]);
+                    batch.sample(nowNanos, vm.vm(), -1, vm.series(slot, newSeries), totals[slot]);
                 }
             }
         }
+        batch.flush();
     }
 
     private void start() throws IOException {
