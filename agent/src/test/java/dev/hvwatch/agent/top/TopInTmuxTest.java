@@ -121,11 +121,17 @@ class TopInTmuxTest {
                 new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
     }
 
-    /** top from the tests' class path, as the packaged launcher runs it from its jars. */
-    private static String topCommand(int metricsPort) {
-        return String.join(" ", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "top",
-                "--url", "http://127.0.0.1:" + metricsPort + "/metrics", "--delay", "1s");
+    /**
+     * A script that runs top from the tests' class path, as the packaged launcher runs it from its jars. The shell
+     * is given the script's short name: a terminal in canonical mode cuts a typed line at 4095 characters, which a
+     * class path exceeds.
+     */
+    private String topCommand(int metricsPort) throws IOException {
+        Path script = dir.resolve("top.sh");
+        Files.writeString(script, String.join(" ", "exec", Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", "'" + System.getProperty("java.class.path") + "'", AgentMain.class.getName(),
+                "top", "--url", "http://127.0.0.1:" + metricsPort + "/metrics", "--delay", "1s") + "\n");
+        return "sh " + script;
     }
 
     private static Optional<String[]> row(List<String> screen, String vm) {
