@@ -81,7 +81,8 @@ public final class Agent implements AutoCloseable {
         shipper = AlertShipper.start(config.collector(), identity, spool);
         spoolKeeper = SpoolKeeper.start(spool,
                 new SpoolOverflowAlarm(spool, alerts, alertSink(), SPOOL_ALARM_INTERVAL));
-        rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors());
+        rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors(),
+                metrics::alertsFiring);
         registerAlertCounters(pack);
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),

@@ -24,7 +24,7 @@ import picocli.CommandLine;
 @Command(name = "hvwatch-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
         description = "Watches this host's KVM/QEMU guests for isolation and starvation problems (NIST SP 800-125A).",
         subcommands = {AgentMain.Run.class, AgentMain.DoctorCommand.class, RulesCommand.class,
-                AgentMain.CheckConfig.class})
+                AgentMain.CheckConfig.class, TopCommand.class})
 public final class AgentMain {
     static final int EXIT_RUNTIME = 1;
     static final int EXIT_CONFIG = 2;
@@ -35,6 +35,7 @@ public final class AgentMain {
 
     static CommandLine commandLine() {
         return new CommandLine(new AgentMain())
+                .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExitCodeExceptionMapper(e -> e instanceof ConfigException || e instanceof ParameterException
                         ? EXIT_CONFIG : EXIT_RUNTIME)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {

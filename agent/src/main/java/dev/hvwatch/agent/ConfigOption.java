@@ -8,7 +8,10 @@ import picocli.CommandLine.Option;
 
 /** The {@code -c FILE} option every command that reads the agent's configuration shares. */
 final class ConfigOption {
-    @Option(names = {"-c", "--config"}, description = "YAML config file (default: the embedded default).")
+    /** The installed launcher sets the variable to /etc/hvwatch/agent.yaml; from a build tree it is unset. */
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = "${env:HVWATCH_AGENT_CONFIG}",
+            description = "YAML config file (default: $HVWATCH_AGENT_CONFIG, which /usr/bin/hvwatch-agent sets to "
+                    + "/etc/hvwatch/agent.yaml; else the embedded default).")
     Path file;
 
     AgentConfig load() throws ConfigException {

@@ -9,6 +9,7 @@ import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.collector.journal.JournalReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +30,10 @@ public final class CollectorMain implements Runnable {
     static final int EXIT_OK = 0;
     static final int EXIT_RUNTIME_FAILURE = 1;
     static final int EXIT_BAD_CONFIG = 2;
+    /** The installed launcher sets the variable to /etc/hvwatch/collector.yaml; from a build tree it is unset. */
+    static final String CONFIG_DEFAULT = "${env:HVWATCH_COLLECTOR_CONFIG}";
+    static final String CONFIG_HELP = "collector.yaml (default: $HVWATCH_COLLECTOR_CONFIG, which "
+            + "/usr/bin/hvwatch-collector sets to /etc/hvwatch/collector.yaml)";
 
     @Spec
     CommandSpec spec;
@@ -68,6 +73,12 @@ public final class CollectorMain implements Runnable {
      */
     static CollectorConfig loadChecked(Path file) throws ConfigException {
         CollectorConfig config = ConfigLoader.load(file);
+        requireExists(file, "tls.cert", config.tls().cert());
+        requireExists(file, "tls.key", config.tls().key());
+        requireExists(file, "tls.ca", config.tls().ca());
+        if (config.tls().crl() != null) {
+            requireExists(file, "tls.crl", config.tls().crl());
+        }
         try {
             ServerTls.load(config.tls());
         } catch (Exception e) {
@@ -81,9 +92,17 @@ public final class CollectorMain implements Runnable {
         return config;
     }
 
+    private static void requireExists(Path configFile, String key, Path file) throws ConfigException {
+        if (!Files.exists(file)) {
+            throw new ConfigException(configFile + ": " + key + ": " + file + " does not exist (create the "
+                    + "certificates with hvwatch-collector certs; README, \"Certificates\")");
+        }
+    }
+
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the collector until stopped.")
     static final class Run implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "collector.yaml")
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", defaultValue = CONFIG_DEFAULT,
+                description = CONFIG_HELP)
         Path config;
 
         @Override
@@ -108,7 +127,8 @@ public final class CollectorMain implements Runnable {
     @Command(name = "check-config", mixinStandardHelpOptions = true,
             description = "Check the configuration and the TLS files it names, then exit.")
     static final class CheckConfig implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "collector.yaml")
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", defaultValue = CONFIG_DEFAULT,
+                description = CONFIG_HELP)
         Path config;
 
         @Spec
@@ -129,7 +149,8 @@ public final class CollectorMain implements Runnable {
     @Command(name = "journal", mixinStandardHelpOptions = true,
             description = "Print the journal as JSON lines, oldest first; safe while the collector runs.")
     static final class JournalCommand implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "collector.yaml")
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", defaultValue = CONFIG_DEFAULT,
+                description = CONFIG_HELP)
         Path config;
 
         @Spec

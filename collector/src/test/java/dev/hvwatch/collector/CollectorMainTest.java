@@ -49,10 +49,20 @@ class CollectorMainTest {
 
     @Test
     void checkConfigLoadsTheTlsFiles() throws Exception {
-        Path config = write(tlsKeys().replace(tls.key().toString(), dir.resolve("absent.pem").toString()));
+        Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a key\n");
+        Path config = write(tlsKeys().replace(tls.key().toString(), garbage.toString()));
 
         assertThat(run("check-config", "--config", config.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("tls: ");
+    }
+
+    @Test
+    void checkConfigNamesATlsFileThatDoesNotExist() throws Exception {
+        Path absent = dir.resolve("absent.pem");
+        Path config = write(tlsKeys().replace(tls.key().toString(), absent.toString()));
+
+        assertThat(run("check-config", "--config", config.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("tls.key: " + absent + " does not exist");
     }
 
     @Test

@@ -2,9 +2,13 @@ package dev.hvwatch.agent.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import dev.hvwatch.agent.rules.FiringAlert;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -16,6 +20,9 @@ import java.util.function.ToDoubleFunction;
  */
 public final class AgentMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MultiGauge alertsFiring = MultiGauge.builder("hvwatch.alerts.firing")
+            .description("Alerts firing now, by rule, severity and VM (vm=\"\" for the host or a device)")
+            .register(registry);
 
     public PrometheusMeterRegistry registry() {
         return registry;
@@ -46,6 +53,17 @@ public final class AgentMetrics {
                 .tag("rule", rule)
                 .tag("severity", severity)
                 .register(registry);
+    }
+
+    /**
+     * {@code hvwatch_alerts_firing{rule,severity,vm}}: replaces the series with the rule engine's latest count; a
+     * kind of alert that stopped firing leaves /metrics.
+     */
+    public void alertsFiring(Map<FiringAlert, Integer> firing) {
+        alertsFiring.register(firing.entrySet().stream()
+                .map(f -> MultiGauge.Row.of(Tags.of("rule", f.getKey().rule(), "severity", f.getKey().severity(),
+                        "vm", f.getKey().vm()), f.getValue()))
+                .toList(), true);
     }
 
     /** The text exposition Prometheus scrapes. */

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The ring consumer that evaluates the {@link RulePack}. Single writer: only the ring's rule thread touches rule
@@ -48,6 +49,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     private Subject host;
     private final Map<CompiledRule, Map<String, Subject>> noticeGroups = new IdentityHashMap<>();
     private final Map<String, Integer> firing = new HashMap<>();
+    /** What is firing by rule, severity and VM; each change is handed to {@link #onFiringChange}. */
+    private final Map<FiringAlert, Integer> firingByLabels = new HashMap<>();
+    private final Consumer<Map<FiringAlert, Integer>> onFiringChange;
     /** Subject key → rule ids firing before a reload, so that a reload raises no second alert for them. */
     private final Map<String, Set<String>> carriedFiring = new HashMap<>();
     private double dropsTotal;
@@ -57,10 +61,20 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     /** @param hostCpus the host's CPU count, for entitlement (a VM's fair share of the host) */
     public RuleEngine(RulePack pack, AlertFactory alerts, AlertSink sink, int hostCpus) {
+        this(pack, alerts, sink, hostCpus, firingNow -> { });
+    }
+
+    /**
+     * @param onFiringChange told, on the engine's thread, what fires now after every change (an alert raised or
+     *                       resolved, a rule reload): counts by rule, severity and VM, for hvwatch_alerts_firing
+     */
+    public RuleEngine(RulePack pack, AlertFactory alerts, AlertSink sink, int hostCpus,
+                      Consumer<Map<FiringAlert, Integer>> onFiringChange) {
         this.pack = pack;
         this.alerts = alerts;
         this.sink = sink;
         this.hostCpus = hostCpus;
+        this.onFiringChange = onFiringChange;
         this.host = newHost();
     }
 
@@ -233,7 +247,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
                 state.pendingSince = now;
             }
             if (now - state.pendingSince >= rule.holdForNanos() && !inhibited(rule)) {
-                markFiring(rule, state);
+                markFiring(rule, s);
                 raise(rule, s, now, AlertState.FIRING, rule.message().render(s, now), Map.of());
             }
         } else {
@@ -246,9 +260,10 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
     }
 
-    private void markFiring(CompiledRule rule, Subject.RuleState state) {
-        state.firing = true;
+    private void markFiring(CompiledRule rule, Subject s) {
+        s.states[rule.index()].firing = true;
         firing.merge(rule.id(), 1, Integer::sum);
+        countFiring(rule, s, 1);
     }
 
     private void resolve(CompiledRule rule, Subject s, long now, String message, Map<String, Object> extra) {
@@ -256,7 +271,15 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         state.firing = false;
         state.pendingSince = -1;
         firing.merge(rule.id(), -1, Integer::sum);
+        countFiring(rule, s, -1);
         raise(rule, s, now, AlertState.RESOLVED, message, extra);
+    }
+
+    private void countFiring(CompiledRule rule, Subject s, int change) {
+        FiringAlert key = new FiringAlert(rule.id(), rule.spec().severity().wireName(),
+                s.vm == null ? "" : s.vm.name());
+        firingByLabels.merge(key, change, (was, by) -> was + by == 0 ? null : was + by);
+        onFiringChange.accept(Map.copyOf(firingByLabels));
     }
 
     private boolean inhibited(CompiledRule rule) {
@@ -403,7 +426,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             // It fired before the rules were reloaded: it stays firing, without a second alert, until it resolves.
             for (CompiledRule rule : pack.rules(sym.scope())) {
                 if (carried.contains(rule.id()) && rule.symbols() == sym) {
-                    markFiring(rule, s.states[rule.index()]);
+                    markFiring(rule, s);
                 }
             }
         }
@@ -438,8 +461,10 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         bindings.clear();
         noticeGroups.clear();
         firing.clear();
+        firingByLabels.clear();
         host = newHost();
         known.forEach(this::vm);
+        onFiringChange.accept(Map.copyOf(firingByLabels));
     }
 
     private void collectFiring(Subject s, List<CompiledRule> rules) {

@@ -84,4 +84,30 @@ class RuleEngineTest {
                 3 * SECOND);
         assertThat(alerts).as("still firing, not raised again").hasSize(1);
     }
+
+    @Test
+    void firingCountsFollowAlertsByRuleSeverityAndVmAndSurviveAReload() throws Exception {
+        List<Map<FiringAlert, Integer>> published = new ArrayList<>();
+        RuleEngine engine = new RuleEngine(RulePack.load(List.of()), new AlertFactory("hv-1"), alerts::add, 2,
+                published::add);
+        engine.onNotice(null, new Notice("kvm.error", null, Map.of("error", "vmwrite error"), "kvm_intel: …"), SECOND);
+        engine.onSchedstat(WEB, 0, 0, 0, 0, true);
+        for (int i = 1; i <= 12; i++) {
+            engine.onSchedstat(WEB, 0, i * SECOND, i * SECOND / 10, i * 9 * SECOND / 10, true);
+            engine.onTick(i * SECOND);
+        }
+        FiringAlert kvmError = new FiringAlert("kvm-error", "high", "");
+        FiringAlert starved = new FiringAlert("vcpu-starvation", "high", "web");
+        assertThat(alerts).extracting(Alert::rule).containsExactly("kvm-error", "vcpu-starvation");
+        assertThat(published.get(published.size() - 1)).containsOnly(Map.entry(kvmError, 1), Map.entry(starved, 1));
+
+        engine.replace(RulePack.load(List.of()));
+        engine.onSchedstat(WEB, 0, 13 * SECOND, 13 * SECOND / 10, 13 * 9 * SECOND / 10, true);
+        engine.onTick(13 * SECOND);
+        assertThat(alerts).as("no alert raised again").hasSize(2);
+        assertThat(published.get(published.size() - 1)).as("carried over by the reload").containsEntry(starved, 1);
+
+        engine.onVmStopped(WEB, 14 * SECOND);
+        assertThat(published.get(published.size() - 1)).doesNotContainKey(starved);
+    }
 }

@@ -1,0 +1,60 @@
+package dev.hvwatch.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/** A command line run to its end, its output (stdout and stderr together) and exit code; tools it needs. */
+record Command(List<String> argv, int exitCode, String output) {
+    private static final long TIMEOUT_SECONDS = 120;
+
+    static Command run(String... argv) throws IOException, InterruptedException {
+        return run(Map.of(), argv);
+    }
+
+    static Command run(Map<String, String> env, String... argv) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", argv) + " still running after " + TIMEOUT_SECONDS + " s");
+        }
+        return new Command(List.of(argv), p.exitValue(), out);
+    }
+
+    /** Runs it and asserts it succeeded, showing the output when it did not. */
+    static String ok(String... argv) throws IOException, InterruptedException {
+        Command c = run(argv);
+        assertThat(c.exitCode()).as("%s exit code; output:%n%s", String.join(" ", argv), c.output()).isZero();
+        return c.output();
+    }
+
+    /**
+     * The test needs {@code tool} (a Debian package, see scripts/install-deps) and, for {@code root}, root: a
+     * developer without them skips it; CI, whose set-up provides both, fails.
+     */
+    static void require(String tool, boolean root) throws IOException, InterruptedException {
+        List<String> missing = new ArrayList<>();
+        if (run("sh", "-c", "command -v " + tool).exitCode() != 0) {
+            missing.add(tool + " is not installed (scripts/install-deps test)");
+        }
+        if (root && !"root".equals(System.getProperty("user.name"))) {
+            missing.add("installing packages takes root");
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            throw new AssertionError("required on CI: " + String.join("; ", missing));
+        }
+        Assumptions.abort(String.join("; ", missing));
+    }
+}
