@@ -27,7 +27,12 @@ public record MetricsPage(String text) {
     public double value(String series) {
         Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
         assertThat(m.find()).as("series %s in /metrics:%n%s", series, text).isTrue();
-        return Double.parseDouble(m.group(1));
+        // The exposition format writes infinities as +Inf and -Inf, which Java's parser does not take.
+        return switch (m.group(1)) {
+            case "+Inf" -> Double.POSITIVE_INFINITY;
+            case "-Inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(m.group(1));
+        };
     }
 
     /** The lines of one metric family, to say what else was there when an assertion fails. */

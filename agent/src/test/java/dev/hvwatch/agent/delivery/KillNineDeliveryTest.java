@@ -69,7 +69,7 @@ class KillNineDeliveryTest {
         Path config = Files.writeString(dir.resolve("collector.yaml"), "listen: 127.0.0.1:" + port + "\n"
                 + "tls:\n  cert: " + server.cert() + "\n  key: " + server.key() + "\n  ca: " + server.ca() + "\n"
                 + "journal:\n  dir: " + journal + "\n"
-                + "metrics:\n  listen: 127.0.0.1:0\n");
+                + "api:\n  listen: 127.0.0.1:0\n");
         Path log = dir.resolve("processes.log");
         collector = new JavaProcess(log, CollectorMain.class, "run", "--config", config.toString()).start();
         agent = new JavaProcess(log, AlertStreamProcess.class, dir.resolve("spool").toString(), AGENT,

@@ -79,6 +79,10 @@ class FairnessKvmTest {
                 double heavyShare = weighted.value("hvwatch_vm_cpu_share_ratio{vm=\"heavy\"}");
                 double lightShare = weighted.value("hvwatch_vm_cpu_share_ratio{vm=\"light\"}");
                 assertThat(heavyShare / lightShare).isCloseTo(2.0, offset(0.3));
+                System.out.printf("fairness index: equal spinners %.4f, against nice 19 %.4f, cgroup weights 200/100 "
+                        + "%.4f (shares %.3f / %.3f)%n", equal.value("hvwatch_host_cpu_fairness_index"),
+                        nice.value("hvwatch_host_cpu_fairness_index"),
+                        weighted.value("hvwatch_host_cpu_fairness_index"), heavyShare, lightShare);
                 assertThat(weighted.value("hvwatch_host_cpu_fairness_index"))
                         .as("%s", weighted.family("hvwatch_vm_cpu_entitlement_ratio")).isGreaterThan(0.95);
                 heavy.close();
