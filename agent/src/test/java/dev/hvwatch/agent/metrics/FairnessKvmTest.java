@@ -33,8 +33,8 @@ class FairnessKvmTest {
     Path dir;
 
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void equalGuestsAreFairANiceOneIsWrongedAndACgroupWeightIsHonoured() throws Exception {
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void equalGuestsAreFairANiceOneIsWrongedAndCgroupWeightsAndLimitsAreHonoured() throws Exception {
         RealKvm.require();
         // No collector listens: alerts stay in the spool, which is not what this test is about.
         TlsFiles tls = Pki.createCa(dir.resolve("pki"), "fairness CA").issueAgent("fairness");
@@ -85,6 +85,23 @@ class FairnessKvmTest {
                         weighted.value("hvwatch_host_cpu_fairness_index"), heavyShare, lightShare);
                 assertThat(weighted.value("hvwatch_host_cpu_fairness_index"))
                         .as("%s", weighted.family("hvwatch_vm_cpu_entitlement_ratio")).isGreaterThan(0.95);
+
+                // 4. Limit the light guest to 0.1 CPU: the scheduler throttles it there and the heavy one takes the
+                //    rest, which water filling entitles it to. Host share of 0.1 CPU on 2 CPUs: 0.05.
+                double throttledBefore = weighted.value("hvwatch_vm_cpu_throttled_periods_total{vm=\"light\"}");
+                lightGroup.limit(0.1);
+                Thread.sleep(SETTLE_MILLIS);
+                MetricsPage limited = MetricsPage.scrape(agent.metricsAddress());
+                assertThat(limited.value("hvwatch_vm_cpu_limit_cpus{vm=\"light\"}")).isCloseTo(0.1, offset(1e-9));
+                assertThat(limited.value("hvwatch_vm_cpu_throttled_periods_total{vm=\"light\"}") - throttledBefore)
+                        .as("about one throttled period per 100 ms").isGreaterThan(50);
+                assertThat(limited.value("hvwatch_vm_cpu_share_ratio{vm=\"light\"}")).isCloseTo(0.05, offset(0.01));
+                System.out.printf("fairness index with light limited to 0.1 CPU: %.4f (shares %.3f / %.3f)%n",
+                        limited.value("hvwatch_host_cpu_fairness_index"),
+                        limited.value("hvwatch_vm_cpu_share_ratio{vm=\"heavy\"}"),
+                        limited.value("hvwatch_vm_cpu_share_ratio{vm=\"light\"}"));
+                assertThat(limited.value("hvwatch_host_cpu_fairness_index"))
+                        .as("%s", limited.family("hvwatch_vm_cpu_entitlement_ratio")).isGreaterThan(0.95);
                 heavy.close();
                 light.close();
             }

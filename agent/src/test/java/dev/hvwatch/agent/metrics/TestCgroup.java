@@ -36,6 +36,17 @@ final class TestCgroup implements AutoCloseable {
         return cgroup;
     }
 
+    /** A CPU bandwidth limit, in CPUs, with the kernel's default period of 100 ms. */
+    void limit(double cpus) throws IOException {
+        long quotaMicros = Math.round(cpus * 100_000);
+        if (v2) {
+            Files.writeString(dir.resolve("cpu.max"), quotaMicros + " 100000");
+        } else {
+            Files.writeString(dir.resolve("cpu.cfs_period_us"), "100000");
+            Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(quotaMicros));
+        }
+    }
+
     /** Moves the process with all its threads. */
     void add(long pid) throws IOException {
         Files.writeString(dir.resolve("cgroup.procs"), Long.toString(pid));
