@@ -100,6 +100,32 @@ class KafkaOutputTest {
     }
 
     @Test
+    void aBrokerOutageLosesNothingAndTheLagReturnsToZero() throws Exception {
+        kafka.createTopic("outage", 2);
+        OutputConfig.Kafka shortTimeout = new OutputConfig.Kafka(null, null, null, null,
+                List.of(kafka.bootstrapServers()), "outage", Duration.ofSeconds(3), Map.of());
+        try (AlertJournal journal = AlertJournal.open(dir, false, a -> { });
+             Output output = start(journal, "outage", new KafkaTransport(shortTimeout))) {
+            journal.append(encoded(alerts("kvm-01", 1, 200)));
+            Eventually.await("first 200 delivered", () -> output.lag() == 0);
+            long errorsBefore = output.errors();
+            kafka.stop();
+            try {
+                journal.append(encoded(alerts("kvm-01", 201, 400)));
+                Eventually.await("the output fails while the broker is down",
+                        () -> output.errors() > errorsBefore);
+                assertThat(output.lag()).as("nothing committed while the broker is down").isEqualTo(200);
+            } finally {
+                kafka.start();
+            }
+            Eventually.await("lag 0 once the broker is back", () -> output.lag() == 0);
+        }
+        List<Received> received = kafka.readAll("outage", 400, QUIET);
+
+        assertThat(keys(received)).as("every (agent, seq), duplicates aside").isEqualTo(expectedKeys("kvm-01", 400));
+    }
+
+    @Test
     void aBatchPublishedAgainAfterACrashBeforeTheCommitIsDeduplicatedByItsHeaders() throws Exception {
         kafka.createTopic("crash", 1);
         try (AlertJournal journal = AlertJournal.open(dir, false, a -> { })) {

@@ -39,14 +39,14 @@ import org.apache.kafka.common.utils.Time;
  * server. (Kafka's KafkaClusterTestKit needs the clients' test jar, which is not published for 4.4.0.)
  */
 public final class KafkaBroker implements AutoCloseable {
-    private final KafkaRaftServer server;
+    private final Properties config = new Properties();
     private final String bootstrapServers;
+    private KafkaRaftServer server;
 
     public KafkaBroker(Path dir) throws Exception {
         int port = freePort();
         int controllerPort = freePort();
         bootstrapServers = "127.0.0.1:" + port;
-        Properties config = new Properties();
         config.put("process.roles", "broker,controller");
         config.put("node.id", "1");
         config.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
@@ -73,11 +73,25 @@ public final class KafkaBroker implements AutoCloseable {
         if (formatted != 0) {
             throw new IllegalStateException("kafka-storage format failed: " + formatLog);
         }
+        start();
+    }
+
+    /** Starts the broker (again, after {@link #stop}) on the same ports and log directory. */
+    public void start() throws Exception {
         server = new KafkaRaftServer(new KafkaConfig(config), Time.SYSTEM);
         server.startup();
         try (Admin admin = admin()) {
             // Ready once the broker answers with itself as a live node.
             admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Shuts the broker down, as an outage; {@link #start} brings it back with what it held. */
+    public void stop() {
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
         }
     }
 
@@ -138,7 +152,6 @@ public final class KafkaBroker implements AutoCloseable {
 
     @Override
     public void close() {
-        server.shutdown();
-        server.awaitShutdown();
+        stop();
     }
 }

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -34,6 +36,8 @@ public final class KafkaTransport implements Transport {
     private final OutputConfig.Kafka config;
     private KafkaProducer<String, byte[]> producer;
 
+    private static final long ACK_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     public KafkaTransport(OutputConfig.Kafka config) {
         this.config = config;
     }
@@ -50,12 +54,24 @@ public final class KafkaTransport implements Transport {
                         new ProducerRecord<>(config.topic(), alert.alert().host(), alert.bytes());
                 record.headers().add(AGENT_HEADER, alert.entry().agent().getBytes(StandardCharsets.UTF_8));
                 record.headers().add(SEQ_HEADER, Long.toString(alert.entry().seq()).getBytes(StandardCharsets.UTF_8));
-                sent.add(producer.send(record));
+                Future<RecordMetadata> future = producer.send(record);
+                if (future.isDone()) {
+                    // Refused at once, e.g. no metadata within max.block.ms with the brokers gone: fail the batch
+                    // now rather than have each of its records wait as long in turn.
+                    future.get();
+                }
+                sent.add(future);
             }
-            producer.flush();
+            // Bounded by the delivery timeout plus a margin ourselves: with every broker gone an idempotent
+            // producer can wait for a producer id without ever expiring its batches, and flush() would wait with it.
+            long deadline = System.nanoTime() + config.deliveryTimeout().toNanos() + ACK_MARGIN_NANOS;
             for (Future<RecordMetadata> each : sent) {
-                each.get();
+                each.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
+        } catch (TimeoutException e) {
+            closeProducer();
+            throw new IOException("kafka " + config.bootstrapServers() + " topic " + config.topic() + ": batch not "
+                    + "acknowledged within " + config.deliveryTimeout().toMillis() + " ms", e);
         } catch (ExecutionException | KafkaException e) {
             // A fresh producer next time: one that failed may be fenced or stuck on an expired batch.
             closeProducer();
