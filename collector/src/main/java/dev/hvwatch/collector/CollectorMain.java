@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
@@ -31,10 +31,6 @@ public final class CollectorMain implements Runnable {
     static final int EXIT_RUNTIME_FAILURE = 1;
     static final int EXIT_BAD_CONFIG = 2;
     /** The installed launcher sets the variable to /etc/hvwatch/collector.yaml; from a build tree it is unset. */
-    static final String CONFIG_DEFAULT = "${env:HVWATCH_COLLECTOR_CONFIG}";
-    static final String CONFIG_HELP = "collector.yaml (default: $HVWATCH_COLLECTOR_CONFIG, which "
-            + "/usr/bin/hvwatch-collector sets to /etc/hvwatch/collector.yaml)";
-
     @Spec
     CommandSpec spec;
 
@@ -101,13 +97,12 @@ public final class CollectorMain implements Runnable {
 
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the collector until stopped.")
     static final class Run implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", defaultValue = CONFIG_DEFAULT,
-                description = CONFIG_HELP)
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Override
         public Integer call() throws Exception {
-            Collector collector = new Collector(loadChecked(config));
+            Collector collector = new Collector(loadChecked(config.file));
             collector.start();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -127,19 +122,18 @@ public final class CollectorMain implements Runnable {
     @Command(name = "check-config", mixinStandardHelpOptions = true,
             description = "Check the configuration and the TLS files it names, then exit.")
     static final class CheckConfig implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", defaultValue = CONFIG_DEFAULT,
-                description = CONFIG_HELP)
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws ConfigException {
-            CollectorConfig checked = loadChecked(config);
+            CollectorConfig checked = loadChecked(config.file);
             spec.commandLine().getOut().printf(
                     "%s: OK (listen %s:%d, journal %s, api %s://%s:%d, maxFrameBytes %d, idleTimeout %dms)%n",
-                    config, checked.listen().getHostString(), checked.listen().getPort(), checked.journal().dir(),
+                    config.file, checked.listen().getHostString(), checked.listen().getPort(), checked.journal().dir(),
                     checked.api().tls() == null ? "http" : "https", checked.api().listen().getHostString(),
                     checked.api().listen().getPort(), checked.maxFrameBytes(), checked.idleTimeout().toMillis());
             return EXIT_OK;
@@ -149,9 +143,8 @@ public final class CollectorMain implements Runnable {
     @Command(name = "journal", mixinStandardHelpOptions = true,
             description = "Print the journal as JSON lines, oldest first; safe while the collector runs.")
     static final class JournalCommand implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", defaultValue = CONFIG_DEFAULT,
-                description = CONFIG_HELP)
-        Path config;
+        @Mixin
+        ConfigOption config;
 
         @Spec
         CommandSpec spec;
@@ -159,7 +152,7 @@ public final class CollectorMain implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            JournalReader.forEach(ConfigLoader.load(config).journal().dir(),
+            JournalReader.forEach(ConfigLoader.load(config.file).journal().dir(),
                     entry -> out.println(new String(entry.json(), StandardCharsets.UTF_8)));
             out.flush();
             return EXIT_OK;
