@@ -2,14 +2,13 @@ package dev.hvwatch.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.agent.top.Exposition;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** One scrape of an agent's /metrics, for tests that read series by their exposition text. */
@@ -23,16 +22,16 @@ public record MetricsPage(String text) {
         return new MetricsPage(r.body());
     }
 
-    /** The value of a series written exactly as /metrics writes it, e.g. {@code name{a="1",b="2"}}; fails if absent. */
+    /**
+     * The value of one series, written as /metrics writes it, e.g. {@code name{a="1",b="2"}} (labels in any order);
+     * fails if absent. Read with the agent's own exposition parser.
+     */
     public double value(String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
-        assertThat(m.find()).as("series %s in /metrics:%n%s", series, text).isTrue();
-        // The exposition format writes infinities as +Inf and -Inf, which Java's parser does not take.
-        return switch (m.group(1)) {
-            case "+Inf" -> Double.POSITIVE_INFINITY;
-            case "-Inf" -> Double.NEGATIVE_INFINITY;
-            default -> Double.parseDouble(m.group(1));
-        };
+        Exposition.Sample wanted = Exposition.parse(series + " 0").get(0);
+        return Exposition.parse(text).stream()
+                .filter(s -> s.name().equals(wanted.name()) && s.labels().equals(wanted.labels()))
+                .findFirst().map(Exposition.Sample::value)
+                .orElseThrow(() -> new AssertionError("series " + series + " not in /metrics:\n" + text));
     }
 
     /** The lines of one metric family, to say what else was there when an assertion fails. */
