@@ -64,9 +64,14 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             }
             case TICK -> fairness.onTick(e.timeNanos());
             case SAMPLE -> {
-                seriesOf(e.vm()).sample(e.series(), e.vcpu()).set(e.value());
-                if (e.vm() != null) {
-                    entitlementOf(e);
+                Slot slot = seriesOf(e.vm()).sample(e.series(), e.vcpu());
+                slot.set(e.value());
+                switch (slot.entitlement()) {
+                    case WEIGHT -> fairness.onWeight(e.vm(), e.value());
+                    case LIMIT -> fairness.onLimit(e.vm(), e.value());
+                    case NONE -> {
+                        // most series say nothing about entitlement
+                    }
                 }
             }
             case VM_STOPPED -> {
@@ -76,16 +81,6 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                     gone.meters.forEach(registry::remove);
                 }
             }
-        }
-    }
-
-    /** Cgroup CPU controls define what a VM is entitled to. */
-    private void entitlementOf(TelemetryEvent e) {
-        String name = e.series().name();
-        if (name.equals(CgroupCpuSource.WEIGHT)) {
-            fairness.onWeight(e.vm(), e.value());
-        } else if (name.equals(CgroupCpuSource.LIMIT)) {
-            fairness.onLimit(e.vm(), e.value());
         }
     }
 
@@ -184,7 +179,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             if (summed) {
                 Latest sum = sums.get(List.of(of.name(), of.labels()));
                 if (sum != null) {
-                    return new Slot(sum, vcpu);
+                    return new Slot(sum, vcpu, Entitlement.of(vm, of));
                 }
             }
             Latest latest = new Latest();
@@ -202,20 +197,39 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                             .baseUnit(of.baseUnit()).tags(tags).register(registry));
             if (summed) {
                 sums.put(List.of(of.name(), of.labels()), latest);
-                return new Slot(latest, vcpu);
+                return new Slot(latest, vcpu, Entitlement.of(vm, of));
             }
-            return new Slot(latest, 0);
+            return new Slot(latest, 0, Entitlement.of(vm, of));
         }
     }
 
-    /** One series' place: a part of a meter's value (a vCPU's, when the meter sums them), or nowhere. */
-    private record Slot(Latest latest, int part) {
-        static final Slot HIDDEN = new Slot(null, 0);
+    /**
+     * One series' place: a part of a meter's value (a vCPU's, when the meter sums them), or nowhere; and what its
+     * samples say of the VM's entitlement, decided with the slot so that a sample costs no name comparison.
+     */
+    private record Slot(Latest latest, int part, Entitlement entitlement) {
+        static final Slot HIDDEN = new Slot(null, 0, Entitlement.NONE);
 
         void set(double value) {
             if (latest != null) {
                 latest.set(part, value);
             }
+        }
+    }
+
+    /** The cgroup CPU controls that define what a VM is entitled to. */
+    private enum Entitlement {
+        NONE, WEIGHT, LIMIT;
+
+        static Entitlement of(Vm vm, Series series) {
+            if (vm == null) {
+                return NONE;
+            }
+            return switch (series.name()) {
+                case CgroupCpuSource.WEIGHT -> WEIGHT;
+                case CgroupCpuSource.LIMIT -> LIMIT;
+                default -> NONE;
+            };
         }
     }
 
