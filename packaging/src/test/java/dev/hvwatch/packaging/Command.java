@@ -2,13 +2,13 @@ package dev.hvwatch.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.testkit.HostTool;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /** A command line run to its end, its output (stdout and stderr together) and exit code; tools it needs. */
 record Command(List<String> argv, int exitCode, String output) {
@@ -49,12 +49,6 @@ record Command(List<String> argv, int exitCode, String output) {
         if (root && !"root".equals(System.getProperty("user.name"))) {
             missing.add("installing packages takes root");
         }
-        if (missing.isEmpty()) {
-            return;
-        }
-        if ("true".equals(System.getenv("CI"))) {
-            throw new AssertionError("required on CI: " + String.join("; ", missing));
-        }
-        Assumptions.abort(String.join("; ", missing));
+        HostTool.requireOnCi(missing.isEmpty(), String.join("; ", missing));
     }
 }

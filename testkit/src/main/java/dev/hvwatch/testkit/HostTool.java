@@ -25,11 +25,23 @@ public final class HostTool {
                 return candidate;
             }
         }
-        String reason = program + " is not installed (Debian package " + debianPackage + ")";
-        if ("true".equals(System.getenv("CI"))) {
-            throw new AssertionError(reason + ": scripts/install-deps installs it for CI");
+        requireOnCi(false, program + " is not installed (Debian package " + debianPackage + ")");
+        throw new AssertionError("unreachable: requireOnCi throws");
+    }
+
+    /**
+     * Returns when {@code available}; otherwise skips the calling test, or fails it on CI, whose set-up
+     * (scripts/install-deps) provides what the tests need.
+     *
+     * @param missing what is missing, for the skip or failure message
+     */
+    public static void requireOnCi(boolean available, String missing) {
+        if (available) {
+            return;
         }
-        Assumptions.abort(reason);
-        throw new AssertionError("unreachable: abort throws");
+        if ("true".equals(System.getenv("CI"))) {
+            throw new AssertionError(missing + ": scripts/install-deps provides it for CI");
+        }
+        Assumptions.abort(missing);
     }
 }

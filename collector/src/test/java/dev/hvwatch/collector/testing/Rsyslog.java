@@ -1,9 +1,9 @@
 package dev.hvwatch.collector.testing;
 
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.HostTool;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -118,11 +118,8 @@ public final class Rsyslog implements AutoCloseable {
     }
 
     private static void requireInstalled() {
-        boolean installed = Files.isExecutable(RSYSLOGD) && Files.exists(OPENSSL_DRIVER);
-        if (!installed && "true".equals(System.getenv("CI"))) {
-            fail("rsyslog and rsyslog-openssl are required on CI: run scripts/install-deps test");
-        }
-        assumeTrue(installed, "rsyslog with rsyslog-openssl is not installed (scripts/install-deps test)");
+        HostTool.requireOnCi(Files.isExecutable(RSYSLOGD) && Files.exists(OPENSSL_DRIVER),
+                "rsyslog with rsyslog-openssl is not installed");
     }
 
     private static boolean accepts(int port) {
