@@ -2,6 +2,7 @@ package dev.hvwatch.agent.source.kvmstat;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The metric a KVM statistic becomes. The naming rule below is a contract with dashboards and rules
@@ -51,7 +52,8 @@ public record KvmMetric(String name, String baseUnit, boolean cumulative, double
     public static final String PREFIX = "hvwatch.kvm.";
 
     private static final List<String> SECONDS_WORDS = List.of("_ns", "_us", "_ms", "_seconds");
-    private static final List<String> UNIT_WORDS = List.of("_ns", "_us", "_ms", "_seconds", "_bytes", "_cycles");
+    private static final List<String> UNIT_WORDS =
+            Stream.concat(SECONDS_WORDS.stream(), Stream.of("_bytes", "_cycles")).toList();
 
     /** The metric for a statistic, or empty for a histogram (see the class comment). */
     public static Optional<KvmMetric> of(StatDescriptor stat) {
