@@ -170,10 +170,16 @@ public final class Doctor {
                     + "; only the kernel log's rate-limited fault lines are counted",
                     "grant the agent CAP_PERFMON (the packaged unit does), or run it as root");
         } catch (IOException e) {
+            String fix;
+            if (Files.isDirectory(tracefs) && !Files.isReadable(tracefs)) {
+                fix = "grant the agent CAP_DAC_READ_SEARCH (the packaged unit does), or run it as root";
+            } else if (!Files.isDirectory(tracefs.resolve("events"))) {
+                fix = "mount -t tracefs nodev " + tracefs;
+            } else {
+                fix = "use a kernel built with CONFIG_IOMMU_API (all distribution kernels are)";
+            }
             return Finding.degraded("iommu-faults", "cannot count IOMMU faults in the kernel: " + e.getMessage()
-                    + "; only the kernel log's rate-limited fault lines are counted",
-                    Files.isDirectory(tracefs.resolve("events")) ? "use a kernel built with CONFIG_IOMMU_API (all "
-                            + "distribution kernels are)" : "mount -t tracefs nodev " + tracefs);
+                    + "; only the kernel log's rate-limited fault lines are counted", fix);
         }
     }
 
