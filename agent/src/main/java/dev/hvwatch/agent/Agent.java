@@ -33,6 +33,7 @@ import dev.hvwatch.agent.source.qmp.QmpError;
 import dev.hvwatch.agent.source.qmp.QmpSource;
 import dev.hvwatch.agent.source.schedstat.SchedstatSource;
 import dev.hvwatch.agent.source.tracepoint.ExitTracepointSource;
+import dev.hvwatch.agent.source.tracepoint.IommuFaultSource;
 import dev.hvwatch.agent.source.tracepoint.Isa;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.config.ConfigException;
@@ -69,6 +70,7 @@ public final class Agent implements AutoCloseable {
     private final RuleReloader reloader;
     private final QmpSource qmp;
     private final ExitTracepointSource exits;
+    private final IommuFaultSource iommuFaults;
     private final PerfCounterSource perf;
     private KmsgSource kmsg;
 
@@ -96,10 +98,11 @@ public final class Agent implements AutoCloseable {
                 qmp::mayFeed);
         exits = new ExitTracepointSource(config.tracing().root(), Isa.detect(config.tracing().modules()), discovery,
                 ring);
+        iommuFaults = new IommuFaultSource(config.tracing().root(), config.posture().sysRoot(), ring);
         perf = new PerfCounterSource(discovery, ring);
         CgroupCpuSource cgroups = new CgroupCpuSource(proc, config.posture().cgroupRoot(), discovery::watched, ring);
-        sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat).add(exits).add(perf)
-                .add(qmp).add(debugfs) // QMP claims its VMs first; debugfs feeds the others
+        sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat).add(exits)
+                .add(iommuFaults).add(perf).add(qmp).add(debugfs) // QMP claims its VMs first; debugfs feeds the others
                 .add(cgroups).add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
             sampler.add(startKernelLog());
@@ -121,6 +124,7 @@ public final class Agent implements AutoCloseable {
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
         metrics.bindSourceErrors(exits.name(), exits, ExitTracepointSource::errors);
+        metrics.bindSourceErrors(iommuFaults.name(), iommuFaults, IommuFaultSource::errors);
         metrics.bindSourceErrors(perf.name(), perf, PerfCounterSource::errors);
         metrics.bindSourceErrors(cgroups.name(), cgroups, CgroupCpuSource::unreadable);
         for (QmpError reason : QmpError.values()) {
@@ -198,6 +202,7 @@ public final class Agent implements AutoCloseable {
         sampler.close();
         qmp.close(); // reads the last events, e.g. a SHUTDOWN, before the ring stops
         exits.close();
+        iommuFaults.close();
         perf.close();
         try {
             reloader.close();

@@ -4,6 +4,8 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
+import dev.hvwatch.agent.source.perf.PerfAccessException;
+import dev.hvwatch.agent.source.tracepoint.IommuFaultSource;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -46,6 +48,7 @@ public final class Doctor {
         findings.add(schedstat());
         findings.add(kernelLog());
         findings.add(tracepoints());
+        findings.add(iommuFaults());
         findings.add(pmu());
         findings.add(debugfs());
         findings.add(collectorTls());
@@ -153,6 +156,40 @@ public final class Doctor {
         }
         return Finding.degraded("tracepoints", "tracefs is not mounted at " + sys.resolve("kernel/tracing")
                 + ": no VM exits per reason", "mount -t tracefs nodev " + sys.resolve("kernel/tracing"));
+    }
+
+    /** Opens the IOMMU fault tracepoint on every CPU as the agent would, and closes it again. */
+    private Finding iommuFaults() {
+        Path tracefs = sys.resolve("kernel/tracing");
+        String intelNote = intelIommu() ? " (this host's Intel VT-d never reports through it: its faults are counted "
+                + "from the kernel log)" : "";
+        try {
+            return Finding.ok("iommu-faults", IommuFaultSource.probe(tracefs, sys) + intelNote);
+        } catch (PerfAccessException e) {
+            return Finding.degraded("iommu-faults", "cannot count IOMMU faults in the kernel: " + e.getMessage()
+                    + "; only the kernel log's rate-limited fault lines are counted",
+                    "grant the agent CAP_PERFMON (the packaged unit does), or run it as root");
+        } catch (IOException e) {
+            String fix;
+            if (Files.isDirectory(tracefs) && !Files.isReadable(tracefs)) {
+                fix = "grant the agent CAP_DAC_READ_SEARCH (the packaged unit does), or run it as root";
+            } else if (!Files.isDirectory(tracefs.resolve("events"))) {
+                fix = "mount -t tracefs nodev " + tracefs;
+            } else {
+                fix = "use a kernel built with CONFIG_IOMMU_API (all distribution kernels are)";
+            }
+            return Finding.degraded("iommu-faults", "cannot count IOMMU faults in the kernel: " + e.getMessage()
+                    + "; only the kernel log's rate-limited fault lines are counted", fix);
+        }
+    }
+
+    /** Whether the host's IOMMU is Intel VT-d, whose units sysfs names dmar0, dmar1, … */
+    private boolean intelIommu() {
+        try (DirectoryStream<Path> units = Files.newDirectoryStream(sys.resolve("class/iommu"), "dmar*")) {
+            return units.iterator().hasNext();
+        } catch (IOException noIommu) {
+            return false;
+        }
     }
 
     private Finding pmu() {

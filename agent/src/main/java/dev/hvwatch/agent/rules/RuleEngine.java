@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  * state; {@link #replace} hands over a new pack through a volatile field, swapped in at the next event.
  *
  * <p>Events update subjects' values (SCHEDSTAT the vCPU's wait share, SAMPLE the metrics rules read); at each TICK
- * (end of a sampling round) every vcpu, vm and host rule is evaluated for every subject, so a rule sees one
+ * (end of a sampling round) every vcpu, vm, host and device rule is evaluated for every subject, so a rule sees one
  * consistent round. Notice rules are evaluated when a matching notice arrives, and at each TICK for resolution.
  * Nothing is allocated per event in steady state except when an alert is raised.
  */
@@ -47,6 +47,11 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     private final Map<Vm, VmSubjects> vms = new IdentityHashMap<>();
     private final Map<Series, Binding> bindings = new IdentityHashMap<>();
     private Subject host;
+    /** Device subjects by the {@code device} label of the host-wide series device rules read. */
+    private final Map<String, Subject> devices = new LinkedHashMap<>();
+    /** Devices seen since the engine started, across rule reloads: only a device new to it counts from 0. */
+    private final Set<String> devicesSeen = new HashSet<>();
+    private long lastTick = Long.MIN_VALUE;
     private final Map<CompiledRule, Map<String, Subject>> noticeGroups = new IdentityHashMap<>();
     private final Map<String, Integer> firing = new HashMap<>();
     /** What is firing by rule, severity and VM; each change is handed to {@link #onFiringChange}. */
@@ -131,6 +136,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         b.last = value;
         if (vm == null) {
             add(host, b.hostSlots, value, delta, first);
+            if (b.deviceSlots.length > 0) {
+                add(device(series.labels().get("device")), b.deviceSlots, value, delta, first);
+            }
             if (b.isDrops) {
                 dropsTotal += delta;
             }
@@ -185,6 +193,11 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             evaluateAll(vmRules, v.vm, time);
         }
         evaluateAll(pack.rules(Scope.HOST), host, time);
+        List<CompiledRule> deviceRules = pack.rules(Scope.DEVICE);
+        for (Subject d : devices.values()) {
+            evaluateAll(deviceRules, d, time);
+        }
+        lastTick = time;
         for (Map.Entry<CompiledRule, Map<String, Subject>> group : noticeGroups.entrySet()) {
             for (Subject s : group.getValue().values()) {
                 evaluate(group.getKey(), s, time);
@@ -351,8 +364,11 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     private Binding bind(Series series) {
         String name = series.prometheusName();
+        String device = series.labels().get("device");
         return new Binding(slots(Scope.VCPU, name, series), slots(Scope.VM, name, series),
-                slots(Scope.HOST, name, series), name.equals(DROPS_METRIC));
+                slots(Scope.HOST, name, series),
+                device == null || device.isEmpty() ? new int[0] : slots(Scope.DEVICE, name, series),
+                name.equals(DROPS_METRIC));
     }
 
     private int[] slots(Scope scope, String name, Series series) {
@@ -368,6 +384,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     private Iterable<Subject> subjects(Scope scope) {
         if (scope == Scope.HOST) {
             return List.of(host);
+        }
+        if (scope == Scope.DEVICE) {
+            return List.copyOf(devices.values());
         }
         List<Subject> out = new ArrayList<>();
         for (VmSubjects v : vms.values()) {
@@ -386,6 +405,32 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     private VmSubjects vm(Vm vm) {
         return vms.computeIfAbsent(vm, VmSubjects::new);
+    }
+
+    /**
+     * The device's subject. A device new to the engine starts its counters ({@code …_total}) at 0, observed at the
+     * last round, so that the events that made its first series appear count as an increase; after a rule reload a
+     * known device's counters start from their next sample instead, so that a reload raises no increase.
+     */
+    private Subject device(String name) {
+        Subject s = devices.get(name);
+        if (s == null) {
+            Symbols sym = symbols(Scope.DEVICE);
+            s = subject(sym, pack.rules(Scope.DEVICE).size(), null, -1, name, "device:" + name);
+            s.setString(sym.string("device"), name);
+            if (devicesSeen.add(name)) {
+                for (Map.Entry<MetricRef, Integer> metric : sym.metrics().entrySet()) {
+                    if (metric.getKey().name().endsWith("_total")) {
+                        s.setNumber(metric.getValue(), 0);
+                    }
+                }
+                if (lastTick != Long.MIN_VALUE) {
+                    sym.observe(s, lastTick); // before the first round, what the sources find is history, no increase
+                }
+            }
+            devices.put(name, s);
+        }
+        return s;
     }
 
     private Subject noticeSubject(CompiledRule rule, Vm vm, Notice notice) {
@@ -451,13 +496,14 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
         next = null;
         carriedFiring.clear();
-        for (Scope scope : List.of(Scope.VCPU, Scope.VM, Scope.HOST)) {
+        for (Scope scope : List.of(Scope.VCPU, Scope.VM, Scope.HOST, Scope.DEVICE)) {
             subjects(scope).forEach(s -> collectFiring(s, pack.rules(scope)));
         }
         noticeGroups.forEach((rule, groups) -> groups.values().forEach(s -> collectFiring(s, List.of(rule))));
         List<Vm> known = new ArrayList<>(vms.keySet());
         pack = replacement;
         vms.clear();
+        devices.clear();
         bindings.clear();
         noticeGroups.clear();
         firing.clear();
@@ -480,13 +526,16 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         final int[] vcpuSlots;
         final int[] vmSlots;
         final int[] hostSlots;
+        /** In the subject of the series' device label; none for a series of no device. */
+        final int[] deviceSlots;
         final boolean isDrops;
         double last = Double.NaN;
 
-        Binding(int[] vcpuSlots, int[] vmSlots, int[] hostSlots, boolean isDrops) {
+        Binding(int[] vcpuSlots, int[] vmSlots, int[] hostSlots, int[] deviceSlots, boolean isDrops) {
             this.vcpuSlots = vcpuSlots;
             this.vmSlots = vmSlots;
             this.hostSlots = hostSlots;
+            this.deviceSlots = deviceSlots;
             this.isDrops = isDrops;
         }
     }

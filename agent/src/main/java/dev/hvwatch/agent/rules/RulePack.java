@@ -60,7 +60,7 @@ public final class RulePack {
         return rules.stream().map(CompiledRule::spec).toList();
     }
 
-    /** The shared symbols of a metric scope (VCPU, VM, HOST); notice rules each have their own. */
+    /** The shared symbols of a metric scope (VCPU, VM, HOST, DEVICE); notice rules each have their own. */
     Symbols symbols(Scope scope) {
         return symbols.get(scope);
     }
@@ -149,7 +149,7 @@ public final class RulePack {
 
     private static RulePack compile(Iterable<Source> sources) throws ConfigException {
         Map<Scope, Symbols> shared = new EnumMap<>(Scope.class);
-        for (Scope s : List.of(Scope.VCPU, Scope.VM, Scope.HOST)) {
+        for (Scope s : List.of(Scope.VCPU, Scope.VM, Scope.HOST, Scope.DEVICE)) {
             shared.put(s, new Symbols(s));
         }
         Map<Scope, Integer> counts = new EnumMap<>(Scope.class);
@@ -179,7 +179,7 @@ public final class RulePack {
             try {
                 scope = Scope.valueOf(r.scope().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(s.where("scope") + "scope must be vcpu, vm, host or notice, got '"
+                throw new ConfigException(s.where("scope") + "scope must be vcpu, vm, host, device or notice, got '"
                         + r.scope() + "'");
             }
             if (scope == Scope.NOTICE) {

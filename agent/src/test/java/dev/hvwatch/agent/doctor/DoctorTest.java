@@ -37,6 +37,11 @@ class DoctorTest {
         assertThat(f.get("schedstat").status()).isEqualTo(Finding.Status.DEGRADED);
         assertThat(f.get("kmsg").fix()).contains("CAP_SYSLOG");
         assertThat(f.get("tracepoints").fix()).isEqualTo("mount -t tracefs nodev " + sys.resolve("kernel/tracing"));
+        assertThat(f.get("iommu-faults").status()).isEqualTo(Finding.Status.DEGRADED);
+        assertThat(f.get("iommu-faults").detail()).startsWith("cannot count IOMMU faults in the kernel: tracefs is not "
+                + "mounted at " + sys.resolve("kernel/tracing")).endsWith("only the kernel log's rate-limited fault "
+                + "lines are counted");
+        assertThat(f.get("iommu-faults").fix()).isEqualTo("mount -t tracefs nodev " + sys.resolve("kernel/tracing"));
         assertThat(f.get("perf-hardware").detail()).startsWith("unsupported");
         assertThat(f.get("debugfs").fix()).startsWith("mount -t debugfs");
         assertThat(f.get("collector").status()).isEqualTo(Finding.Status.DEGRADED);
@@ -57,6 +62,8 @@ class DoctorTest {
         Map<String, Finding> f = byCapability(new Doctor(config, sys, dir).examine());
 
         assertThat(f.get("tracepoints").status()).isEqualTo(Finding.Status.OK);
+        assertThat(f.get("iommu-faults").detail()).contains("this kernel has no iommu:io_page_fault tracepoint");
+        assertThat(f.get("iommu-faults").fix()).contains("CONFIG_IOMMU_API");
         assertThat(f.get("perf-hardware").status()).isEqualTo(Finding.Status.OK);
         assertThat(f.get("debugfs").detail()).contains("kernel lockdown is on (none [integrity] confidentiality)");
     }
@@ -77,7 +84,7 @@ class DoctorTest {
     void thisHostIsUsable() throws Exception {
         List<Finding> findings = Doctor.forThisHost(AgentConfig.defaults()).examine();
         assertThat(byCapability(findings)).containsKeys("kvm", "proc", "guests", "schedstat", "kmsg", "tracepoints",
-                "perf-hardware", "debugfs", "collector");
+                "iommu-faults", "perf-hardware", "debugfs", "collector");
         if (Files.exists(Path.of("/dev/kvm")) && Files.isReadable(Path.of("/proc/1/fd"))) {
             assertThat(Doctor.usable(findings)).isTrue();
         }

@@ -110,4 +110,35 @@ class RuleEngineTest {
         engine.onVmStopped(WEB, 14 * SECOND);
         assertThat(published.get(published.size() - 1)).doesNotContainKey(starved);
     }
+
+    @Test
+    void aDeviceStormCountsTheFaultsThatMadeItsSeriesAppearButNotACounterSeenAgainAfterAReload() throws Exception {
+        RuleEngine engine = engine();
+        Series tracepoint = new Series("hvwatch.iommu.faults", "f", null, true,
+                Map.of("device", "0000:41:00.0", "source", "tracepoint"));
+        engine.onTick(SECOND);
+        engine.onSample(null, -1, tracepoint, 30);
+        engine.onTick(2 * SECOND);
+        assertThat(alerts).as("30 faults since the device was first seen, the round before").singleElement()
+                .satisfies(a -> {
+                    assertThat(a.rule()).isEqualTo("iommu-fault-storm");
+                    assertThat(a.device()).isEqualTo("0000:41:00.0");
+                    assertThat(a.vm()).isNull();
+                    assertThat(a.evidence()).containsEntry(
+                            "increase(hvwatch_iommu_faults_total{source=\"tracepoint\"}, 60s)", 30.0);
+                });
+
+        engine.replace(RulePack.load(List.of()));
+        Series otherDevice = new Series("hvwatch.iommu.faults", "f", null, true,
+                Map.of("device", "0000:3b:00.0", "source", "tracepoint"));
+        engine.onSample(null, -1, otherDevice, 500);
+        engine.onSample(null, -1, tracepoint, 30);
+        engine.onTick(3 * SECOND);
+        engine.onSample(null, -1, otherDevice, 500);
+        engine.onSample(null, -1, tracepoint, 30);
+        engine.onTick(4 * SECOND);
+        assertThat(alerts).filteredOn(a -> a.state() == AlertState.FIRING)
+                .as("a new device's 500 count; a known one's 30 after the reload is no increase")
+                .extracting(Alert::device).containsExactly("0000:41:00.0", "0000:3b:00.0");
+    }
 }

@@ -62,7 +62,7 @@ class RulePackTest {
             window not a duration  | condition | 'rate(wait_share, x) > 1'   | my.yaml line 7: rule my-rule: condition: rate needs a positive duration here, e.g. 30s or 5m (column 18)
             notice function        | condition | 'count_over(1m) > 1'        | my.yaml line 7: rule my-rule: condition: count_over counts notices; use it in a notice rule
             chained comparison     | condition | '0 < wait_share < 1'        | my.yaml line 7: rule my-rule: condition: comparisons do not chain
-            bad scope              | scope     | 'cluster'                   | my.yaml line 6: rule my-rule: scope must be vcpu, vm, host or notice, got 'cluster'
+            bad scope              | scope     | 'cluster'                   | my.yaml line 6: rule my-rule: scope must be vcpu, vm, host, device or notice, got 'cluster'
             bad severity           | severity  | 'urgent'                    | my.yaml line 5: rules[0].severity:
             bad category           | category  | 'speed'                     | my.yaml line 4: rules[0].category:
             bad placeholder        | message   | '"{{ wait_share | pct }}"'  | my.yaml line 8: rule my-rule: message: unknown format 'pct'

@@ -15,7 +15,7 @@ import org.awaitility.Awaitility;
 /** A ring consumer for source tests: keeps every SAMPLE, and answers "what did round T publish" once it arrived. */
 public final class SampleCapture implements EventHandler<TelemetryEvent> {
 
-    /** One published sample; {@code series} is the source's own object. */
+    /** One published sample; {@code series} is the source's own object; {@code pid} -1 for a host-wide one. */
     public record Sample(long timeNanos, long pid, int vcpu, Series series, double value) {
         public boolean is(String name, Map<String, String> labels) {
             return series.name().equals(name) && series.labels().equals(labels);
@@ -31,7 +31,8 @@ public final class SampleCapture implements EventHandler<TelemetryEvent> {
     @Override
     public void onEvent(TelemetryEvent e, long sequence, boolean endOfBatch) {
         if (e.kind() == EventKind.SAMPLE) {
-            samples.add(new Sample(e.timeNanos(), e.vm().pid(), e.vcpu(), e.series(), e.value()));
+            samples.add(new Sample(e.timeNanos(), e.vm() == null ? -1 : e.vm().pid(), e.vcpu(), e.series(),
+                    e.value()));
         } else if (e.kind() == EventKind.NOTICE && e.notice() == END_OF_ROUND) {
             lastRound = e.timeNanos();
         }

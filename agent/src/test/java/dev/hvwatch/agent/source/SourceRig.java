@@ -52,7 +52,11 @@ public final class SourceRig implements AutoCloseable {
      * @return the round's time ({@link System#nanoTime()}), which its samples carry
      */
     public long round(Source... sources) throws Exception {
-        long now = System.nanoTime();
+        return roundAt(System.nanoTime(), sources);
+    }
+
+    /** One sampling round at a time of the test's choosing, for sources that act on elapsed time. */
+    public long roundAt(long now, Source... sources) throws Exception {
         discovery.sample(now);
         for (Source s : sources) {
             s.sample(now);

@@ -20,7 +20,8 @@ import java.util.TreeSet;
  * {@code increase(x, window)}, {@code delta(x, window)} last minus first, {@code avg_over}, {@code max_over},
  * {@code min_over(x, window)}, {@code ewma(x, tau)} the exponentially weighted average of x before this
  * observation (a VM's own baseline), {@code count_over(window)} and {@code sum_over(x, window)} for notices, and
- * {@code abs(x)}, {@code max(a, b)}, {@code min(a, b)}.
+ * {@code abs(x)}, {@code max(a, b)}, {@code min(a, b)} (an argument without data is left out: the larger of two
+ * counts where only one source reports is that one's).
  */
 public final class Compiler {
     private static final double NANOS = 1e9;
@@ -187,8 +188,8 @@ public final class Compiler {
                 arity(c, 2);
                 NumNode a = number(args.get(0));
                 NumNode b = number(args.get(1));
-                return f.equals("max") ? (g, now) -> Math.max(a.eval(g, now), b.eval(g, now))
-                        : (g, now) -> Math.min(a.eval(g, now), b.eval(g, now));
+                return f.equals("max") ? (g, now) -> extreme(a.eval(g, now), b.eval(g, now), true)
+                        : (g, now) -> extreme(a.eval(g, now), b.eval(g, now), false);
             }
             default -> throw new ExprException(c.column(), "unknown function '" + f + "' (known: abs, avg_over, "
                     + "count_over, delta, ewma, increase, max, max_over, min, min_over, rate, sum_over)");
@@ -247,6 +248,17 @@ public final class Compiler {
         }
         int c = Double.compare(a, b);
         return (c == 0 ? orEqual : Integer.signum(c) == sign) ? 1 : 0;
+    }
+
+    /** The larger (or smaller) of two values, leaving out one without data; NaN only when both are. */
+    static double extreme(double a, double b, boolean larger) {
+        if (Double.isNaN(a)) {
+            return b;
+        }
+        if (Double.isNaN(b)) {
+            return a;
+        }
+        return larger ? Math.max(a, b) : Math.min(a, b);
     }
 
     static double not(double x) {

@@ -7,9 +7,9 @@ import java.util.List;
  * {@code wait_share} over the last interval, cumulative {@code run_seconds} and {@code wait_seconds} (a VM's are
  * summed over its vCPUs), {@code interval_seconds}, {@code vcpu} (its index), a VM's {@code vcpus}, and the host's
  * {@code host_cpus} and {@code host_vcpus} (vCPUs of all watched VMs); a notice's {@code count} (its "count" fact,
- * else 1). Metric names (anything
- * starting with {@code hvwatch_}, as on {@code /metrics}) are allowed in every scope but NOTICE: in VCPU scope they
- * read that vCPU's series, in VM scope the sum of the VM's series, in HOST scope the host-wide series.
+ * else 1). Metric names (anything starting with {@code hvwatch_}, as on {@code /metrics}) are allowed in every scope
+ * but NOTICE: in VCPU scope they read that vCPU's series, in VM scope the sum of the VM's series, in HOST scope the
+ * host-wide series, in DEVICE scope the host-wide series whose {@code device} label names that device.
  */
 public enum Scope {
     /** One group per vCPU thread; evaluated each sampling round. */
@@ -18,6 +18,12 @@ public enum Scope {
     VM(List.of("vcpus", "run_seconds", "wait_seconds", "host_cpus", "host_vcpus"), List.of("vm", "uuid")),
     /** One group for the host; evaluated each sampling round. */
     HOST(List.of(), List.of("host")),
+    /**
+     * One group per value of the {@code device} label of the host-wide series the device rules read (an empty value
+     * is no device); evaluated each sampling round. A device's counters ({@code …_total}) count from 0 at the round
+     * before the device was first seen, so that the events that made its series appear count as an increase.
+     */
+    DEVICE(List.of(), List.of("device")),
     /** One group per value of the rule's {@code group_by}; evaluated at each matching notice and each round. */
     NOTICE(List.of("count"), List.of("type", "device", "vm", "uuid", "message"));
 

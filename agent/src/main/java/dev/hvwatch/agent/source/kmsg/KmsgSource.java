@@ -3,6 +3,7 @@ package dev.hvwatch.agent.source.kmsg;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.source.IommuFaults;
 import dev.hvwatch.agent.source.Source;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * word: a userspace record that looks like an IOMMU fault is counted as spoofed and raises nothing. The
  * {@link KmsgCursor} keeps a restarted agent from acting on a record twice; it is saved before each notice is
  * published, and once per sampling round for the records in between. Each IOMMU fault also counts in
- * {@code hvwatch_iommu_faults_total{device,reason}}, suppressed ones under reason "suppressed".
+ * {@code hvwatch_iommu_faults_total{device,reason,source="kmsg"}}, suppressed ones under reason "suppressed".
  */
 public final class KmsgSource implements Source, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KmsgSource.class);
@@ -148,9 +149,8 @@ public final class KmsgSource implements Source, AutoCloseable {
             return;
         }
         String device = n.device() != null ? n.device() : "";
-        FaultCount count = faults.computeIfAbsent(List.of(device, reason), k -> new FaultCount(new Series(
-                "hvwatch.iommu.faults", "IOMMU faults the kernel reported, by device and reason", null, true,
-                Map.of("device", device, "reason", reason))));
+        FaultCount count = faults.computeIfAbsent(List.of(device, reason),
+                k -> new FaultCount(IommuFaults.series(device, reason, name())));
         count.total += increment;
         ring.publishSample(now, null, -1, count.series, count.total);
     }

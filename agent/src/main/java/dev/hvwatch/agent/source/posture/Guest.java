@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.posture;
 
+import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.cgroup.CgroupPath;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;

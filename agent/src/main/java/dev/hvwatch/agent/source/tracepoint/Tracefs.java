@@ -18,13 +18,22 @@ final class Tracefs {
 
     /** @throws IOException saying what to do when tracefs is not mounted or the system has no events */
     void requireSystem() throws IOException {
-        if (!Files.isDirectory(root.resolve("events"))) {
-            throw new IOException("tracefs is not mounted at " + root + ": mount it with 'mount -t tracefs nodev "
-                    + root + "' and restart the agent");
-        }
+        requireMounted();
         if (!Files.isDirectory(root.resolve("events").resolve(system))) {
             throw new IOException(root.resolve("events").resolve(system) + " does not exist: no " + system
                     + " tracepoints in this kernel (is the " + system + " module loaded?)");
+        }
+    }
+
+    /** @throws IOException saying what to do when tracefs is not mounted, or not readable by the agent */
+    void requireMounted() throws IOException {
+        if (Files.isDirectory(root) && !Files.isReadable(root)) {
+            throw new IOException("cannot read tracefs at " + root + " (mode 0700): the agent needs "
+                    + "CAP_DAC_READ_SEARCH, or root");
+        }
+        if (!Files.isDirectory(root.resolve("events"))) {
+            throw new IOException("tracefs is not mounted at " + root + ": mount it with 'mount -t tracefs nodev "
+                    + root + "' and restart the agent");
         }
     }
 

@@ -16,8 +16,18 @@ import java.util.regex.Pattern;
  */
 record TracepointFormat(String name, List<Field> fields, String printFmt) {
 
-    /** One record field; {@code size} in bytes. */
-    record Field(String name, int offset, int size, boolean signed) {
+    /**
+     * One record field; {@code size} in bytes.
+     *
+     * @param type its C type as declared, with any array bound: {@code u64}, {@code char[16]}, {@code __data_loc
+     *             char[]} (a string stored after the fixed fields)
+     */
+    record Field(String name, String type, int offset, int size, boolean signed) {
+
+        /** A string the kernel's event filter compares with {@code ==}, {@code !=} and {@code ~} (a glob). */
+        boolean isString() {
+            return type.matches("(__data_loc |__rel_loc )?(unsigned )?char\\s*\\[\\d*]");
+        }
     }
 
     private static final Pattern FIELD = Pattern.compile(
@@ -67,7 +77,9 @@ record TracepointFormat(String name, List<Field> fields, String printFmt) {
                     + m.group(1) + "'");
         }
         try {
-            return new Field(declared.group(1), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
+            String type = (m.group(1).substring(0, declared.start()).strip()
+                    + (declared.group(2) == null ? "" : declared.group(2))).strip();
+            return new Field(declared.group(1), type, Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
                     m.group(4).equals("1"));
         } catch (NumberFormatException e) {
             throw new TracepointFormatException(origin + " line " + lineNumber + ": offset or size out of range in '"

@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.posture.check;
 
-import dev.hvwatch.agent.source.posture.CpuList;
+import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.posture.Guest;
 import dev.hvwatch.agent.source.posture.HostView;
 import dev.hvwatch.agent.source.posture.Outcome;

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.source.posture;
+package dev.hvwatch.agent.source;
 
 import java.util.BitSet;
 

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.source.posture;
+package dev.hvwatch.agent.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
