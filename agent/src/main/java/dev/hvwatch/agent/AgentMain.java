@@ -106,16 +106,21 @@ public final class AgentMain {
         }
     }
 
-    @Command(name = "check-config", description = "Check a config file and print the effective settings.")
+    @Command(name = "check-config", description = "Check a config file: one line, OK with the main settings, or "
+            + "the file, line and key that is wrong.")
     static final class CheckConfig implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             AgentConfig cfg = config.load();
-            System.out.println(config.describe() + ": OK");
-            System.out.println(cfg);
+            spec.commandLine().getOut().printf("%s: OK (host %s, collector %s, metrics %s, state %s, rule files %d)%n",
+                    config.describe(), cfg.identity().host(), cfg.collector().address(), cfg.metrics().listen(),
+                    cfg.state().dir(), cfg.rules().files().size());
             return 0;
         }
     }

@@ -15,17 +15,27 @@ class AgentMainTest {
     Path dir;
 
     private final StringWriter err = new StringWriter();
+    private final StringWriter out = new StringWriter();
 
     private int execute(String... args) {
         CommandLine cmd = AgentMain.commandLine();
         cmd.setErr(new PrintWriter(err, true));
-        cmd.setOut(new PrintWriter(new StringWriter(), true));
+        cmd.setOut(new PrintWriter(out, true));
         return cmd.execute(args);
     }
 
     @Test
     void checkConfigAcceptsTheEmbeddedDefault() {
         assertThat(execute("check-config")).isZero();
+    }
+
+    @Test
+    void checkConfigSaysOkInOneLineWithTheMainSettings() throws Exception {
+        Path file = Files.writeString(dir.resolve("agent.yaml"),
+                "identity:\n  host: hv-01\nstate:\n  dir: /var/lib/x\nrules:\n  files: [a.yaml, b.yaml]\n");
+        assertThat(execute("check-config", "-c", file.toString())).isZero();
+        assertThat(out.toString()).isEqualTo(file + ": OK (host hv-01, collector 127.0.0.1:7847, metrics "
+                + "127.0.0.1:9847, state /var/lib/x, rule files 2)" + System.lineSeparator());
     }
 
     @Test
