@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 
 /**
  * A Debian root file system made by debootstrap, as packaging/README.md ("Trying the packages in a container") has
@@ -44,9 +46,12 @@ final class DebianRoot {
             return root;
         }
         Files.createDirectories(cacheDir);
+        Path pidFile = cacheDir.resolve("debootstrap.pid");
+        killLeftover(pidFile);
         try (Stream<Path> old = Files.list(cacheDir)) {
             // Other package lists' trees, and a partial one left by an interrupted run.
             for (Path stale : old.filter(p -> p.getFileName().toString().startsWith("debian-")).toList()) {
+                unmountUnder(stale);
                 Command.ok("rm", "-rf", "--one-file-system", stale.toString());
             }
         }
@@ -54,9 +59,13 @@ final class DebianRoot {
         String mirror = mirror();
         System.out.println("[system test] making the root file system: " + String.join(" ", debootstrap) + " "
                 + partial + " " + mirror + " (about two minutes)");
-        String[] argv = Stream.concat(debootstrap.stream(), Stream.of(partial.toString(), mirror))
+        // In a process group of its own, whose id is kept: a killed run's debootstrap and its dpkg are ended by
+        // the next run before it deletes their tree.
+        String[] argv = Stream.concat(Stream.of("sh", "-c", "echo $$ > \"$0\" && exec setsid \"$@\"",
+                pidFile.toString()), Stream.concat(debootstrap.stream(), Stream.of(partial.toString(), mirror)))
                 .toArray(String[]::new);
         Command made = Command.run(DEBOOTSTRAP_TIMEOUT, Map.of(), argv);
+        Files.deleteIfExists(pidFile);
         if (made.exitCode() != 0) {
             Path log = partial.resolve("debootstrap/debootstrap.log");
             throw new AssertionError("debootstrap exited " + made.exitCode() + ":\n" + made.output()
@@ -66,6 +75,31 @@ final class DebianRoot {
         Files.writeString(partial.resolve("etc/hostname"), "hvwatch-try\n");
         Files.move(partial, root);
         return root;
+    }
+
+    /** A debootstrap a killed run left running: its whole process group, if the pid is still a debootstrap. */
+    private static void killLeftover(Path pidFile) throws IOException, InterruptedException {
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        String pid = Files.readString(pidFile).strip();
+        Path cmdline = Path.of("/proc", pid, "cmdline");
+        if (!pid.isEmpty() && Files.exists(cmdline) && Files.readString(cmdline).contains("debootstrap")) {
+            System.out.println("[system test] killing debootstrap " + pid + " and its children, left by an earlier run");
+            Command.run("kill", "-KILL", "--", "-" + pid);
+            Awaitility.await("debootstrap " + pid + " to end").atMost(Duration.ofSeconds(30))
+                    .until(() -> !Files.exists(cmdline));
+        }
+        Files.delete(pidFile);
+    }
+
+    /** What debootstrap mounts in its tree (/proc, /sys) stays mounted when it is killed. */
+    private static void unmountUnder(Path tree) throws IOException, InterruptedException {
+        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mounts")).stream().map(l -> l.split(" ")[1])
+                .filter(m -> m.startsWith(tree + "/")).sorted(Comparator.reverseOrder()).toList();
+        for (String mount : mounts) {
+            Command.ok("umount", "--lazy", mount);
+        }
     }
 
     /** The Debian mirror this host's apt uses, so that the test reaches what the machine is allowed to reach. */
