@@ -110,7 +110,8 @@ class CollectorMainTest {
 
     @Test
     void issuedKeysAreGivenToTheServiceUserWhereTheOwnerIsNamed() throws Exception {
-        HostTool.requireOnCi("root".equals(System.getProperty("user.name")), "giving a file to another user takes root");
+        HostTool.requireOnCi("root".equals(System.getProperty("user.name")),
+                "giving a file to another user takes root");
         Path ca = dir.resolve("ca");
         assertThat(run("certs", "ca", "--dir", ca.toString())).isZero();
 

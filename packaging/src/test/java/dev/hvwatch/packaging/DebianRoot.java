@@ -85,7 +85,8 @@ final class DebianRoot {
         String pid = Files.readString(pidFile).strip();
         Path cmdline = Path.of("/proc", pid, "cmdline");
         if (!pid.isEmpty() && Files.exists(cmdline) && Files.readString(cmdline).contains("debootstrap")) {
-            System.out.println("[system test] killing debootstrap " + pid + " and its children, left by an earlier run");
+            System.out.println("[system test] killing debootstrap " + pid + " and its children, left by an earlier "
+                    + "run");
             Command.run("kill", "-KILL", "--", "-" + pid);
             Awaitility.await("debootstrap " + pid + " to end").atMost(Duration.ofSeconds(30))
                     .until(() -> !Files.exists(cmdline));

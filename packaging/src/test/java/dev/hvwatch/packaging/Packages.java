@@ -38,7 +38,8 @@ final class Packages {
         Path tree = workDir.resolve("later-" + deb.getFileName());
         Command.ok("dpkg-deb", "--raw-extract", deb.toString(), tree.toString());
         Path control = tree.resolve("DEBIAN/control");
-        Files.writeString(control, Files.readString(control).replaceFirst("(?m)^Version: (.*)$", "Version: $1+upgrade"));
+        Files.writeString(control, Files.readString(control)
+                .replaceFirst("(?m)^Version: (.*)$", "Version: $1+upgrade"));
         Path out = workDir.resolve(deb.getFileName().toString()
                 .replaceFirst("_([^_]+)_all\\.deb$", "_$1+upgrade_all.deb"));
         // Uncompressed: the test installs it at once, and compressing 30 MB of jars again takes long.

@@ -55,7 +55,8 @@ class RpmInstallIT {
             for (Map.Entry<String, String> scriptlet : scriptlets.entrySet()) {
                 assertThat(scriptlet.getValue()).as("%s %s: macros expanded", name, scriptlet.getKey())
                         .doesNotContain("%{");
-                Path file = Files.writeString(dir.resolve(name + "-" + scriptlet.getKey() + ".sh"), scriptlet.getValue());
+                Path file = Files.writeString(dir.resolve(name + "-" + scriptlet.getKey() + ".sh"),
+                        scriptlet.getValue());
                 // dash is Debian's /bin/sh, bash that of RPM distributions.
                 for (String shell : List.of("dash", "bash")) {
                     Command parsed = Command.run(shell, "-n", file.toString());
