@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The operator's life cycle on this machine, with dpkg and the packages' own maintainer scripts (no systemd runs
  * here, as in a container: deb-systemd-helper and systemctl enable work on files, deb-systemd-invoke does nothing):
  * install, the installed commands, an upgrade that keeps the configuration, the state and the operator's enabling,
- * removal, and a purge that leaves nothing that was not there before, users included. SystemIT walks the same
- * path under a running systemd.
+ * removal, and a purge that leaves nothing that was not there before, users included. OperatorPathSystemIT walks
+ * the same path under a running systemd.
  */
 class DebInstallIT {
     private static final String AGENT = "/usr/bin/hvwatch-agent";
