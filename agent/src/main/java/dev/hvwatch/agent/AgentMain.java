@@ -6,6 +6,7 @@ import dev.hvwatch.agent.doctor.Doctor;
 import dev.hvwatch.agent.doctor.Finding;
 import dev.hvwatch.agent.embedded.Demo;
 import dev.hvwatch.agent.embedded.EmbeddedCollector;
+import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.protocol.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,16 +107,23 @@ public final class AgentMain {
         }
     }
 
-    @Command(name = "check-config", description = "Check a config file and print the effective settings.")
+    @Command(name = "check-config", description = "Check a config file and the rule files it names: one line, OK "
+            + "with the main settings, or the file, line and key that is wrong.")
     static final class CheckConfig implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             AgentConfig cfg = config.load();
-            System.out.println(config.describe() + ": OK");
-            System.out.println(cfg);
+            // The rules too: a rule file with a mistake would otherwise be found only by the running agent's reload.
+            int rules = RulePack.load(cfg.rules().files()).specs().size();
+            spec.commandLine().getOut().printf("%s: OK (host %s, collector %s, metrics %s, state %s, %d rules)%n",
+                    config.describe(), cfg.identity().host(), cfg.collector().address(), cfg.metrics().listen(),
+                    cfg.state().dir(), rules);
             return 0;
         }
     }

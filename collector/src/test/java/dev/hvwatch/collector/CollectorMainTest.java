@@ -3,6 +3,7 @@ package dev.hvwatch.collector;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.protocol.tls.Pki;
+import dev.hvwatch.testkit.HostTool;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -11,9 +12,11 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,6 +106,39 @@ class CollectorMainTest {
         }
         assertThat(crl.isRevoked(agent)).isTrue();
         assertThat(out.toString()).contains("revoked serial " + agent.getSerialNumber().toString(16));
+    }
+
+    @Test
+    void issuedKeysAreGivenToTheServiceUserWhereTheOwnerIsNamed() throws Exception {
+        HostTool.requireOnCi("root".equals(System.getProperty("user.name")),
+                "giving a file to another user takes root");
+        Path ca = dir.resolve("ca");
+        assertThat(run("certs", "ca", "--dir", ca.toString())).isZero();
+
+        assertThat(run("certs", "issue-agent", "--dir", ca.toString(), "--file-name", "agent", "--owner", "nobody",
+                "hv-01.example.net")).isZero();
+        assertThat(run("certs", "issue-collector", "--dir", ca.toString(), "--owner", "nobody", "collector")).isZero();
+
+        for (String key : List.of("agent-key.pem", "collector-key.pem")) {
+            assertThat(Files.getOwner(ca.resolve(key)).getName()).isEqualTo("nobody");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ca.resolve(key))))
+                    .isEqualTo("rw-------");
+        }
+        assertThat(Files.getOwner(ca.resolve("agent.pem")).getName()).as("the certificate is public").isEqualTo("root");
+        assertThat(certificate(ca.resolve("agent.pem")).getSubjectX500Principal().getName())
+                .isEqualTo("CN=hv-01.example.net");
+        assertThat(out.toString()).contains("(key " + ca.resolve("agent-key.pem") + ", owned by nobody)");
+    }
+
+    @Test
+    void anUnknownOwnerIsABadUsageAndIssuesNothing() {
+        Path ca = dir.resolve("ca");
+        assertThat(run("certs", "ca", "--dir", ca.toString())).isZero();
+
+        assertThat(run("certs", "issue-agent", "--dir", ca.toString(), "--owner", "no-such-user-hvw", "hv-02"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--owner no-such-user-hvw: no such user on this host");
+        assertThat(ca.resolve("hv-02.pem")).doesNotExist();
     }
 
     @Test

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The operator's life cycle on this machine, with dpkg and the packages' own maintainer scripts (no systemd runs
  * here, as in a container: deb-systemd-helper and systemctl enable work on files, deb-systemd-invoke does nothing):
  * install, the installed commands, an upgrade that keeps the configuration, the state and the operator's enabling,
- * removal, and a purge that leaves nothing that was not there before.
+ * removal, and a purge that leaves nothing that was not there before, users included. OperatorPathSystemIT walks
+ * the same path under a running systemd.
  */
 class DebInstallIT {
     private static final String AGENT = "/usr/bin/hvwatch-agent";
@@ -58,6 +59,11 @@ class DebInstallIT {
 
         dpkg("--purge", "hvwatch-agent", "hvwatch-collector");
         assertThat(Command.run("dpkg-query", "-W", "hvwatch-agent").exitCode()).isNotZero();
+        for (String user : Packages.NAMES) {
+            assertThat(Command.run("getent", "passwd", user).exitCode()).as("purge removes the user %s", user)
+                    .isNotZero();
+            assertThat(Command.run("getent", "group", user).exitCode()).as("and its group").isNotZero();
+        }
         assertThat(leftovers()).as("left after purge, besides what was there before").isEqualTo(before);
     }
 
@@ -108,7 +114,7 @@ class DebInstallIT {
         assertThat(enabled).exists();
         List<String> later = new ArrayList<>();
         for (String name : Packages.NAMES) {
-            later.add(laterVersion(Packages.deb(name)).toString());
+            later.add(Packages.withHigherVersion(Packages.deb(name), dir).toString());
         }
         List<String> upgrade = new ArrayList<>(List.of("-i"));
         upgrade.addAll(later);
@@ -119,17 +125,6 @@ class DebInstallIT {
         assertThat(Path.of("/var/lib/hvwatch/agent/spool/kept")).exists();
         assertThat(Path.of("/var/lib/hvwatch/collector/journal/kept")).exists();
         assertThat(Command.ok(AGENT, "check-config")).startsWith("/etc/hvwatch/agent.yaml: OK");
-    }
-
-    private Path laterVersion(Path deb) throws Exception {
-        Path tree = dir.resolve("later-" + deb.getFileName());
-        Command.ok("dpkg-deb", "--raw-extract", deb.toString(), tree.toString());
-        Path control = tree.resolve("DEBIAN/control");
-        Files.writeString(control, Files.readString(control).replaceFirst("(?m)^Version: (.*)$", "Version: $1+upgrade"));
-        Path out = dir.resolve("upgrade-" + deb.getFileName());
-        // Uncompressed: the test installs it at once, and compressing 30 MB of jars again takes long.
-        Command.ok("dpkg-deb", "--root-owner-group", "-Znone", "--build", tree.toString(), out.toString());
-        return out;
     }
 
     /** dpkg, waiting for its lock while another dpkg or apt-get works (developers share the machine's dpkg). */

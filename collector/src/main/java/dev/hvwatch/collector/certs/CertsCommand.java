@@ -2,11 +2,18 @@ package dev.hvwatch.collector.certs;
 
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -25,7 +32,7 @@ public final class CertsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+        throw new ParameterException(spec.commandLine(),
                 "a subcommand is required: ca, issue-agent, issue-collector or revoke");
     }
 
@@ -36,7 +43,7 @@ public final class CertsCommand implements Runnable {
     }
 
     abstract static class Step implements Callable<Integer> {
-        @picocli.CommandLine.Mixin
+        @Mixin
         Dir where;
 
         @Spec
@@ -65,16 +72,58 @@ public final class CertsCommand implements Runnable {
         }
     }
 
+    /**
+     * The {@code --owner} option of the commands that issue a key: the service that uses the key runs as its own
+     * user, so the key is handed to that user as it is written rather than by a {@code chown} the operator must
+     * remember. It stays readable by its owner only.
+     */
+    static final class KeyOwner {
+        @Option(names = "--owner", paramLabel = "USER", description = "give the new key to USER (mode 0600), e.g. "
+                + "hvwatch-agent or hvwatch-collector where that service runs on this host; needs root")
+        String user;
+
+        /** Looks the user up before anything is issued, so that a typo costs no certificate. */
+        UserPrincipal principal(CommandSpec spec) throws IOException {
+            if (user == null) {
+                return null;
+            }
+            try {
+                return FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName(user);
+            } catch (UserPrincipalNotFoundException e) {
+                throw new ParameterException(spec.commandLine(), "--owner " + user + ": no such user on this host "
+                        + "(install the package that creates it first, or leave --owner out and give the key to the "
+                        + "user on the host that uses it)", e, null, user);
+            }
+        }
+
+        String give(Path key, UserPrincipal owner) throws IOException {
+            if (owner == null) {
+                return "";
+            }
+            Files.setOwner(key, owner);
+            return ", owned by " + owner.getName();
+        }
+    }
+
     @Command(name = "issue-agent", mixinStandardHelpOptions = true,
             description = "Issue a client certificate for the agent on HOST; its CN is the identity alerts carry.")
     static final class IssueAgent extends Step {
         @Parameters(paramLabel = "HOST", description = "the agent's identity (its identity.host)")
         String host;
 
+        @Option(names = "--file-name", paramLabel = "NAME", description = "write NAME.pem and NAME-key.pem instead "
+                + "of HOST.pem and HOST-key.pem, e.g. agent: the files the packaged agent.yaml names")
+        String fileName;
+
+        @Mixin
+        KeyOwner owner;
+
         @Override
         public Integer call() throws Exception {
-            TlsFiles files = Pki.load(where.dir).issueAgent(host);
-            say("issued agent certificate " + files.cert() + " (key " + files.key() + ")");
+            UserPrincipal user = owner.principal(spec);
+            TlsFiles files = Pki.load(where.dir).issueAgent(host, fileName != null ? fileName : host);
+            String given = owner.give(files.key(), user);
+            say("issued agent certificate " + files.cert() + " (key " + files.key() + given + ")");
             return 0;
         }
     }
@@ -88,10 +137,15 @@ public final class CertsCommand implements Runnable {
         @Option(names = "--san", paramLabel = "NAME", description = "another DNS name or IP address agents dial")
         String[] extraNames = {};
 
+        @Mixin
+        KeyOwner owner;
+
         @Override
         public Integer call() throws Exception {
+            UserPrincipal user = owner.principal(spec);
             TlsFiles files = Pki.load(where.dir).issueServer(name, extraNames);
-            say("issued collector certificate " + files.cert() + " (key " + files.key() + ")");
+            String given = owner.give(files.key(), user);
+            say("issued collector certificate " + files.cert() + " (key " + files.key() + given + ")");
             return 0;
         }
     }

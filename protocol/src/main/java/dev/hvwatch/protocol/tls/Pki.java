@@ -180,18 +180,28 @@ public final class Pki {
         names.add(name);
         names.addAll(LOOPBACK_NAMES);
         names.addAll(List.of(extraNames));
-        return issue(name, KeyPurposeId.id_kp_serverAuth, subjectAltNames(names));
+        return issue(name, name, KeyPurposeId.id_kp_serverAuth, subjectAltNames(names));
     }
 
     /** Issues an agent certificate whose CN is the host identity the collector will attribute its alerts to. */
     public TlsFiles issueAgent(String identity) throws IOException, GeneralSecurityException {
-        return issue(identity, KeyPurposeId.id_kp_clientAuth, null);
+        return issueAgent(identity, identity);
     }
 
-    private TlsFiles issue(String name, KeyPurposeId purpose, GeneralNames altNames)
+    /**
+     * Like {@link #issueAgent(String)}, written as {@code fileName.pem} and {@code fileName-key.pem}: the names the
+     * agent's configuration expects where the agent runs on the issuing host.
+     */
+    public TlsFiles issueAgent(String identity, String fileName) throws IOException, GeneralSecurityException {
+        return issue(identity, fileName, KeyPurposeId.id_kp_clientAuth, null);
+    }
+
+    private TlsFiles issue(String name, String fileName, KeyPurposeId purpose, GeneralNames altNames)
             throws IOException, GeneralSecurityException {
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("certificate name '" + name + "' must match " + NAME.pattern());
+        for (String checked : List.of(name, fileName)) {
+            if (!NAME.matcher(checked).matches()) {
+                throw new IllegalArgumentException("certificate name '" + checked + "' must match " + NAME.pattern());
+            }
         }
         KeyPair keys = newKeyPair();
         Instant now = Instant.now();
@@ -208,7 +218,7 @@ public final class Pki {
         if (altNames != null) {
             builder.addExtension(Extension.subjectAlternativeName, false, altNames);
         }
-        TlsFiles files = new TlsFiles(dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"), caCert());
+        TlsFiles files = new TlsFiles(dir.resolve(fileName + ".pem"), dir.resolve(fileName + "-key.pem"), caCert());
         write(files.cert(), sign(builder, caKeys));
         writeKey(files.key(), keys);
         return files;

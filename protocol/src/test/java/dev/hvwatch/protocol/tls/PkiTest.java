@@ -38,6 +38,18 @@ class PkiTest {
     }
 
     @Test
+    void anAgentCertificateCanBeWrittenUnderTheFileNamesTheAgentsConfigurationExpects() throws Exception {
+        Pki pki = Pki.createCa(dir, "hvwatch test CA");
+
+        TlsFiles files = pki.issueAgent("hv-01.example.org", "agent");
+
+        assertThat(files.cert()).isEqualTo(dir.resolve("agent.pem"));
+        assertThat(files.key()).isEqualTo(dir.resolve("agent-key.pem"));
+        assertThat(PeerIdentity.commonName(read(files.cert()))).isEqualTo("hv-01.example.org");
+        assertThatThrownBy(() -> pki.issueAgent("hv-01", "../agent")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void serverCertificateCoversLoopbackAndTheGivenNames() throws Exception {
         Pki pki = Pki.createCa(dir, "hvwatch test CA");
 
