@@ -34,11 +34,10 @@ public interface Libvirt {
     /** Statistics that need the domain's monitor are left out, rather than waited for, while a job holds it. */
     int GET_ALL_DOMAINS_STATS_NOWAIT = 1 << 29;
 
-    /** {@code virDomainMetadataType}. */
+    /** {@code virDomainMetadataType}, as {@link MetadataChangeCallback} reports it. */
+    int DOMAIN_METADATA_DESCRIPTION = 0;
     int DOMAIN_METADATA_TITLE = 1;
     int DOMAIN_METADATA_ELEMENT = 2;
-    /** {@code VIR_DOMAIN_AFFECT_LIVE}: the running domain's metadata. */
-    int DOMAIN_AFFECT_LIVE = 1;
 
     /** {@code virDomainEventID}s hvwatch registers for. */
     int EVENT_ID_LIFECYCLE = 0;
@@ -97,16 +96,22 @@ public interface Libvirt {
     int virDomainGetUUIDString(Pointer domain, @Out byte[] uuid);
 
     /**
-     * The domain's title ({@link #DOMAIN_METADATA_TITLE}) or the XML element of namespace {@code uri}
-     * ({@link #DOMAIN_METADATA_ELEMENT}), as a string the caller frees with {@link LibC#free}; NULL if absent.
+     * The running domain's XML (flags 0: without secrets, which a read-only connection may not see anyway), as a
+     * string the caller frees with {@link LibC#free}; NULL on error.
      */
-    Pointer virDomainGetMetadata(Pointer domain, int type, String uri, int flags);
+    Pointer virDomainGetXMLDesc(Pointer domain, int flags);
 
     /** Fills a {@link #SECURITY_LABEL_SIZE}-byte {@code virSecurityLabel}. */
     int virDomainGetSecurityLabel(Pointer domain, Pointer securityLabel);
 
+    /** {@code virErrorNumber}s callers tell apart. */
+    int ERR_NO_DOMAIN = 42;
+
     /** The calling thread's last error, as one sentence; "no error" when there was none. */
     String virGetLastErrorMessage();
+
+    /** The calling thread's last {@code virErrorNumber}, 0 when there was none. */
+    int virGetLastErrorCode();
 
     /** Replaces the handler that prints every error to stderr; errors stay readable per thread. */
     void virSetErrorFunc(Pointer userData, ErrorCallback handler);

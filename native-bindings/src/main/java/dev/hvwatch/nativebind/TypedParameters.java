@@ -112,6 +112,31 @@ public final class TypedParameters {
         return s == null ? null : CStrings.read(s, MAX_STRING);
     }
 
+    /**
+     * Copies parameter {@code i}'s string into {@code dst} without allocating, so that a caller can see whether it
+     * changed since the last round.
+     *
+     * @return its length in bytes (cut at {@code dst.length}), or -1 if it is not a string or its pointer is NULL
+     */
+    public int stringInto(int i, byte[] dst) {
+        if (type(i) != STRING) {
+            return -1;
+        }
+        Pointer s = base.getPointer(offset(i) + VALUE_OFFSET);
+        if (s == null) {
+            return -1;
+        }
+        int length = 0;
+        while (length < dst.length) {
+            byte b = s.getByte(length);
+            if (b == 0) {
+                break;
+            }
+            dst[length++] = b;
+        }
+        return length;
+    }
+
     private long offset(int i) {
         if (i < 0 || i >= count) {
             throw new IndexOutOfBoundsException("typed parameter " + i + " of " + count);
