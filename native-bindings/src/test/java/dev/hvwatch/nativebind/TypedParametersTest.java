@@ -14,54 +14,56 @@ class TypedParametersTest {
 
     @Test
     void readsEveryTypeInPlace() {
-        Pointer p = Memory.allocateDirect(RUNTIME, 7 * TypedParameters.SIZE, true);
-        Pointer text = cString("hda");
-        put(p, 0, "state.state", TypedParameters.INT, v -> v.putInt(0, -3));
-        put(p, 1, "vcpu.current", TypedParameters.UINT, v -> v.putInt(0, 0xFFFF_FFFF));
-        put(p, 2, "cpu.time", TypedParameters.LLONG, v -> v.putLongLong(0, -5_000_000_000L));
-        put(p, 3, "vcpu.0.exits.sum", TypedParameters.ULLONG, v -> v.putLongLong(0, -1L)); // 2^64 - 1
-        put(p, 4, "dirtyrate.calc_rate", TypedParameters.DOUBLE, v -> v.putDouble(0, 2.5));
-        put(p, 5, "vcpu.0.guest_mode.cur", TypedParameters.BOOLEAN, v -> v.putByte(0, (byte) 1));
-        put(p, 6, "block.0.name", TypedParameters.STRING, v -> v.putPointer(0, text));
-
-        TypedParameters params = new TypedParameters().reset(p, 7);
-        assertThat(params.field(3)).isEqualTo("vcpu.0.exits.sum");
+        TypedParameters params = new TypedParametersFixture()
+                .integer("state.state", -3)
+                .number("vcpu.0.exits.sum", -1L) // 2^64 - 1 as an unsigned counter
+                .bool("vcpu.0.guest_mode.cur", true)
+                .string("block.0.name", "hda")
+                .view();
+        assertThat(params.field(1)).isEqualTo("vcpu.0.exits.sum");
         assertThat(params.number(0)).isEqualTo(-3);
-        assertThat(params.number(1)).isEqualTo(4_294_967_295.0);
-        assertThat(params.number(2)).isEqualTo(-5e9);
-        assertThat(params.number(3)).isEqualTo(18_446_744_073_709_551_615.0);
-        assertThat(params.number(4)).isEqualTo(2.5);
-        assertThat(params.number(5)).isEqualTo(1);
-        assertThat(params.isNumber(6)).isFalse();
-        assertThat(params.string(6)).isEqualTo("hda");
+        assertThat(params.number(1)).isEqualTo(18_446_744_073_709_551_615.0);
+        assertThat(params.number(2)).isEqualTo(1);
+        assertThat(params.isNumber(3)).isFalse();
+        assertThat(params.string(3)).isEqualTo("hda");
         assertThat(params.string(0)).isNull();
-        assertThatThrownBy(() -> params.number(6)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> params.number(3)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("type 7");
     }
 
     @Test
+    void signedAndUnsignedThirtyTwoBitsAndDoubles() {
+        Pointer p = Memory.allocateDirect(RUNTIME, 3 * TypedParameters.SIZE, true);
+        put(p, 0, "vcpu.current", TypedParameters.UINT, v -> v.putInt(0, 0xFFFF_FFFF));
+        put(p, 1, "cpu.time", TypedParameters.LLONG, v -> v.putLongLong(0, -5_000_000_000L));
+        put(p, 2, "dirtyrate.calc_rate", TypedParameters.DOUBLE, v -> v.putDouble(0, 2.5));
+        TypedParameters params = new TypedParameters().reset(p, 3);
+        assertThat(params.number(0)).isEqualTo(4_294_967_295.0);
+        assertThat(params.number(1)).isEqualTo(-5e9);
+        assertThat(params.number(2)).isEqualTo(2.5);
+    }
+
+    @Test
     void comparesNamesWithoutAllocatingStrings() {
-        Pointer p = Memory.allocateDirect(RUNTIME, TypedParameters.SIZE, true);
-        put(p, 0, "vm.pages_4k.cur", TypedParameters.ULLONG, v -> v.putLongLong(0, 7));
+        TypedParameters params = new TypedParametersFixture().number("vm.pages_4k.cur", 7).string("net.0.name", "vnet3")
+                .view();
         byte[] buffer = new byte[TypedParameters.FIELD_LENGTH];
-        int length = new TypedParameters().reset(p, 1).fieldInto(0, buffer);
+        int length = params.fieldInto(0, buffer);
         assertThat(new String(buffer, 0, length, StandardCharsets.US_ASCII)).isEqualTo("vm.pages_4k.cur");
+        byte[] text = new byte[16];
+        assertThat(params.stringInto(1, text)).isEqualTo(5);
+        assertThat(new String(text, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("vnet3");
+        assertThat(params.stringInto(0, text)).as("not a string").isEqualTo(-1);
     }
 
     @Test
     void hostileParametersAreReportedNotReadPast() {
-        Pointer p = Memory.allocateDirect(RUNTIME, 3 * TypedParameters.SIZE, true);
-        for (int i = 0; i < TypedParameters.FIELD_LENGTH; i++) {
-            p.putByte(i, (byte) 'x'); // a field without its NUL
-        }
-        p.putInt(TypedParameters.TYPE_OFFSET, TypedParameters.ULLONG);
-        put(p, 1, "block.0.name", TypedParameters.STRING, v -> v.putPointer(0, null));
-        put(p, 2, "future.stat", 42, v -> v.putLongLong(0, 1));
-
-        TypedParameters params = new TypedParameters().reset(p, 3);
+        TypedParameters params = new TypedParametersFixture().unterminated().string("block.0.name", null)
+                .ofType("future.stat", 42).view();
         assertThat(params.fieldInto(0, new byte[TypedParameters.FIELD_LENGTH])).isEqualTo(-1);
         assertThat(params.field(0)).isNull();
         assertThat(params.string(1)).isNull();
+        assertThat(params.stringInto(1, new byte[8])).isEqualTo(-1);
         assertThat(params.isNumber(2)).isFalse();
         assertThatThrownBy(() -> params.number(2)).hasMessageContaining("type 42");
         assertThatThrownBy(() -> params.type(3)).isInstanceOf(IndexOutOfBoundsException.class);
