@@ -26,8 +26,6 @@ final class LibvirtEventLoop {
     private final Libvirt libvirt;
     private final Map<Long, LibvirtConnection> connections = new ConcurrentHashMap<>();
 
-    /** libvirt prints every error to stderr unless told otherwise; errors are read per call instead. */
-    private final Libvirt.ErrorCallback quiet = (userData, error) -> { };
     final Libvirt.CloseCallback onClose = (conn, reason, opaque) -> with(conn, c -> c.closedByPeer(reason));
     final Libvirt.LifecycleCallback onLifecycle = (conn, dom, event, detail, opaque) ->
             deliver(conn, dom, DomainEvent.Type.LIFECYCLE, event, detail, null, Map.of());
@@ -52,7 +50,6 @@ final class LibvirtEventLoop {
     static synchronized LibvirtEventLoop get(Libvirt libvirt) {
         if (instance == null) {
             LibvirtEventLoop loop = new LibvirtEventLoop(libvirt);
-            libvirt.virSetErrorFunc(null, loop.quiet);
             if (libvirt.virEventRegisterDefaultImpl() < 0) {
                 throw new IllegalStateException("libvirt's event loop could not be registered: "
                         + libvirt.virGetLastErrorMessage());

@@ -111,7 +111,7 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         Libvirt loaded = null;
         String why = null;
         try {
-            loaded = Libvirt.load();
+            loaded = LibvirtLibrary.load();
         } catch (LinkageError e) {
             why = "libvirt's library (libvirt.so.0) is not installed: " + e.getMessage();
         }
@@ -136,7 +136,7 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
 
     private static boolean libraryInstalled() {
         try {
-            Libvirt.load();
+            LibvirtLibrary.load();
             return true;
         } catch (LinkageError e) {
             return false;
