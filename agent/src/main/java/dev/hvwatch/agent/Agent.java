@@ -144,6 +144,8 @@ public final class Agent implements AutoCloseable {
         }
         if (libvirt != null) {
             metrics.bindSourceErrors(libvirt.name(), libvirt, LibvirtSource::errors);
+            metrics.bindCounter("hvwatch.source.overruns", "Sampling rounds that found the source's previous work "
+                    + "still running, and so started none", libvirt, LibvirtSource::overruns, "source", libvirt.name());
             for (Group group : Group.values()) {
                 metrics.bindCounter("hvwatch.libvirt.stats.skipped", "Times a domain's statistics lacked a group it "
                         + "had before: libvirt leaves out what needs the domain's monitor while a job holds it",

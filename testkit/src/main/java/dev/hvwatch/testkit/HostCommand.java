@@ -2,7 +2,9 @@ package dev.hvwatch.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,20 +23,31 @@ public final class HostCommand {
 
     /** Runs {@code argv} (stdout and stderr together) and waits at most {@code timeout}. */
     public static Result run(Duration timeout, List<String> argv) {
+        Path output = null;
         try {
-            Process p = new ProcessBuilder(argv).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            byte[] out = p.getInputStream().readAllBytes();
+            // Into a file, not a pipe: reading a pipe to its end would wait for the command past the timeout.
+            output = Files.createTempFile("hvwatch-command-", ".out");
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", argv) + ": still running after " + timeout);
+                throw new IllegalStateException(String.join(" ", argv) + ": still running after " + timeout
+                        + "; it printed: " + Files.readString(output).strip());
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8).strip());
+            return new Result(p.exitValue(), Files.readString(output).strip());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + argv.get(0), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted running " + argv.get(0), e);
+        } finally {
+            if (output != null) {
+                try {
+                    Files.deleteIfExists(output);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is harmless
+                }
+            }
         }
     }
 

@@ -4,7 +4,6 @@ import dev.hvwatch.nativebind.Libvirt;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import jnr.ffi.Pointer;
 
@@ -14,8 +13,6 @@ import jnr.ffi.Pointer;
  * is noticed within seconds ({@link #alive()}).
  */
 final class LibvirtConnection implements AutoCloseable {
-    /** Events queued at most between two rounds; beyond that they are dropped and counted. */
-    static final int EVENT_QUEUE = 4096;
     private static final int KEEPALIVE_INTERVAL_SECONDS = 5;
     private static final int KEEPALIVE_COUNT = 3;
 
@@ -24,27 +21,33 @@ final class LibvirtConnection implements AutoCloseable {
     private final Pointer conn;
     private final String uri;
     private final LibvirtCounters counters;
-    private final BlockingQueue<DomainEvent> events = new ArrayBlockingQueue<>(EVENT_QUEUE);
+    private final BlockingQueue<DomainEvent> events;
     private final List<Integer> callbackIds = new ArrayList<>();
     private volatile String closedBecause;
 
     private LibvirtConnection(Libvirt libvirt, LibvirtEventLoop loop, Pointer conn, String uri,
-                              LibvirtCounters counters) {
+                              BlockingQueue<DomainEvent> events, LibvirtCounters counters) {
         this.libvirt = libvirt;
         this.loop = loop;
         this.conn = conn;
         this.uri = uri;
+        this.events = events;
         this.counters = counters;
     }
 
-    /** Connects and subscribes; the caller closes. */
-    static LibvirtConnection open(Libvirt libvirt, String uri, LibvirtCounters counters) throws IOException {
+    /**
+     * Connects and subscribes; the caller closes.
+     *
+     * @param events where the domain events go, whichever connection delivers them
+     */
+    static LibvirtConnection open(Libvirt libvirt, String uri, BlockingQueue<DomainEvent> events,
+                                  LibvirtCounters counters) throws IOException {
         LibvirtEventLoop loop = LibvirtEventLoop.get(libvirt);
         Pointer conn = libvirt.virConnectOpenReadOnly(uri);
         if (conn == null) {
             throw new IOException("cannot connect to libvirt at " + uri + ": " + libvirt.virGetLastErrorMessage());
         }
-        LibvirtConnection c = new LibvirtConnection(libvirt, loop, conn, uri, counters);
+        LibvirtConnection c = new LibvirtConnection(libvirt, loop, conn, uri, events, counters);
         loop.attach(c);
         try {
             c.subscribe();
@@ -90,11 +93,6 @@ final class LibvirtConnection implements AutoCloseable {
 
     Pointer pointer() {
         return conn;
-    }
-
-    /** Events delivered since the sampling thread last took them. */
-    BlockingQueue<DomainEvent> events() {
-        return events;
     }
 
     /** Called by the event loop for each event; a full queue drops and counts it. */

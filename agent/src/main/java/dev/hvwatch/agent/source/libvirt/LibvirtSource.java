@@ -25,10 +25,26 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import jnr.ffi.Pointer;
 import jnr.ffi.byref.PointerByReference;
@@ -41,13 +57,21 @@ import org.xml.sax.SAXException;
  * libvirt's VMs through libvirt itself, over one read-only connection ({@code libvirt.uri}): each round one
  * {@code virConnectGetAllDomainStats} call returns every running domain's statistics — the KVM binary statistics
  * (published as the very series QMP's give, see {@link StatField}), disks, network interfaces, balloon, state and CPU
- * time — with {@code NOWAIT}, so a domain busy in a job costs the round nothing (what it leaves out is counted as
- * skipped). Domain events (lifecycle, reboot, device added and removed, metadata change, job and block-job completion)
+ * time. Domain events (lifecycle, reboot, device added and removed, metadata change, job and block-job completion)
  * become lifecycle notices, and each domain's tenant is read from its XML (OpenStack Nova's metadata and the title)
- * when discovery finds it and again when its metadata changes.
+ * when discovery finds it and again when its metadata changes. A VM is matched to its domain by UUID.
  *
- * <p>libvirt owns the monitor of its VMs, so this is the only way to their KVM statistics that taints nothing. A VM is
- * matched to its domain by UUID.
+ * <h2>A starved QEMU must not stall the others</h2>
+ * libvirt asks each domain's QEMU over its monitor, and a starved QEMU answers late: on this project's test host one
+ * call took 8.3 s with a guest at 2 CPU shares against 1024, and over 30 s against 2048 — the very guest whose
+ * starvation hvwatch must keep seeing. So the calls run on libvirt threads of their own, never waited for by the
+ * sampler, up to {@value #CALLS_IN_FLIGHT} at once: while one waits for a starved QEMU, the next round's call finds that
+ * domain busy in its job and, with {@code NOWAIT}, leaves out what needs its monitor (counted as skipped) instead of
+ * waiting too; every other domain's statistics stay fresh. A round that finds every call still running starts none and
+ * counts an overrun. Records are decoded on the thread that fetched them and published on the sampling thread in its
+ * next round, after discovery, so that nothing is published for a VM discovery has seen stop; a record older than what
+ * was published is not published (see {@link DomainStats}). Events and tenant reads, which libvirtd answers from its
+ * own state, stay on the sampling thread.
  *
  * <p>A daemon that is not installed, not running, restarted or refusing makes this source down, with the reason
  * (thrown from {@link #sample}); it reconnects with backoff while every other source goes on.
@@ -61,13 +85,20 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
     private static final int STATS = Libvirt.STATS_STATE | Libvirt.STATS_CPU_TOTAL | Libvirt.STATS_BALLOON
             | Libvirt.STATS_VCPU | Libvirt.STATS_INTERFACE | Libvirt.STATS_BLOCK | Libvirt.STATS_VM;
     private static final int FLAGS = Libvirt.GET_ALL_DOMAINS_STATS_ACTIVE | Libvirt.GET_ALL_DOMAINS_STATS_NOWAIT;
-    /** Rounds an event waits for discovery to see the VM it names (a domain that just arrived) before it is
-     * reported without one. */
-    private static final int EVENT_PATIENCE_ROUNDS = 3;
+    /** Statistics calls that may wait on libvirt at once: one stuck on a starved QEMU, and one that goes past it. */
+    static final int CALLS_IN_FLIGHT = 2;
     /** libvirtd's read-only socket (monolithic daemon) or virtqemud's (modular daemons), under /run/libvirt. */
     private static final List<String> SYSTEM_SOCKETS = List.of("libvirt-sock-ro", "virtqemud-sock-ro");
+    /**
+     * Rounds an event waits for discovery to see the VM it names (a domain that just arrived) before it is reported
+     * without one.
+     */
+    private static final int EVENT_PATIENCE_ROUNDS = 3;
     /** Stopped VMs remembered for the stop events that name them after discovery saw them go. */
     private static final int RECENTLY_STOPPED = 64;
+    /** Events queued at most between two rounds; beyond that they are dropped and counted. */
+    private static final int EVENT_QUEUE = 4096;
+    private static final Duration FIRST_ROUND_WAIT = Duration.ofSeconds(2);
     /** A domain's XML is a few KiB; more than this is not libvirt's. */
     private static final int MAX_DOMAIN_XML = 4 << 20;
 
@@ -75,26 +106,38 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
     private final Supplier<? extends Collection<WatchedVm>> watched;
     private final EventRing ring;
     private final KvmStatSeries kvm;
-    private final Batch batch;
     private final LibvirtCounters counters = new LibvirtCounters();
-    private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
     private final Libvirt libvirt;
     private final String unavailable;
-    private final List<DomainStats> domains = new ArrayList<>();
-    private final List<Vm> recentlyStopped = new ArrayList<>();
-    private final Set<Vm> tenantsToRead = new LinkedHashSet<>();
+    private final BlockingQueue<DomainEvent> events = new ArrayBlockingQueue<>(EVENT_QUEUE);
+    private final ExecutorService calls;
+    /** Held to use the connection, and exclusively to replace or close it. */
+    private final ReadWriteLock connectionLock = new ReentrantReadWriteLock();
+    private final Object connecting = new Object();
+    private final Set<Vm> tenantsToRead = ConcurrentHashMap.newKeySet();
+    private final List<DomainStats> domains = new CopyOnWriteArrayList<>();
+    private final Queue<List<RecordDecoder.Decoded>> fetched = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong overruns = new AtomicLong();
+    private final ThreadLocal<RecordDecoder> decoders;
+    private final ThreadLocal<LibvirtCall> perThread;
+    private volatile LibvirtConnection connection;
+    private volatile String downBecause = "not connected yet";
+    private volatile boolean connected;
+    private volatile long retryAtNanos;
+    private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
+
+    // The sampling thread's.
+    private final Batch batch;
     private final List<Pending> pendingEvents = new ArrayList<>();
     private final List<DomainEvent> arrived = new ArrayList<>();
+    private final List<Vm> recentlyStopped = new ArrayList<>();
+    private final Map<Vm, DomainStats> published = new IdentityHashMap<>();
     /** Reused each round so that telling stopped VMs apart allocates nothing. */
     private final Set<Vm> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final PointerByReference records = new PointerByReference();
-    private final DomainStatsRecords recordView;
-    private final TypedParameters params = new TypedParameters();
-    private final byte[] uuid = new byte[Libvirt.UUID_BUFLEN];
-    private LibvirtConnection connection;
-    private String downBecause = "not connected yet";
-    private long retryAtNanos;
-    private volatile boolean connected;
+    private final Set<Vm> libvirtVmsLastRound = Collections.newSetFromMap(new IdentityHashMap<>());
+    private Future<?> firstRound;
+    private boolean started;
 
     /**
      * @param uri     libvirt's connection URI, e.g. {@code qemu:///system}
@@ -117,7 +160,15 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         }
         this.libvirt = loaded;
         this.unavailable = why;
-        this.recordView = new DomainStatsRecords(loaded == null ? 8 : Libvirt.runtime().addressSize());
+        AtomicInteger threads = new AtomicInteger();
+        this.calls = Executors.newFixedThreadPool(CALLS_IN_FLIGHT, r -> {
+            Thread t = new Thread(r, "hvwatch-libvirt-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.decoders = ThreadLocal.withInitial(() -> new RecordDecoder(counters));
+        int addressSize = loaded == null ? 8 : Libvirt.runtime().addressSize();
+        this.perThread = ThreadLocal.withInitial(() -> new LibvirtCall(addressSize));
     }
 
     /**
@@ -148,38 +199,63 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         return NAME;
     }
 
+    /**
+     * Publishes the statistics the libvirt threads fetched since the last round and starts the next call, delivers
+     * the domain events that arrived, and throws while libvirt is out of reach, saying why.
+     */
     @Override
     public void sample(long nowNanos) throws IOException {
+        if (unavailable != null) {
+            throw new IOException(unavailable);
+        }
         Collection<WatchedVm> vms = watched.get();
         kvm.retain(vms);
-        forgetStopped(vms);
-        ensureConnected(nowNanos);
-        try {
-            readTenants();
-            deliverEvents(nowNanos, vms);
-            readStatistics(nowNanos, vms);
-        } catch (IOException e) {
-            if (!connection.alive()) {
-                lose(nowNanos, connection.deadBecause());
+        noteStopped(vms);
+        deliverEvents(nowNanos, vms);
+        publishFetched();
+        if (inFlight.get() < CALLS_IN_FLIGHT) {
+            List<Vm> snapshot = new ArrayList<>();
+            for (WatchedVm w : vms) {
+                if (w.vm().managedByLibvirt()) {
+                    snapshot.add(w.vm());
+                }
             }
-            throw e;
+            inFlight.incrementAndGet();
+            Future<?> call = calls.submit(() -> fetch(nowNanos, snapshot));
+            if (!started) {
+                started = true;
+                firstRound = call;
+                awaitFirstRound();
+            }
+        } else {
+            overruns.incrementAndGet();
+        }
+        String down = downBecause;
+        if (down != null) {
+            throw new IOException(down);
         }
     }
 
     /**
-     * Reads the tenant of a VM libvirt runs, from its domain's XML; while libvirtd is away, the VM waits for the next
-     * connection. Sampling thread only (discovery calls it in the same round).
+     * Reads the tenant of a VM libvirt runs, from its domain's XML, before discovery announces it; while libvirtd is
+     * away, the VM waits for the next connection. Sampling thread only.
      */
     @Override
     public void lookUp(Vm vm) {
-        if (!vm.managedByLibvirt() || vm.uuid().isEmpty()) {
+        if (!vm.managedByLibvirt() || vm.uuid().isEmpty() || libvirt == null) {
             return;
         }
-        if (connection == null) {
-            tenantsToRead.add(vm);
-            return;
+        connectionLock.readLock().lock();
+        try {
+            LibvirtConnection c = connection;
+            if (c != null && c.alive()) {
+                readTenant(c, vm);
+            } else {
+                tenantsToRead.add(vm);
+            }
+        } finally {
+            connectionLock.readLock().unlock();
         }
-        readTenant(vm);
     }
 
     /**
@@ -191,7 +267,7 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         if (!vm.managedByLibvirt() || libvirt == null) {
             return false;
         }
-        DomainStats d = statsOf(vm);
+        DomainStats d = published.get(vm);
         return d == null || !d.lacksKvmStatistics();
     }
 
@@ -200,7 +276,7 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         return connected;
     }
 
-    /** Statistics libvirt's records had that could not be used, since start; any thread may ask. */
+    /** Statistics and answers from libvirt that could not be used, since start; any thread may ask. */
     public long errors() {
         return counters.errors();
     }
@@ -215,63 +291,157 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         return counters.eventsDropped();
     }
 
+    /** Sampling rounds that found every statistics call still waiting on libvirt, and so started none. */
+    public long overruns() {
+        return overruns.get();
+    }
+
     @Override
     public void close() {
-        if (connection != null) {
-            connection.close();
-            connection = null;
-            connected = false;
-        }
-    }
-
-    private void ensureConnected(long nowNanos) throws IOException {
-        if (unavailable != null) {
-            throw new IOException(unavailable);
-        }
-        if (connection != null && connection.alive()) {
+        calls.shutdownNow();
+        try {
+            if (!calls.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("libvirt: a statistics call is still waiting on libvirt at shutdown; its connection is left "
+                        + "open");
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return;
         }
-        if (connection != null) {
-            lose(nowNanos, connection.deadBecause());
-        }
-        if (nowNanos < retryAtNanos) {
-            throw new IOException(downBecause);
-        }
-        try {
-            connection = LibvirtConnection.open(libvirt, uri, counters);
-        } catch (IOException e) {
-            downBecause = e.getMessage();
-            retryAtNanos = nowNanos + backoff.next().toNanos();
-            throw e;
-        }
-        backoff.reset();
-        connected = true;
-        LOG.info("libvirt: connected read-only to {}", uri);
-        // Whatever changed while we were away: every VM's tenant is read again.
-        for (WatchedVm w : watched.get()) {
-            if (w.vm().managedByLibvirt()) {
-                tenantsToRead.add(w.vm());
-            }
-        }
-    }
-
-    private void lose(long nowNanos, String why) {
-        connection.close();
-        connection = null;
+        replaceConnection(null);
         connected = false;
-        downBecause = "lost libvirt at " + uri + ": " + why + "; reconnecting";
-        retryAtNanos = nowNanos + backoff.next().toNanos();
     }
 
-    private void readTenants() {
+    /** The first call is waited for, briefly, so that the agent starts knowing whether libvirt answers. */
+    private void awaitFirstRound() {
+        try {
+            firstRound.get(FIRST_ROUND_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException slowOrFailed) {
+            // reported by the rounds that follow
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void publishFetched() {
+        try {
+            for (List<RecordDecoder.Decoded> round = fetched.poll(); round != null; round = fetched.poll()) {
+                for (RecordDecoder.Decoded record : round) {
+                    Vm vm = record.domain.vm();
+                    if (live.contains(vm)) {
+                        published.put(vm, record.domain);
+                        record.domain.publish(record, batch, kvm);
+                    }
+                }
+            }
+        } finally {
+            batch.flush();
+        }
+    }
+
+    /** One call on a libvirt thread: connect if need be, read pending tenants, fetch and decode every record. */
+    private void fetch(long nowNanos, List<Vm> vms) {
+        LibvirtConnection c = null;
+        boolean lost = false;
+        try {
+            c = ensureConnected(nowNanos, vms);
+            if (c == null) {
+                return;
+            }
+            connectionLock.readLock().lock();
+            try {
+                if (connection != c) {
+                    return; // replaced while we waited
+                }
+                readPendingTenants(c, vms);
+                fetched.add(readStatistics(c, nowNanos, vms));
+                downBecause = null;
+            } catch (IOException e) {
+                lost = !c.alive();
+                downBecause = e.getMessage();
+            } finally {
+                connectionLock.readLock().unlock();
+            }
+        } catch (RuntimeException e) {
+            counters.error("a statistics call failed: " + e, null);
+            downBecause = "a statistics call failed: " + e;
+        } finally {
+            if (lost) {
+                lose(nowNanos, c);
+            }
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** The connection, opened first if need be; null while libvirt is out of reach (the reason is kept). */
+    private LibvirtConnection ensureConnected(long nowNanos, List<Vm> vms) {
+        synchronized (connecting) {
+            LibvirtConnection c = connection;
+            if (c != null && c.alive()) {
+                return c;
+            }
+            if (c != null) {
+                lose(nowNanos, c);
+            }
+            if (nowNanos < retryAtNanos) {
+                return null;
+            }
+            try {
+                c = LibvirtConnection.open(libvirt, uri, events, counters);
+            } catch (IOException e) {
+                downBecause = e.getMessage();
+                retryAtNanos = nowNanos + backoff.next().toNanos();
+                return null;
+            }
+            replaceConnection(c);
+            backoff.reset();
+            connected = true;
+            downBecause = null;
+            LOG.info("libvirt: connected read-only to {}", uri);
+            tenantsToRead.addAll(vms); // whatever changed while we were away
+            return c;
+        }
+    }
+
+    /** Drops a dead connection, once, whichever thread found it dead. */
+    private void lose(long nowNanos, LibvirtConnection dead) {
+        synchronized (connecting) {
+            if (connection != dead) {
+                return;
+            }
+            replaceConnection(null);
+            connected = false;
+            downBecause = "lost libvirt at " + uri + ": " + dead.deadBecause() + "; reconnecting";
+            retryAtNanos = nowNanos + backoff.next().toNanos();
+        }
+    }
+
+    private void replaceConnection(LibvirtConnection next) {
+        connectionLock.writeLock().lock();
+        try {
+            if (connection != null) {
+                connection.close();
+            }
+            connection = next;
+        } finally {
+            connectionLock.writeLock().unlock();
+        }
+    }
+
+    private void readPendingTenants(LibvirtConnection c, List<Vm> vms) {
         for (Iterator<Vm> it = tenantsToRead.iterator(); it.hasNext(); ) {
-            readTenant(it.next());
+            Vm vm = it.next();
+            if (vms.contains(vm)) {
+                readTenant(c, vm);
+            }
             it.remove();
         }
     }
 
-    private void readTenant(Vm vm) {
-        Pointer dom = libvirt.virDomainLookupByUUIDString(connection.pointer(), vm.uuid());
+    /** Sets the VM's tenant from its domain's XML; the caller holds the connection's read lock. */
+    private void readTenant(LibvirtConnection c, Vm vm) {
+        Pointer dom = libvirt.virDomainLookupByUUIDString(c.pointer(), vm.uuid());
         if (dom == null) {
             if (libvirt.virGetLastErrorCode() != Libvirt.ERR_NO_DOMAIN) {
                 counters.error("cannot look the domain up: " + libvirt.virGetLastErrorMessage(), vm);
@@ -299,84 +469,122 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         }
     }
 
+    /** One {@code virConnectGetAllDomainStats} call, its records decoded before libvirt's list is freed. */
+    private List<RecordDecoder.Decoded> readStatistics(LibvirtConnection c, long nowNanos, List<Vm> vms)
+            throws IOException {
+        LibvirtCall call = perThread.get();
+        RecordDecoder decoder = decoders.get();
+        decoder.retain(domains);
+        int n = libvirt.virConnectGetAllDomainStats(c.pointer(), STATS, call.records, FLAGS);
+        if (n < 0) {
+            throw new IOException("virConnectGetAllDomainStats failed: " + libvirt.virGetLastErrorMessage());
+        }
+        Pointer list = call.records.getValue();
+        List<RecordDecoder.Decoded> round = new ArrayList<>(n);
+        try {
+            call.view.reset(list, n);
+            for (int i = 0; i < n; i++) {
+                DomainStats d = domainOf(call, call.view.domain(i), vms);
+                if (d != null) {
+                    round.add(decoder.decode(d, call.params.reset(call.view.params(i),
+                            Math.max(0, call.view.paramCount(i))), nowNanos));
+                }
+            }
+        } finally {
+            if (list != null) {
+                libvirt.virDomainStatsRecordListFree(list);
+            }
+        }
+        return round;
+    }
+
+    /** The domain of a record; null for one discovery has not matched to a VM (yet). */
+    private DomainStats domainOf(LibvirtCall call, Pointer dom, List<Vm> vms) {
+        if (libvirt.virDomainGetUUID(dom, call.uuid) != 0) {
+            counters.error("a domain without a UUID: " + libvirt.virGetLastErrorMessage(), null);
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(call.uuid);
+        long high = b.getLong(0);
+        long low = b.getLong(8);
+        DomainStats known = findDomain(high, low);
+        if (known != null) {
+            return known;
+        }
+        String id = new UUID(high, low).toString();
+        for (Vm vm : vms) {
+            if (vm.uuid().equalsIgnoreCase(id)) {
+                synchronized (domains) {
+                    known = findDomain(high, low);
+                    if (known == null) {
+                        known = new DomainStats(vm, high, low, counters);
+                        domains.add(known);
+                    }
+                    return known;
+                }
+            }
+        }
+        return null;
+    }
+
+    private DomainStats findDomain(long high, long low) {
+        for (DomainStats d : domains) {
+            if (d.is(high, low)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /** Remembers the libvirt VMs that stopped since the last round, for their stop events, and forgets their state. */
+    private void noteStopped(Collection<WatchedVm> vms) {
+        live.clear();
+        for (WatchedVm w : vms) {
+            live.add(w.vm());
+        }
+        for (Iterator<Vm> it = libvirtVmsLastRound.iterator(); it.hasNext(); ) {
+            Vm vm = it.next();
+            if (!live.contains(vm)) {
+                it.remove();
+                recentlyStopped.add(vm);
+                published.remove(vm);
+                tenantsToRead.remove(vm);
+                synchronized (domains) {
+                    domains.removeIf(d -> d.vm() == vm);
+                }
+            }
+        }
+        for (WatchedVm w : vms) {
+            if (w.vm().managedByLibvirt()) {
+                libvirtVmsLastRound.add(w.vm());
+            }
+        }
+        while (recentlyStopped.size() > RECENTLY_STOPPED) {
+            recentlyStopped.remove(0);
+        }
+    }
+
     private void deliverEvents(long nowNanos, Collection<WatchedVm> vms) {
         arrived.clear();
-        connection.events().drainTo(arrived);
+        events.drainTo(arrived);
         for (DomainEvent e : arrived) {
             pendingEvents.add(new Pending(e));
         }
         for (Iterator<Pending> it = pendingEvents.iterator(); it.hasNext(); ) {
             Pending p = it.next();
             Vm vm = vmWithUuid(vms, p.event.uuid());
-            boolean waitForVm = vm == null && DomainEventNotices.needsRunningVm(p.event)
-                    && ++p.rounds < EVENT_PATIENCE_ROUNDS;
-            if (waitForVm) {
+            if (vm == null && DomainEventNotices.needsRunningVm(p.event) && ++p.rounds < EVENT_PATIENCE_ROUNDS) {
                 continue;
             }
             it.remove();
             if (vm != null && DomainEventNotices.mayChangeTenant(p.event)) {
-                readTenant(vm);
+                lookUp(vm);
             }
             Notice notice = DomainEventNotices.of(p.event, vm != null ? vm.name() : p.event.domain());
             if (notice != null) {
                 ring.publishNotice(nowNanos, vm, notice);
             }
         }
-    }
-
-    private void readStatistics(long nowNanos, Collection<WatchedVm> vms) throws IOException {
-        int n = libvirt.virConnectGetAllDomainStats(connection.pointer(), STATS, records, FLAGS);
-        if (n < 0) {
-            throw new IOException("virConnectGetAllDomainStats failed: " + libvirt.virGetLastErrorMessage());
-        }
-        Pointer list = records.getValue();
-        try {
-            recordView.reset(list, n);
-            for (int i = 0; i < n; i++) {
-                DomainStats d = domainOf(recordView.domain(i), vms);
-                if (d != null) {
-                    params.reset(recordView.params(i), Math.max(0, recordView.paramCount(i)));
-                    d.publish(params, nowNanos, batch, kvm);
-                }
-            }
-        } finally {
-            batch.flush();
-            if (list != null) {
-                libvirt.virDomainStatsRecordListFree(list);
-            }
-        }
-    }
-
-    /** The statistics state of a record's domain; null for a domain discovery has not matched to a VM (yet). */
-    private DomainStats domainOf(Pointer dom, Collection<WatchedVm> vms) {
-        if (libvirt.virDomainGetUUID(dom, uuid) != 0) {
-            counters.error("a domain without a UUID: " + libvirt.virGetLastErrorMessage(), null);
-            return null;
-        }
-        ByteBuffer b = ByteBuffer.wrap(uuid);
-        long high = b.getLong(0);
-        long low = b.getLong(8);
-        for (int i = 0; i < domains.size(); i++) {
-            if (domains.get(i).is(high, low)) {
-                return domains.get(i);
-            }
-        }
-        Vm vm = vmWithUuid(vms, new UUID(high, low).toString());
-        if (vm == null) {
-            return null;
-        }
-        DomainStats d = new DomainStats(vm, high, low, counters);
-        domains.add(d);
-        return d;
-    }
-
-    private DomainStats statsOf(Vm vm) {
-        for (DomainStats d : domains) {
-            if (d.vm() == vm) {
-                return d;
-            }
-        }
-        return null;
     }
 
     /** A watched libvirt VM with this UUID, or one that stopped in the last rounds (whose stop event may follow). */
@@ -394,24 +602,15 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
         return null;
     }
 
-    /** Drops the state of VMs discovery no longer watches, keeping them a few rounds for their stop events. */
-    private void forgetStopped(Collection<WatchedVm> vms) {
-        live.clear();
-        for (WatchedVm w : vms) {
-            live.add(w.vm());
-        }
-        for (int i = domains.size() - 1; i >= 0; i--) {
-            Vm vm = domains.get(i).vm();
-            if (!live.contains(vm)) {
-                domains.remove(i);
-                recentlyStopped.add(vm);
-            }
-        }
-        while (recentlyStopped.size() > RECENTLY_STOPPED) {
-            recentlyStopped.remove(0);
-        }
-        if (!tenantsToRead.isEmpty()) {
-            tenantsToRead.retainAll(live);
+    /** What one libvirt thread reuses from call to call. */
+    private static final class LibvirtCall {
+        final PointerByReference records = new PointerByReference();
+        final DomainStatsRecords view;
+        final TypedParameters params = new TypedParameters();
+        final byte[] uuid = new byte[Libvirt.UUID_BUFLEN];
+
+        LibvirtCall(int addressSize) {
+            view = new DomainStatsRecords(addressSize);
         }
     }
 

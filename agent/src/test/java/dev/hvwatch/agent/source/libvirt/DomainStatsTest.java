@@ -63,9 +63,16 @@ class DomainStatsTest {
                 .number("vm.pages_4k.cur", 12).number("vm.max_mmu_rmap_size.max", 3);
     }
 
+    private final RecordDecoder decoder = new RecordDecoder(counters);
+    private long now;
+
     private void publish(TypedParametersFixture record) {
+        publish(decoder.decode(stats, record.view(), ++now));
+    }
+
+    private void publish(RecordDecoder.Decoded decoded) {
         Batch batch = ring.batch();
-        stats.publish(record.view(), 1, batch, kvm);
+        stats.publish(decoded, batch, kvm);
         batch.flush(); // as the source does at the end of its round
     }
 
@@ -136,6 +143,24 @@ class DomainStatsTest {
         assertThat(counters.skipped(Group.NET)).isEqualTo(1);
         assertThat(counters.skipped(Group.BLOCK)).isZero();
         assertThat(counters.errors()).isZero();
+    }
+
+    @Test
+    void aRecordOlderThanWhatWasPublishedIsNotPublished() {
+        // A call stuck on a starved QEMU returns after the next one, which left that domain's KVM group out.
+        RecordDecoder.Decoded stuck = decoder.decode(stats, record(100, 1).view(), 10);
+        RecordDecoder.Decoded past = decoder.decode(stats, new TypedParametersFixture().integer("state.state", 1)
+                .number("vm.pages_4k.cur", 50).integer("block.count", 1).string("block.0.name", "hda")
+                .number("block.0.rd.bytes", 9).view(), 20);
+        publish(past);
+        publish(stuck);
+        awaitSample("0/hvwatch_kvm_exits_total{}", 100);
+        assertThat(samples).as("the stuck call's groups the later one lacked are news")
+                .containsEntry("0/hvwatch_kvm_exits_total{}", 100.0)
+                .as("its groups the later one had are not: counters never go back")
+                .containsEntry("-1/hvwatch_vm_block_read_bytes_total{device=hda}", 9.0)
+                .containsEntry("-1/hvwatch_kvm_pages_4k{}", 50.0);
+        assertThat(counters.skipped(Group.VM)).isZero();
     }
 
     @Test
