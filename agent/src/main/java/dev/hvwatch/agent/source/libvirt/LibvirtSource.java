@@ -443,10 +443,10 @@ public final class LibvirtSource implements Source, TenantSource, AutoCloseable 
     private void readTenant(LibvirtConnection c, Vm vm) {
         Pointer dom = libvirt.virDomainLookupByUUIDString(c.pointer(), vm.uuid());
         if (dom == null) {
-            if (libvirt.virGetLastErrorCode() != Libvirt.ERR_NO_DOMAIN) {
-                counters.error("cannot look the domain up: " + libvirt.virGetLastErrorMessage(), vm);
-            }
-            return; // no such domain: a QEMU libvirt did not start, or one already gone
+            counters.error(libvirt.virGetLastErrorCode() == Libvirt.ERR_NO_DOMAIN
+                    ? "the domain vanished before its tenant was read"
+                    : "cannot look the domain up: " + libvirt.virGetLastErrorMessage(), vm);
+            return;
         }
         try {
             Pointer xml = libvirt.virDomainGetXMLDesc(dom, 0);
