@@ -26,6 +26,8 @@ import dev.hvwatch.agent.source.health.AgentHealthSource;
 import dev.hvwatch.agent.source.kmsg.KmsgCursor;
 import dev.hvwatch.agent.source.kmsg.KmsgSource;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
+import dev.hvwatch.agent.source.libvirt.DomainMetric.Group;
+import dev.hvwatch.agent.source.libvirt.LibvirtSource;
 import dev.hvwatch.agent.source.perf.PerfCounterSource;
 import dev.hvwatch.agent.source.posture.PostureSource;
 import dev.hvwatch.agent.source.psi.PressureSource;
@@ -48,7 +50,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent, wired in data-path order: sources (discovery, schedstat, exit tracepoints, perf counters, KVM
+ * One agent, wired in data-path order: sources (discovery, schedstat, exit tracepoints, perf counters, libvirt, KVM
  * statistics via QMP or debugfs, pressure, kernel log, posture, agent health) → ring → (metrics, rules) → alerts →
  * spool → ship. Everything the agent runs
  * is created here, so this class is the map of the agent.
@@ -56,6 +58,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final Duration SPOOL_ALARM_INTERVAL = Duration.ofMinutes(1);
+    private static final Path LIBVIRT_RUN = Path.of("/run/libvirt");
 
     private final AgentConfig config;
     private final AgentMetrics metrics = new AgentMetrics();
@@ -72,6 +75,7 @@ public final class Agent implements AutoCloseable {
     private final ExitTracepointSource exits;
     private final IommuFaultSource iommuFaults;
     private final PerfCounterSource perf;
+    private final LibvirtSource libvirt;
     private KmsgSource kmsg;
 
     private Agent(AgentConfig config) throws IOException, ConfigException {
@@ -93,16 +97,25 @@ public final class Agent implements AutoCloseable {
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
         SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
         KvmStatSeries kvmStats = new KvmStatSeries();
+        libvirt = LibvirtSource.wanted(config.libvirt().enabled(), config.libvirt().uri(), LIBVIRT_RUN)
+                ? new LibvirtSource(config.libvirt().uri(), discovery::watched, ring, kvmStats) : null;
+        if (libvirt != null) {
+            discovery.lookUpTenantsWith(libvirt);
+        }
         qmp = new QmpSource(discovery::watched, ring, kvmStats, proc, config.qmp().sockets(), config.qmp().timeout());
         DebugfsSource debugfs = new DebugfsSource(config.debugfs().root(), discovery::watched, ring, kvmStats,
-                qmp::mayFeed);
+                vm -> qmp.mayFeed(vm) || (libvirt != null && libvirt.mayFeed(vm)));
         exits = new ExitTracepointSource(config.tracing().root(), Isa.detect(config.tracing().modules()), discovery,
                 ring);
         iommuFaults = new IommuFaultSource(config.tracing().root(), config.posture().sysRoot(), ring);
         perf = new PerfCounterSource(discovery, ring);
         CgroupCpuSource cgroups = new CgroupCpuSource(proc, config.posture().cgroupRoot(), discovery::watched, ring);
         sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat).add(exits)
-                .add(iommuFaults).add(perf).add(qmp).add(debugfs) // QMP claims its VMs first; debugfs feeds the others
+                .add(iommuFaults).add(perf);
+        if (libvirt != null) {
+            sampler.add(libvirt);
+        }
+        sampler.add(qmp).add(debugfs) // libvirt and QMP claim their VMs' KVM statistics first; debugfs feeds the others
                 .add(cgroups).add(new PressureSource(proc, ring));
         if (config.kmsg().enabled()) {
             sampler.add(startKernelLog());
@@ -112,8 +125,11 @@ public final class Agent implements AutoCloseable {
             sampler.add(posture);
             metrics.bindSourceErrors(posture.name(), posture, PostureSource::unreadableInputs);
         }
-        sampler.add(new AgentHealthSource(ring, sampler)
-                .dropsOf(EventRing.STAGE, ring::dropped));
+        AgentHealthSource health = new AgentHealthSource(ring, sampler).dropsOf(EventRing.STAGE, ring::dropped);
+        if (libvirt != null) {
+            health.dropsOf(LibvirtSource.EVENTS_STAGE, libvirt::eventsDropped);
+        }
+        sampler.add(health);
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
@@ -130,6 +146,16 @@ public final class Agent implements AutoCloseable {
         for (QmpError reason : QmpError.values()) {
             metrics.bindCounter("hvwatch.qmp.errors", "Failed QMP exchanges, by reason", qmp, q -> q.errors(reason),
                     "reason", reason.label());
+        }
+        if (libvirt != null) {
+            metrics.bindSourceErrors(libvirt.name(), libvirt, LibvirtSource::errors);
+            metrics.bindCounter("hvwatch.source.overruns", "Sampling rounds that found the source's previous work "
+                    + "still running, and so started none", libvirt, LibvirtSource::overruns, "source", libvirt.name());
+            for (Group group : Group.values()) {
+                metrics.bindCounter("hvwatch.libvirt.stats.skipped", "Times a domain's statistics lacked a group it "
+                        + "had before: libvirt leaves out what needs the domain's monitor while a job holds it",
+                        libvirt, l -> l.skipped(group), "group", group.prefix());
+            }
         }
         if (kmsg != null) {
             metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
@@ -201,6 +227,9 @@ public final class Agent implements AutoCloseable {
     public void close() {
         sampler.close();
         qmp.close(); // reads the last events, e.g. a SHUTDOWN, before the ring stops
+        if (libvirt != null) {
+            libvirt.close();
+        }
         exits.close();
         iommuFaults.close();
         perf.close();

@@ -67,7 +67,7 @@ class StarvationEndToEndTest {
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
-                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null);
+                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null);
 
             try (Agent agent = Agent.start(config)) {
 
@@ -87,8 +87,9 @@ class StarvationEndToEndTest {
                         .noneMatch(a -> a.rule().equals(RULE) && a.vm().name().startsWith("noisy"));
 
                 MetricsPage metrics = MetricsPage.scrape(agent.metricsAddress());
-                assertThat(metrics.text()).contains("hvwatch_vm_info{pid=\"" + victim.pid() + "\",source=\"proc\",uuid=\""
-                        + victimUuid + "\",vm=\"victim\"} 1");
+                assertThat(metrics.text()).contains("hvwatch_vm_info{flavor=\"\",instance_name=\"\",manager=\"qemu\",pid=\""
+                        + victim.pid() + "\",project=\"\",project_id=\"\",source=\"proc\",user=\"\",uuid=\"" + victimUuid
+                        + "\",vm=\"victim\"} 1");
                 assertWaitAgreesWithProc(metrics, victim.pid(), victimTid);
                 assertThat(metrics.value("hvwatch_alerts_total{rule=\"vcpu-starvation\",severity=\"high\"}"))
                         .isGreaterThanOrEqualTo(1);

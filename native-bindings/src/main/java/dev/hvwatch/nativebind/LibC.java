@@ -37,6 +37,9 @@ public interface LibC {
     @SaveError
     int close(int fd);
 
+    /** Gives back memory a library call returned for the caller to free (libvirt's strings). */
+    void free(Pointer memory);
+
     /** The ioctls whose argument is a number (or none). */
     @SaveError
     int ioctl(int fd, long request, long argument);

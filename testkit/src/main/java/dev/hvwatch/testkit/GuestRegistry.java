@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class GuestRegistry {
 
     private static final AtomicLong SERIAL = new AtomicLong();
-    private static final ConcurrentSkipListMap<Long, QemuGuest> LIVE = new ConcurrentSkipListMap<>();
+    private static final ConcurrentSkipListMap<Long, AutoCloseable> LIVE = new ConcurrentSkipListMap<>();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> closeStartedAfter(0), "hvwatch-guest-reaper"));
@@ -22,11 +22,12 @@ final class GuestRegistry {
     private GuestRegistry() {
     }
 
-    static void add(QemuGuest guest) {
+    /** A QEMU process or a libvirt domain: whatever its close() stops. */
+    static void add(AutoCloseable guest) {
         LIVE.put(SERIAL.incrementAndGet(), guest);
     }
 
-    static void remove(QemuGuest guest) {
+    static void remove(AutoCloseable guest) {
         LIVE.values().remove(guest);
     }
 
@@ -41,11 +42,13 @@ final class GuestRegistry {
      */
     static void closeStartedAfter(long mark) {
         List<RuntimeException> failures = new ArrayList<>();
-        for (QemuGuest guest : List.copyOf(LIVE.tailMap(mark, false).values())) {
+        for (AutoCloseable guest : List.copyOf(LIVE.tailMap(mark, false).values())) {
             try {
                 guest.close();
             } catch (RuntimeException e) {
                 failures.add(e);
+            } catch (Exception e) {
+                failures.add(new IllegalStateException("could not stop " + guest, e));
             }
         }
         if (!failures.isEmpty()) {

@@ -84,8 +84,13 @@ public final class QemuGuest implements AutoCloseable {
      * names them {@code CPU <n>/KVM} (or {@code /TCG}) because of {@code debug-threads=on}.
      */
     public SortedMap<Integer, Long> vcpuThreadIds() {
+        return vcpuThreadIdsOf(pid());
+    }
+
+    /** vCPU index to thread id of the QEMU process {@code pid}; empty once it has exited. */
+    static SortedMap<Integer, Long> vcpuThreadIdsOf(long pid) {
         SortedMap<Integer, Long> threads = new TreeMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             tasks.forEach(task -> {
                 Matcher vcpu = VCPU_THREAD.matcher(comm(task));
                 if (vcpu.matches()) {

@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.alert;
 
+import dev.hvwatch.agent.source.discovery.Tenant;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertState;
@@ -37,8 +38,15 @@ public final class AlertFactory {
 
     public Alert create(Finding f, long timeNanos) {
         Instant at = Instant.ofEpochSecond(0, timeNanos);
-        VmRef vm = f.vm() == null ? null : new VmRef(f.vm().name(), f.vm().uuid(), f.vm().pid());
+        VmRef vm = f.vm() == null ? null : vmRef(f.vm());
         return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, f.rule(), f.title(),
                 f.severity(), f.category(), f.state(), vm, f.vcpu(), f.device(), f.nist(), f.evidence(), f.message());
+    }
+
+    /** The alert's VM object: the VM as the host sees it, and its tenant as its manager recorded it. */
+    public static VmRef vmRef(Vm vm) {
+        Tenant t = vm.tenant();
+        return new VmRef(vm.name(), vm.uuid(), vm.pid(), t.instanceName(), t.project(), t.projectId(), t.user(),
+                t.flavor(), vm.manager());
     }
 }

@@ -27,7 +27,8 @@ public record AgentConfig(
         Debugfs debugfs,
         Tracing tracing,
         Posture posture,
-        Spool spool) {
+        Spool spool,
+        Libvirt libvirt) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -43,10 +44,11 @@ public record AgentConfig(
         tracing = tracing != null ? tracing : new Tracing(null, null);
         posture = posture != null ? posture : new Posture(null, null, null, null, null, null, null, null, null, null);
         spool = spool != null ? spool : new Spool(null, null);
+        libvirt = libvirt != null ? libvirt : new Libvirt(null, null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -59,6 +61,27 @@ public record AgentConfig(
             sockets = sockets == null ? List.of() : List.copyOf(sockets);
             timeout = timeout != null ? timeout : Duration.ofSeconds(2);
             Check.positive("qmp.timeout", timeout);
+        }
+    }
+
+    /**
+     * libvirt's VMs through libvirt (read-only): their KVM statistics, disks, interfaces and balloon, their domain
+     * events, and their tenants (OpenStack Nova's metadata).
+     *
+     * @param enabled {@code auto} (where libvirt's library is installed), {@code true} (a missing library makes the
+     *                source down, with the reason), or {@code false}
+     * @param uri     the connection URI
+     */
+    public record Libvirt(String enabled, String uri) {
+        public Libvirt {
+            enabled = enabled != null ? enabled : "auto";
+            uri = uri != null ? uri : "qemu:///system";
+            if (!List.of("auto", "true", "false").contains(enabled)) {
+                throw new IllegalArgumentException("libvirt.enabled must be auto, true or false, not '" + enabled + "'");
+            }
+            if (uri.isBlank()) {
+                throw new IllegalArgumentException("libvirt.uri must not be empty");
+            }
         }
     }
 
@@ -197,15 +220,18 @@ public record AgentConfig(
     /**
      * The Prometheus endpoint and how many series it shows (rules see every reading whatever is shown here).
      *
-     * @param perVcpu  false: per-vCPU series are summed over the VM's vCPUs and shown without the {@code vcpu} label
-     * @param kvmStats KVM statistics to show, by their KVM names ({@code exits}, {@code halt_poll_success_ns}, …);
-     *                 empty: all of them
+     * @param perVcpu   false: per-vCPU series are summed over the VM's vCPUs and shown without the {@code vcpu} label
+     * @param perDevice false: per-device series (disks, network interfaces) are summed over the VM's devices and
+     *                  shown without the {@code device} label
+     * @param kvmStats  KVM statistics to show, by their KVM names ({@code exits}, {@code halt_poll_success_ns}, …);
+     *                  empty: all of them
      */
-    public record Metrics(String listen, Boolean perVcpu, List<String> kvmStats) {
+    public record Metrics(String listen, Boolean perVcpu, Boolean perDevice, List<String> kvmStats) {
         public Metrics {
             listen = listen != null ? listen : "127.0.0.1:9847";
             HostPort.parse("metrics.listen", listen);
             perVcpu = perVcpu == null || perVcpu;
+            perDevice = perDevice == null || perDevice;
             kvmStats = kvmStats == null ? List.of() : List.copyOf(kvmStats);
             for (int i = 0; i < kvmStats.size(); i++) {
                 if (!kvmStats.get(i).matches("[a-z0-9_]+")) {
@@ -216,7 +242,7 @@ public record AgentConfig(
         }
 
         public Metrics(String listen) {
-            this(listen, null, null);
+            this(listen, null, null, null);
         }
     }
 
@@ -270,12 +296,12 @@ public record AgentConfig(
 
     public AgentConfig withCollector(Collector newCollector) {
         return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs,
-                tracing, posture, spool);
+                tracing, posture, spool, libvirt);
     }
 
     public AgentConfig withState(State newState) {
         return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs,
-                tracing, posture, spool);
+                tracing, posture, spool, libvirt);
     }
 
     private static final class Check {

@@ -4,6 +4,8 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
+import dev.hvwatch.agent.source.libvirt.LibvirtProbe;
+import dev.hvwatch.agent.source.libvirt.LibvirtSource;
 import dev.hvwatch.agent.source.perf.PerfAccessException;
 import dev.hvwatch.agent.source.tracepoint.IommuFaultSource;
 import java.io.IOException;
@@ -26,15 +28,17 @@ public final class Doctor {
     private final AgentConfig config;
     private final Path sys;
     private final Path dev;
+    private final Path run;
 
-    public Doctor(AgentConfig config, Path sys, Path dev) {
+    public Doctor(AgentConfig config, Path sys, Path dev, Path run) {
         this.config = config;
         this.sys = sys;
         this.dev = dev;
+        this.run = run;
     }
 
     public static Doctor forThisHost(AgentConfig config) {
-        return new Doctor(config, Path.of("/sys"), Path.of("/dev"));
+        return new Doctor(config, Path.of("/sys"), Path.of("/dev"), Path.of("/run"));
     }
 
     public List<Finding> examine() throws InterruptedException {
@@ -46,6 +50,7 @@ public final class Doctor {
             findings.addAll(guests());
         }
         findings.add(schedstat());
+        findings.add(libvirt());
         findings.add(kernelLog());
         findings.add(tracepoints());
         findings.add(iommuFaults());
@@ -116,7 +121,7 @@ public final class Doctor {
                         + "run/wait time cannot be read", "start QEMU with -name " + vm.name() + ",debug-threads=on "
                         + "(libvirt does this)"));
             }
-            if (vm.qmpSocket().isEmpty()) {
+            if (vm.qmpSocket().isEmpty() && !vm.managedByLibvirt()) {
                 findings.add(Finding.degraded("guest " + vm.name(), "has no QMP unix socket on its command line: "
                         + "no KVM statistics or device events from QEMU", "add -qmp unix:/run/qemu/" + vm.name()
                         + ".qmp,server=on,wait=off, or list the socket in the agent's configuration"));
@@ -131,6 +136,25 @@ public final class Doctor {
                 ? Finding.ok("schedstat", "per-thread run and wait time readable (" + self + ")")
                 : Finding.degraded("schedstat", self + " is missing: no vCPU run/wait (steal) time",
                         "use a kernel built with CONFIG_SCHED_INFO (all distribution kernels are)");
+    }
+
+    private Finding libvirt() {
+        AgentConfig.Libvirt c = config.libvirt();
+        if (!LibvirtSource.wanted(c.enabled(), c.uri(), run.resolve("libvirt"))) {
+            return Finding.ok("libvirt", "not used: " + (c.enabled().equals("false") ? "disabled in the configuration"
+                    : "no libvirt on this host (its library or daemon socket is missing); plain QEMU guests only"));
+        }
+        LibvirtProbe probe = LibvirtProbe.of(c.uri());
+        if (!probe.reachable()) {
+            return Finding.degraded("libvirt", probe.detail() + ": no KVM statistics, events or tenants of libvirt's VMs",
+                    "start libvirtd (or virtqemud), and let the agent's user use its read-only socket");
+        }
+        if (!probe.kvmStatistics()) {
+            return Finding.degraded("libvirt", probe.detail() + "; no KVM statistics through libvirt (they need "
+                    + "libvirt 8.9 and QEMU 7.1 or later): its domains' come from debugfs where readable",
+                    "upgrade libvirt and QEMU");
+        }
+        return Finding.ok("libvirt", probe.detail() + "; KVM statistics, domain events and tenants of its VMs");
     }
 
     private Finding kernelLog() {

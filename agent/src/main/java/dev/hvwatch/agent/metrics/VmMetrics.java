@@ -4,6 +4,7 @@ import com.lmax.disruptor.EventHandler;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.ring.TelemetryEvent;
 import dev.hvwatch.agent.source.cgroup.CgroupCpuSource;
+import dev.hvwatch.agent.source.discovery.Tenant;
 import dev.hvwatch.agent.source.discovery.Vm;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -62,7 +63,10 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                 seriesOf(e.vm()).vcpu(e.vcpu()).update(e.runNanos(), e.waitNanos());
                 fairness.onSchedstat(e.vm(), e.vcpu(), e.runNanos(), e.waitNanos());
             }
-            case TICK -> fairness.onTick(e.timeNanos());
+            case TICK -> {
+                fairness.onTick(e.timeNanos());
+                series.values().forEach(VmSeries::refreshInfo);
+            }
             case SAMPLE -> {
                 Slot slot = seriesOf(e.vm()).sample(e.series(), e.vcpu());
                 slot.set(e.value());
@@ -90,11 +94,7 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
 
     private VmSeries register(Vm vm) {
         VmSeries s = new VmSeries(vm);
-        s.meters.add(Gauge.builder("hvwatch.vm.info", () -> 1)
-                .description("A VM on this host; the value is always 1, the labels carry the facts")
-                .strongReference(true)
-                .tags(Tags.of("vm", vm.name(), "uuid", vm.uuid(), "pid", Long.toString(vm.pid()), "source", "proc"))
-                .register(registry));
+        s.refreshInfo();
         Fairness.VmRound round = fairness.round(vm);
         Tags tags = Tags.of("vm", vm.name());
         s.meters.add(Gauge.builder("hvwatch.vm.cpu.share", round, Fairness.VmRound::share)
@@ -116,12 +116,45 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
         final Vm vm;
         final List<Meter> meters = new ArrayList<>();
         final Map<Series, Slot> samples = new IdentityHashMap<>();
-        /** Per-vCPU series summed over the VM's vCPUs, by name and labels, when per-vCPU series are not shown. */
+        /**
+         * Series summed over the VM's vCPUs or devices, when per-vCPU or per-device series are not shown: by name,
+         * the labels shown and the vCPU shown (-1 for none).
+         */
         final Map<List<Object>, Latest> sums = new HashMap<>();
         VcpuTimes[] vcpus = new VcpuTimes[0];
+        /** The tenant {@code hvwatch_vm_info} shows, replaced when the VM's manager says it changed. */
+        Tenant infoTenant;
+        Meter info;
 
         VmSeries(Vm vm) {
             this.vm = vm;
+        }
+
+        /**
+         * Registers {@code hvwatch_vm_info}, again when the VM's tenant changed. Every label is always there (empty
+         * when unknown): Prometheus wants one label set per metric name.
+         */
+        void refreshInfo() {
+            Tenant tenant = vm == null ? null : vm.tenant();
+            if (tenant == null || tenant == infoTenant) {
+                return;
+            }
+            if (info != null) {
+                meters.remove(info);
+                registry.remove(info);
+            }
+            infoTenant = tenant;
+            info = Gauge.builder("hvwatch.vm.info", () -> 1)
+                    .description("A VM on this host; the value is always 1, the labels carry the facts: its manager "
+                            + "(libvirt or qemu) and, where the manager records them, its tenant (OpenStack Nova)")
+                    .strongReference(true)
+                    .tags(Tags.of("vm", vm.name(), "uuid", vm.uuid(), "pid", Long.toString(vm.pid()), "source", "proc",
+                            "manager", vm.manager())
+                            .and("instance_name", orEmpty(tenant.instanceName()), "project", orEmpty(tenant.project()),
+                                    "project_id", orEmpty(tenant.projectId()), "user", orEmpty(tenant.user()),
+                                    "flavor", orEmpty(tenant.flavor())))
+                    .register(registry);
+            meters.add(info);
         }
 
         VcpuTimes vcpu(int index) {
@@ -175,19 +208,26 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
             if (!shown.kvmStat(of.name())) {
                 return Slot.HIDDEN;
             }
-            boolean summed = vcpu >= 0 && !shown.perVcpu();
-            if (summed) {
-                Latest sum = sums.get(List.of(of.name(), of.labels()));
+            boolean vcpusSummed = vcpu >= 0 && !shown.perVcpu();
+            boolean devicesSummed = !shown.perDevice() && of.labels().containsKey(Series.DEVICE);
+            Map<String, String> labels = of.labels();
+            if (devicesSummed) {
+                labels = new HashMap<>(labels);
+                labels.remove(Series.DEVICE);
+            }
+            List<Object> sumKey = List.of(of.name(), labels, vcpusSummed ? -1 : vcpu);
+            if (vcpusSummed || devicesSummed) {
+                Latest sum = sums.get(sumKey);
                 if (sum != null) {
-                    return new Slot(sum, vcpu, Entitlement.of(vm, of));
+                    return new Slot(sum, sum.newPart(), Entitlement.of(vm, of));
                 }
             }
             Latest latest = new Latest();
             Tags tags = vm == null ? Tags.empty() : Tags.of("vm", vm.name());
-            if (vcpu >= 0 && !summed) {
+            if (vcpu >= 0 && !vcpusSummed) {
                 tags = tags.and("vcpu", Integer.toString(vcpu));
             }
-            for (Map.Entry<String, String> label : of.labels().entrySet()) {
+            for (Map.Entry<String, String> label : labels.entrySet()) {
                 tags = tags.and(label.getKey(), label.getValue());
             }
             meters.add(of.cumulative()
@@ -195,12 +235,15 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
                             .baseUnit(of.baseUnit()).tags(tags).register(registry)
                     : Gauge.builder(of.name(), latest, Latest::get).description(of.help())
                             .baseUnit(of.baseUnit()).tags(tags).register(registry));
-            if (summed) {
-                sums.put(List.of(of.name(), of.labels()), latest);
-                return new Slot(latest, vcpu, Entitlement.of(vm, of));
+            if (vcpusSummed || devicesSummed) {
+                sums.put(sumKey, latest);
             }
-            return new Slot(latest, 0, Entitlement.of(vm, of));
+            return new Slot(latest, latest.newPart(), Entitlement.of(vm, of));
         }
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
     }
 
     /**
@@ -234,12 +277,18 @@ public final class VmMetrics implements EventHandler<TelemetryEvent> {
     }
 
     /**
-     * The latest values behind one meter, the sum of its parts (one part unless it sums vCPUs); held strongly here
-     * because Micrometer holds it only weakly.
+     * The latest values behind one meter, the sum of its parts (one part unless it sums vCPUs or devices); held
+     * strongly here because Micrometer holds it only weakly.
      */
     private static final class Latest {
         /** Written again after each part changes, so that a scrape, reading it first, sees the parts it covers. */
         private volatile double[] parts = new double[1];
+        private int partsGiven;
+
+        /** A part of its own for one more series; the metrics thread only. */
+        int newPart() {
+            return partsGiven++;
+        }
 
         void set(int part, double value) {
             double[] p = parts.length > part ? parts : Arrays.copyOf(parts, part + 1);

@@ -16,6 +16,9 @@ import java.util.Objects;
  * @param labels     label values besides {@code vm} (and {@code vcpu}, which comes from the event)
  */
 public record Series(String name, String help, String baseUnit, boolean cumulative, Map<String, String> labels) {
+    /** The label naming a VM's disk or network interface, which {@code metrics.perDevice: false} sums away. */
+    public static final String DEVICE = "device";
+
     public Series {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(help, "help");

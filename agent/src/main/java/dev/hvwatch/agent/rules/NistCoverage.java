@@ -77,13 +77,16 @@ public final class NistCoverage {
             new Item("HY-SR-11", "VM image lifecycle (HY-SR-9 to 12)", Status.NOT_OBSERVABLE, IMAGES),
             new Item("HY-SR-12", "VM image lifecycle (HY-SR-9 to 12)", Status.NOT_OBSERVABLE, IMAGES),
             new Item("HY-SR-13", "Authenticated, encrypted live migration on a dedicated network", Status.PARTLY,
-                    "Migration listeners on all addresses are flagged; whether migration is authenticated and "
-                            + "encrypted is the management layer's setting."),
+                    "Each live migration in or out is alerted (libvirt's domain events) and migration listeners on "
+                            + "all addresses are flagged; whether migration is authenticated and encrypted is the "
+                            + "management layer's setting."),
             new Item("HY-SR-14", "VM monitoring from outside (HY-SR-14 to 16)", Status.PARTLY, MONITORING),
             new Item("HY-SR-15", "VM monitoring from outside (HY-SR-14 to 16)", Status.PARTLY, MONITORING),
             new Item("HY-SR-16", "VM monitoring from outside (HY-SR-14 to 16)", Status.PARTLY, MONITORING),
             new Item("HY-SR-17", "Log and alert on every VM configuration change", Status.COVERED,
-                    "VM start, device hot-plug and removal, and changes of a running VM's libvirt configuration."),
+                    "VM start, stop, crash, pause, resume, reset, migration, restore, device hot-plug and removal, and "
+                            + "configuration and metadata changes, from libvirt's domain events or QMP's; changes of a "
+                            + "running VM's libvirt configuration."),
             new Item("HY-SR-18", "Fine-grained access control for VM administration", Status.NOT_OBSERVABLE,
                     "Who may administer VMs is libvirt's or the management system's access policy, which nothing "
                             + "running on the host shows."),

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,11 +103,19 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             case NOTICE -> onNotice(e.vm(), e.notice(), e.timeNanos());
             case TICK -> onTick(e.timeNanos());
             case VM_STOPPED -> onVmStopped(e.vm(), e.timeNanos());
-            case VM_STARTED -> {
-                swapIfReplaced();
-                vm(e.vm());
-            }
+            case VM_STARTED -> onVmStarted(e.vm());
         }
+    }
+
+    /** Subjects of notice rules the engine keeps; for tests that check it keeps nothing for VMs that are gone. */
+    int noticeSubjects() {
+        return noticeGroups.values().stream().mapToInt(Map::size).sum();
+    }
+
+    /** A VM appeared: its subjects exist from now on, so that its notices and series have somewhere to go. */
+    public void onVmStarted(Vm vm) {
+        swapIfReplaced();
+        vm(vm);
     }
 
     public void onSchedstat(Vm vm, int vcpu, long time, long run, long wait, boolean runnable) {
@@ -199,8 +208,14 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         }
         lastTick = time;
         for (Map.Entry<CompiledRule, Map<String, Subject>> group : noticeGroups.entrySet()) {
-            for (Subject s : group.getValue().values()) {
+            for (Iterator<Subject> it = group.getValue().values().iterator(); it.hasNext(); ) {
+                Subject s = it.next();
                 evaluate(group.getKey(), s, time);
+                // A notice can name a VM that has stopped already (its stop event, read after discovery saw it go):
+                // once that alert resolved, nothing more will come for the VM.
+                if (s.vm != null && !vms.containsKey(s.vm) && !s.states[0].firing) {
+                    it.remove();
+                }
             }
         }
     }

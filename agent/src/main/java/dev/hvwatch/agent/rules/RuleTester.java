@@ -62,7 +62,9 @@ public final class RuleTester {
         RuleEngine engine = new RuleEngine(pack, new AlertFactory("test-host"), raised::add, file.hostCpus());
         Map<String, Vm> vms = new HashMap<>();
         for (RuleTestFile.VmSpec v : c.vms()) {
-            vms.put(v.name(), new Vm(1000 + vms.size(), 1, v.name(), "", v.vcpus(), Optional.empty(), true, List.of()));
+            Vm vm = new Vm(1000 + vms.size(), 1, v.name(), "", v.vcpus(), Optional.empty(), true, List.of());
+            vms.put(v.name(), vm);
+            engine.onVmStarted(vm);
         }
         List<Feed> feeds = new ArrayList<>();
         for (RuleTestFile.Input in : c.input()) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import dev.hvwatch.testkit.Libvirtd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,9 +27,9 @@ class DoctorTest {
         Path dev = Files.createDirectories(dir.resolve("dev"));
         Files.createDirectories(dir.resolve("proc/1/fd"));
         AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
-                null, null, null, new AgentConfig.KernelLog(true, dev.resolve("kmsg")), null, null, null, null, null);
+                null, null, null, new AgentConfig.KernelLog(true, dev.resolve("kmsg")), null, null, null, null, null, null);
 
-        List<Finding> findings = new Doctor(config, sys, dev).examine();
+        List<Finding> findings = new Doctor(config, sys, dev, dir).examine();
         Map<String, Finding> f = byCapability(findings);
 
         assertThat(f.get("kvm").status()).isEqualTo(Finding.Status.DEGRADED);
@@ -57,9 +58,9 @@ class DoctorTest {
         Files.writeString(sys.resolve("kernel/security/lockdown"), "none [integrity] confidentiality\n");
         Files.createDirectories(dir.resolve("proc/1/fd"));
         AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
 
-        Map<String, Finding> f = byCapability(new Doctor(config, sys, dir).examine());
+        Map<String, Finding> f = byCapability(new Doctor(config, sys, dir, dir).examine());
 
         assertThat(f.get("tracepoints").status()).isEqualTo(Finding.Status.OK);
         assertThat(f.get("iommu-faults").detail()).contains("this kernel has no iommu:io_page_fault tracepoint");
@@ -73,11 +74,41 @@ class DoctorTest {
         Files.createDirectories(dir.resolve("proc/1/fd"));
         AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
                 null, new AgentConfig.Collector(null, null, dir.resolve("agent.pem"), dir.resolve("agent-key.pem"),
-                dir.resolve("ca.pem"), null), null, null, null, null, null, null, null);
-        List<Finding> findings = new Doctor(config, dir, dir).examine();
+                dir.resolve("ca.pem"), null), null, null, null, null, null, null, null, null);
+        List<Finding> findings = new Doctor(config, dir, dir, dir).examine();
         assertThat(byCapability(findings).get("collector").render()).startsWith("[FAIL] collector: cannot read "
                 + dir.resolve("agent.pem"));
         assertThat(Doctor.usable(findings)).isFalse();
+    }
+
+    @Test
+    void libvirtIsUsedWhereItRunsAndSaysWhyNotWhereItCannotBe() throws Exception {
+        Files.createDirectories(dir.resolve("proc/1/fd"));
+        Map<String, Finding> none = byCapability(new Doctor(config(new AgentConfig.Libvirt(null, null)), dir, dir, dir)
+                .examine());
+        assertThat(none.get("libvirt").render()).as("no daemon socket under the run directory")
+                .isEqualTo("[ ok ] libvirt: not used: no libvirt on this host (its library or daemon socket is "
+                        + "missing); plain QEMU guests only");
+
+        Finding refused = byCapability(new Doctor(config(new AgentConfig.Libvirt("true",
+                "qemu+unix:///system?socket=/nonexistent/libvirt-sock-ro")), dir, dir, dir).examine()).get("libvirt");
+        assertThat(refused.status()).isEqualTo(Finding.Status.DEGRADED);
+        assertThat(refused.detail()).contains("cannot connect read-only").contains("/nonexistent/libvirt-sock-ro");
+        assertThat(refused.fix()).contains("start libvirtd");
+    }
+
+    @Test
+    void theRealLibvirtdIsReachableWithKvmStatistics() throws Exception {
+        Libvirtd.require();
+        Finding f = byCapability(Doctor.forThisHost(config(new AgentConfig.Libvirt("true", null))).examine())
+                .get("libvirt");
+        assertThat(f.render()).startsWith("[ ok ] libvirt: connected read-only to qemu:///system: libvirt "
+                + Libvirtd.libraryVersion() + ", QEMU ").endsWith("KVM statistics, domain events and tenants of its VMs");
+    }
+
+    private AgentConfig config(AgentConfig.Libvirt libvirt) {
+        return new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null, null, null, null,
+                null, null, null, null, null, null, libvirt);
     }
 
     @Test

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.source.VmLifecycle;
+import dev.hvwatch.agent.source.discovery.Tenancy;
+import dev.hvwatch.agent.source.discovery.Tenant;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertState;
@@ -56,6 +59,30 @@ class RuleEngineTest {
         assertThat(alerts.get(0).vm().pid()).isEqualTo(4242);
         assertThat(alerts.get(0).vcpu()).isZero();
         assertThat(alerts.get(1).evidence()).containsEntry("reason", "vm_stopped");
+    }
+
+    @Test
+    void aStopNoticeAfterTheVmLeftAlertsWithTheTenantThenIsForgotten() throws Exception {
+        RuleEngine engine = engine();
+        Vm db = new Vm(4343, 8, "instance-0000a1f3", "0b2d3c4e-1111-4222-8333-944455556666", 1, Optional.empty(),
+                true, List.of(), Vm.LIBVIRT, new Tenancy());
+        db.tenancy().set(new Tenant("billing-db-1", "billing", "p-1", "alice", "u-1", "m1.small", null));
+        engine.onVmStarted(db);
+        engine.onVmStopped(db, SECOND);
+        // libvirt's stop event is read in the round after discovery saw the process go.
+        engine.onNotice(db, VmLifecycle.stopped(db.name(), "destroyed", "host", "libvirt"), 2 * SECOND);
+        assertThat(alerts).singleElement().satisfies(a -> {
+            assertThat(a.rule()).isEqualTo("vm-stopped");
+            assertThat(a.vm().instanceName()).isEqualTo("billing-db-1");
+            assertThat(a.vm().project()).isEqualTo("billing");
+            assertThat(a.vm().manager()).isEqualTo("libvirt");
+        });
+        assertThat(engine.noticeSubjects()).isEqualTo(1);
+        for (int s = 3; s <= 70; s++) {
+            engine.onTick(s * SECOND);
+        }
+        assertThat(alerts).extracting(Alert::state).containsExactly(AlertState.FIRING, AlertState.RESOLVED);
+        assertThat(engine.noticeSubjects()).as("nothing kept for a VM that is gone").isZero();
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.hvwatch.agent.ring.EventKind;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.Source;
+import dev.hvwatch.agent.source.VmLifecycle;
 import java.util.Collection;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -11,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns what {@link ProcDiscovery} finds into VM_STARTED and VM_STOPPED events, within one sampling round, and a
- * {@code vm.started} notice with the command line for the HY-SR-17 change log.
+ * {@code vm.started} notice with the command line for the HY-SR-17 change log. A VM's tenant is looked up (see
+ * {@link TenantSource}) before it is announced.
  */
 public final class DiscoverySource implements Source {
     private static final Logger LOG = LoggerFactory.getLogger(DiscoverySource.class);
@@ -19,10 +21,16 @@ public final class DiscoverySource implements Source {
     private final ProcDiscovery discovery;
     private final EventRing ring;
     private volatile int vmCount;
+    private TenantSource tenants = TenantSource.NONE;
 
     public DiscoverySource(ProcDiscovery discovery, EventRing ring) {
         this.discovery = discovery;
         this.ring = ring;
+    }
+
+    /** Who fills in new VMs' tenants; set before the first round. */
+    public void lookUpTenantsWith(TenantSource source) {
+        this.tenants = source;
     }
 
     @Override
@@ -39,10 +47,12 @@ public final class DiscoverySource implements Source {
         }
         for (WatchedVm w : changes.started()) {
             Vm vm = w.vm();
+            tenants.lookUp(vm);
             LOG.info("VM found: {}{}", vm.describe(), vm.kvm() ? "" : " - NOT using KVM (emulated)");
             ring.publishVmLifecycle(EventKind.VM_STARTED, nowNanos, vm);
-            ring.publishNotice(nowNanos, vm, new Notice("vm.started", null, Map.of(
+            ring.publishNotice(nowNanos, vm, new Notice(VmLifecycle.STARTED, null, Map.of(
                     "accelerator", vm.kvm() ? "kvm" : "tcg (emulated)",
+                    "manager", vm.manager(),
                     "command_line", String.join(" ", vm.commandLine()),
                     "pid", vm.pid()), "VM " + vm.describe() + " started"));
         }

@@ -8,11 +8,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What hvwatch needs from a QEMU command line: the guest's name, UUID, vCPU count and QMP socket. QEMU accepts
- * {@code -opt} and {@code --opt}; the QMP monitor is given either as {@code -qmp unix:PATH,...} or as a socket
- * {@code -chardev} referenced by {@code -mon chardev=ID,mode=control} (libvirt's form).
+ * What hvwatch needs from a QEMU command line: the guest's name, UUID, vCPU count, QMP socket, and whether libvirt
+ * runs it. QEMU accepts {@code -opt} and {@code --opt}; the QMP monitor is given either as {@code -qmp unix:PATH,...}
+ * or as a socket {@code -chardev} referenced by {@code -mon chardev=ID,mode=control} (libvirt's form).
+ *
+ * @param libvirtMonitor whether the monitor is libvirt's: libvirt names its chardev {@code charmonitor}
+ *                       ({@code -mon chardev=charmonitor,id=monitor,mode=control}) in every version
  */
-public record QemuCommandLine(String name, String uuid, int vcpus, Optional<Path> qmpSocket) {
+public record QemuCommandLine(String name, String uuid, int vcpus, Optional<Path> qmpSocket, boolean libvirtMonitor) {
+    private static final String LIBVIRT_MONITOR_CHARDEV = "charmonitor";
 
     /** Parses argv as read from {@code /proc/PID/cmdline}; unknown options are ignored. */
     public static QemuCommandLine parse(List<String> argv) {
@@ -22,6 +26,7 @@ public record QemuCommandLine(String name, String uuid, int vcpus, Optional<Path
         Path qmp = null;
         Map<String, Path> socketChardevs = new HashMap<>();
         List<String> controlMonitors = new ArrayList<>();
+        boolean libvirtMonitor = false;
         for (int i = 1; i < argv.size() - 1; i++) {
             String opt = argv.get(i);
             if (!opt.startsWith("-")) {
@@ -49,6 +54,7 @@ public record QemuCommandLine(String name, String uuid, int vcpus, Optional<Path
                     if (chardev != null && "control".equals(o.get("mode"))) {
                         controlMonitors.add(chardev);
                     }
+                    libvirtMonitor |= LIBVIRT_MONITOR_CHARDEV.equals(chardev);
                 }
                 default -> {
                     continue;
@@ -59,7 +65,7 @@ public record QemuCommandLine(String name, String uuid, int vcpus, Optional<Path
         if (qmp == null) {
             qmp = controlMonitors.stream().map(socketChardevs::get).filter(p -> p != null).findFirst().orElse(null);
         }
-        return new QemuCommandLine(name, uuid, vcpus, Optional.ofNullable(qmp));
+        return new QemuCommandLine(name, uuid, vcpus, Optional.ofNullable(qmp), libvirtMonitor);
     }
 
     /** {@code -smp 4} or {@code -smp cpus=4,sockets=1,...}; topology-only forms count sockets x cores x threads. */

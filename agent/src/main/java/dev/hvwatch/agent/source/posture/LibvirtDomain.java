@@ -1,5 +1,8 @@
 package dev.hvwatch.agent.source.posture;
 
+import dev.hvwatch.agent.source.discovery.Tenant;
+import dev.hvwatch.agent.source.libvirt.DomainXml;
+import dev.hvwatch.agent.source.libvirt.NovaMetadata;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,18 +17,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NamedNodeMap;
 import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
-import org.xml.sax.ErrorHandler;
 import org.xml.sax.SAXException;
-import org.xml.sax.SAXParseException;
 
 /**
  * What posture reads from libvirt's status XML of a running domain ({@code /run/libvirt/qemu/NAME.xml}:
@@ -43,41 +40,18 @@ public final class LibvirtDomain {
         this.domain = domain;
     }
 
-    /** Parses a status file; DTDs and external entities are refused, the file is written by root but read by us. */
+    /** Parses a status file; DTDs and entities are refused ({@link DomainXml}): the tenant writes part of it. */
     public static LibvirtDomain read(Path file) throws UnreadableInput {
         Document doc;
         try (InputStream in = Files.newInputStream(file)) {
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-            f.setNamespaceAware(true);
-            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            f.setExpandEntityReferences(false);
-            DocumentBuilder builder = f.newDocumentBuilder();
-            builder.setErrorHandler(new ErrorHandler() { // the default one prints to stderr besides throwing
-                @Override
-                public void warning(SAXParseException e) {
-                }
-
-                @Override
-                public void error(SAXParseException e) throws SAXException {
-                    throw e;
-                }
-
-                @Override
-                public void fatalError(SAXParseException e) throws SAXException {
-                    throw e;
-                }
-            });
-            doc = builder.parse(in);
+            doc = DomainXml.parse(in);
         } catch (IOException e) {
             throw new UnreadableInput(file, "cannot read: " + e.getMessage(), e);
         } catch (SAXException e) {
             throw new UnreadableInput(file, "not well-formed XML: " + e.getMessage(), e);
-        } catch (ParserConfigurationException e) {
-            throw new IllegalStateException("the JDK's XML parser refuses secure processing", e);
         }
         Element root = doc.getDocumentElement();
-        Element domain = root.getLocalName().equals("domain") ? root : child(root, "domain");
+        Element domain = root.getLocalName().equals("domain") ? root : DomainXml.child(root, "domain");
         if (domain == null) {
             throw new UnreadableInput(file, "no <domain> element (expected <domstatus><domain>…)");
         }
@@ -95,17 +69,17 @@ public final class LibvirtDomain {
     }
 
     public String uuid() {
-        return text(child(domain, "uuid"));
+        return DomainXml.text(DomainXml.child(domain, "uuid"));
     }
 
     /** PCI addresses ({@code 0000:3b:00.0}) of {@code <hostdev mode='subsystem' type='pci'>} devices. */
     public List<String> pciHostdevs() throws UnreadableInput {
         List<String> out = new ArrayList<>();
-        for (Element hostdev : children(child(domain, "devices"), "hostdev")) {
+        for (Element hostdev : children(DomainXml.child(domain, "devices"), "hostdev")) {
             if (!"pci".equals(hostdev.getAttribute("type"))) {
                 continue;
             }
-            Element address = child(child(hostdev, "source"), "address");
+            Element address = DomainXml.child(DomainXml.child(hostdev, "source"), "address");
             if (address != null) {
                 out.add(String.format(Locale.ROOT, "%04x:%02x:%02x.%x", number(address, "domain"),
                         number(address, "bus"), number(address, "slot"), number(address, "function")));
@@ -116,7 +90,7 @@ public final class LibvirtDomain {
 
     /** Whether {@code <cputune>} sets a CPU weight or ceiling ({@code shares}, {@code *quota}, {@code *period}). */
     public boolean hasCpuTuning() {
-        Element cputune = child(domain, "cputune");
+        Element cputune = DomainXml.child(domain, "cputune");
         if (cputune == null) {
             return false;
         }
@@ -142,12 +116,12 @@ public final class LibvirtDomain {
     /** Disk target names ({@code vda}) without an {@code <iotune>} limit. */
     public List<String> disksWithoutLimits() {
         List<String> out = new ArrayList<>();
-        for (Element disk : children(child(domain, "devices"), "disk")) {
-            if (disk.getAttribute("device").equals("cdrom") && child(disk, "source") == null) {
+        for (Element disk : children(DomainXml.child(domain, "devices"), "disk")) {
+            if (disk.getAttribute("device").equals("cdrom") && DomainXml.child(disk, "source") == null) {
                 continue; // an empty CD-ROM drive has no I/O to limit
             }
-            if (!hasPositiveChild(child(disk, "iotune"))) {
-                Element target = child(disk, "target");
+            if (!hasPositiveChild(DomainXml.child(disk, "iotune"))) {
+                Element target = DomainXml.child(disk, "target");
                 out.add(target == null ? "?" : target.getAttribute("dev"));
             }
         }
@@ -157,11 +131,11 @@ public final class LibvirtDomain {
     /** Interfaces (target device, else MAC) without a {@code <bandwidth>} limit. */
     public List<String> interfacesWithoutLimits() {
         List<String> out = new ArrayList<>();
-        for (Element nic : children(child(domain, "devices"), "interface")) {
-            Element bandwidth = child(nic, "bandwidth");
-            if (bandwidth == null || (child(bandwidth, "inbound") == null && child(bandwidth, "outbound") == null)) {
-                Element target = child(nic, "target");
-                Element mac = child(nic, "mac");
+        for (Element nic : children(DomainXml.child(domain, "devices"), "interface")) {
+            Element bandwidth = DomainXml.child(nic, "bandwidth");
+            if (bandwidth == null || (DomainXml.child(bandwidth, "inbound") == null && DomainXml.child(bandwidth, "outbound") == null)) {
+                Element target = DomainXml.child(nic, "target");
+                Element mac = DomainXml.child(nic, "mac");
                 out.add(target != null ? target.getAttribute("dev") : mac != null ? mac.getAttribute("address") : "?");
             }
         }
@@ -173,12 +147,8 @@ public final class LibvirtDomain {
      * uuid=…>}), or null.
      */
     public String owner() {
-        Element instance = child(child(domain, "metadata"), "instance");
-        Element project = child(child(instance, "owner"), "project");
-        if (project == null) {
-            return null;
-        }
-        return project.getAttribute("uuid").isEmpty() ? text(project) : project.getAttribute("uuid");
+        Tenant tenant = NovaMetadata.of(domain);
+        return tenant.projectId() != null ? tenant.projectId() : tenant.project();
     }
 
     /**
@@ -226,7 +196,7 @@ public final class LibvirtDomain {
     private static boolean hasPositiveChild(Element e) {
         for (Element limit : children(e, null)) {
             try {
-                if (Long.parseLong(text(limit)) > 0) {
+                if (Long.parseLong(DomainXml.text(limit)) > 0) {
                     return true;
                 }
             } catch (NumberFormatException notANumber) {
@@ -250,11 +220,6 @@ public final class LibvirtDomain {
         }
     }
 
-    private static Element child(Element parent, String localName) {
-        List<Element> found = children(parent, localName);
-        return found.isEmpty() ? null : found.get(0);
-    }
-
     /** Child elements with this local name (any namespace), or all of them for null. */
     private static List<Element> children(Element parent, String localName) {
         List<Element> out = new ArrayList<>();
@@ -268,9 +233,5 @@ public final class LibvirtDomain {
             }
         }
         return out;
-    }
-
-    private static String text(Element e) {
-        return e == null ? null : e.getTextContent().strip();
     }
 }

@@ -2,22 +2,20 @@ package dev.hvwatch.agent.source.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hvwatch.agent.ring.Notice;
+import dev.hvwatch.agent.source.VmLifecycle;
 import dev.hvwatch.agent.source.discovery.Vm;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The QMP events that become {@link Notice}s: a VM stopping, pausing, resuming, and losing a device. (Devices
- * gained have no QMP event; {@link DeviceTree} finds them.) Other events (RESET, BLOCK_JOB_*, …) are ignored, and
- * so are the DEVICE_DELETED events QEMU sends for the parts of a removed device (a virtio device's
- * virtio-backend): one removal, one notice.
+ * The QMP events that become {@link Notice}s, in the lifecycle vocabulary libvirt's events share
+ * ({@link VmLifecycle}): a VM shutting down, panicking, pausing, resuming, resetting, and losing a device. (Devices
+ * gained have no QMP event; {@link DeviceTree} finds them.) Other events (BLOCK_JOB_*, …) are ignored, and so are the
+ * DEVICE_DELETED events QEMU sends for the parts of a removed device (a virtio device's virtio-backend): one removal,
+ * one notice.
  */
 final class QmpEvents {
-    static final String SHUTDOWN = "qmp.shutdown";
-    static final String STOP = "qmp.stop";
-    static final String RESUME = "qmp.resume";
-    static final String DEVICE_ADDED = "qmp.device_added";
-    static final String DEVICE_DELETED = "qmp.device_deleted";
+    static final String VIA = "qmp";
 
     private QmpEvents() {
     }
@@ -26,14 +24,13 @@ final class QmpEvents {
     static Notice notice(JsonNode event, Vm vm) {
         JsonNode data = event.path("data");
         return switch (event.path("event").asText()) {
-            case "SHUTDOWN" -> {
-                String by = data.path("guest").asBoolean() ? "guest" : "host";
-                String reason = data.path("reason").asText("unknown");
-                yield new Notice(SHUTDOWN, null, Map.of("reason", reason, "initiator", by),
-                        "VM " + vm.name() + " is shutting down (" + reason + ", initiated by the " + by + ")");
-            }
-            case "STOP" -> new Notice(STOP, null, Map.of(), "VM " + vm.name() + " was paused: its vCPUs stopped");
-            case "RESUME" -> new Notice(RESUME, null, Map.of(), "VM " + vm.name() + " resumed: its vCPUs run again");
+            case "SHUTDOWN" -> VmLifecycle.stopped(vm.name(), data.path("reason").asText("unknown"),
+                    data.path("guest").asBoolean() ? "guest" : "host", VIA);
+            case "GUEST_PANICKED" -> VmLifecycle.crashed(vm.name(), "guest panicked ("
+                    + data.path("action").asText("unknown action") + ")", VIA);
+            case "STOP" -> VmLifecycle.paused(vm.name(), "stopped over QMP", VIA);
+            case "RESUME" -> VmLifecycle.resumed(vm.name(), "resumed over QMP", VIA);
+            case "RESET" -> VmLifecycle.rebooted(vm.name(), VIA);
             case "DEVICE_DELETED" -> DeviceTree.isInsideADevice(data.path("path").asText()) ? null
                     : deviceDeleted(vm, data.path("path").asText(),
                             data.hasNonNull("device") ? data.get("device").asText() : null, "event");
@@ -61,23 +58,21 @@ final class QmpEvents {
     static Notice deviceAdded(Vm vm, String path, String driver, String id) {
         Map<String, Object> facts = facts(path, id, "device tree");
         facts.put("driver", driver);
-        return new Notice(DEVICE_ADDED, id != null ? id : path, facts, "Device " + driver + " "
-                + (id != null ? id + " " : "") + "was added to VM " + vm.name() + " at " + path);
+        return VmLifecycle.deviceAdded(vm.name(), id != null ? id : path, facts, VIA);
     }
 
-    /** @param via "event" (DEVICE_DELETED) or "device tree" (gone while hvwatch was not connected) */
-    static Notice deviceDeleted(Vm vm, String path, String id, String via) {
-        return new Notice(DEVICE_DELETED, id != null ? id : path, facts(path, id, via), "Device "
-                + (id != null ? id + " " : "") + "was removed from VM " + vm.name() + " at " + path);
+    /** @param seenBy "event" (DEVICE_DELETED) or "device tree" (gone while hvwatch was not connected) */
+    static Notice deviceDeleted(Vm vm, String path, String id, String seenBy) {
+        return VmLifecycle.deviceRemoved(vm.name(), id != null ? id : path, facts(path, id, seenBy), VIA);
     }
 
-    private static Map<String, Object> facts(String path, String id, String via) {
+    private static Map<String, Object> facts(String path, String id, String seenBy) {
         Map<String, Object> facts = new HashMap<>();
         facts.put("path", path);
         if (id != null) {
             facts.put("id", id);
         }
-        facts.put("via", via);
+        facts.put("seen_by", seenBy);
         return facts;
     }
 }

@@ -14,7 +14,6 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -28,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * notices.
  *
  * <p>The socket of a VM is a configured path that VM listens on (see {@link ExtraSockets}), else the one its
- * command line names, unless that is libvirt's ({@link CommandLineSocket}). A configured socket wins: it is one the
+ * command line names, unless that is libvirt's ({@link CommandLineSocket}: libvirt's VMs are read through libvirt,
+ * agent.source.libvirt). A configured socket wins: it is one the
  * operator set aside for hvwatch, while the command line's may be someone else's.
  *
  * <p>One connection per VM stays open between rounds, since QEMU sends events only to a connected client, and is
@@ -53,7 +53,6 @@ public final class QmpSource implements Source, AutoCloseable {
     private final QmpErrors errors = new QmpErrors();
     private final Map<Vm, QmpSession> sessions = new IdentityHashMap<>();
     private final Set<Vm> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Set<Vm> libvirtMonitorsLogged = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean extraSocketsFailureLogged;
     private volatile int openConnections;
 
@@ -155,12 +154,7 @@ public final class QmpSource implements Source, AutoCloseable {
         if (configured != null) {
             return configured;
         }
-        Optional<Path> commandLine = CommandLineSocket.of(vm, procRoot);
-        if (commandLine.isEmpty() && vm.qmpSocket().isPresent() && libvirtMonitorsLogged.add(vm)) {
-            LOG.info("VM {}: its QMP monitor {} is libvirt's, which hvwatch leaves alone; configure a socket of its "
-                    + "own for KVM statistics and events", vm.describe(), vm.qmpSocket().get());
-        }
-        return commandLine.orElse(null);
+        return CommandLineSocket.of(vm, procRoot).orElse(null);
     }
 
     private void closeSessionsOfStoppedVms(Collection<WatchedVm> vms) {
@@ -168,7 +162,6 @@ public final class QmpSource implements Source, AutoCloseable {
         for (WatchedVm w : vms) {
             live.add(w.vm());
         }
-        libvirtMonitorsLogged.retainAll(live);
         for (Iterator<Map.Entry<Vm, QmpSession>> it = sessions.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Vm, QmpSession> e = it.next();
             if (!live.contains(e.getKey())) {

@@ -46,6 +46,20 @@ class QemuCommandLineTest {
         assertThat(c.name()).isEqualTo("instance-0000002a");
         assertThat(c.qmpSocket()).contains(Path.of("/var/lib/libvirt/qemu/domain-7-instance/monitor.sock"));
         assertThat(c.vcpus()).isEqualTo(4);
+        assertThat(c.libvirtMonitor()).as("a monitor on another chardev is not libvirt's").isFalse();
+    }
+
+    @Test
+    void libvirtsOwnMonitorMarksALibvirtDomain() {
+        // libvirt 9.0 passes the monitor as an inherited fd; older ones as a path under /var/lib/libvirt/qemu.
+        assertThat(parse("/usr/bin/qemu-system-x86_64", "-name", "guest=web,debug-threads=on",
+                "-chardev", "socket,id=charmonitor,fd=31,server=on,wait=off",
+                "-mon", "chardev=charmonitor,id=monitor,mode=control").libvirtMonitor()).isTrue();
+        assertThat(parse("/usr/bin/qemu-system-x86_64", "-chardev",
+                "socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain-7-web/monitor.sock,server=on,wait=off",
+                "-mon", "chardev=charmonitor,id=monitor,mode=control").libvirtMonitor()).isTrue();
+        assertThat(parse("qemu-system-x86_64", "-qmp", "unix:/run/web.qmp,server=on,wait=off").libvirtMonitor())
+                .isFalse();
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.hvwatch.agent.source.qmp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.agent.source.discovery.QemuCommandLine;
+import dev.hvwatch.agent.source.discovery.Tenancy;
 import dev.hvwatch.agent.source.discovery.Vm;
 import java.nio.file.Path;
 import java.util.List;
@@ -10,7 +12,9 @@ import org.junit.jupiter.api.Test;
 
 class CommandLineSocketTest {
     private static Vm vm(Path socket, String... argv) {
-        return new Vm(42, 1, "web", "", 1, Optional.of(socket), true, List.of(argv));
+        boolean libvirt = QemuCommandLine.parse(List.of(argv)).libvirtMonitor();
+        return new Vm(42, 1, "web", "", 1, Optional.of(socket), true, List.of(argv), libvirt ? Vm.LIBVIRT : Vm.QEMU,
+                new Tenancy());
     }
 
     @Test

@@ -24,16 +24,17 @@ class QmpEventsTest {
 
         Notice n = QmpEvents.notice(quit, VM);
 
-        assertThat(n.type()).isEqualTo("qmp.shutdown");
-        assertThat(n.facts()).containsEntry("reason", "host-qmp-quit").containsEntry("initiator", "host");
+        assertThat(n.type()).isEqualTo("vm.stopped");
+        assertThat(n.facts()).containsEntry("reason", "host-qmp-quit").containsEntry("initiator", "host")
+                .containsEntry("via", "qmp");
         assertThat(n.message()).contains("web");
         assertThat(QmpEvents.timeNanos(quit, 0)).isEqualTo(1_795_367_715_918_531_000L);
     }
 
     @Test
     void pauseAndResume() throws Exception {
-        assertThat(QmpEvents.notice(event("{\"event\": \"STOP\"}"), VM).type()).isEqualTo("qmp.stop");
-        assertThat(QmpEvents.notice(event("{\"event\": \"RESUME\"}"), VM).type()).isEqualTo("qmp.resume");
+        assertThat(QmpEvents.notice(event("{\"event\": \"STOP\"}"), VM).type()).isEqualTo("vm.paused");
+        assertThat(QmpEvents.notice(event("{\"event\": \"RESUME\"}"), VM).type()).isEqualTo("vm.resumed");
         assertThat(QmpEvents.timeNanos(event("{\"event\": \"STOP\"}"), 7)).isEqualTo(7);
     }
 
@@ -48,14 +49,25 @@ class QmpEventsTest {
 
         assertThat(QmpEvents.notice(part, VM)).isNull();
         Notice n = QmpEvents.notice(device, VM);
-        assertThat(n.type()).isEqualTo("qmp.device_deleted");
+        assertThat(n.type()).isEqualTo("vm.device_removed");
         assertThat(n.device()).isEqualTo("rng0");
-        assertThat(n.facts()).containsEntry("path", "/machine/peripheral/rng0").containsEntry("via", "event");
+        assertThat(n.facts()).containsEntry("path", "/machine/peripheral/rng0").containsEntry("seen_by", "event")
+                .containsEntry("via", "qmp");
         assertThat(QmpEvents.notice(anonymous, VM).device()).isEqualTo("/machine/peripheral-anon/device[0]");
     }
 
     @Test
+    void panicAndResetAreLifecycleNoticesToo() throws Exception {
+        Notice panic = QmpEvents.notice(event("{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\"}}"),
+                VM);
+        assertThat(panic.type()).isEqualTo("vm.crashed");
+        assertThat(panic.facts().get("reason").toString()).contains("pause");
+        assertThat(QmpEvents.notice(event("{\"event\": \"RESET\", \"data\": {\"guest\": true}}"), VM).type())
+                .isEqualTo("vm.rebooted");
+    }
+
+    @Test
     void otherEventsAreNotNotices() throws Exception {
-        assertThat(QmpEvents.notice(event("{\"event\": \"RESET\", \"data\": {\"guest\": true}}"), VM)).isNull();
+        assertThat(QmpEvents.notice(event("{\"event\": \"BLOCK_JOB_READY\", \"data\": {}}"), VM)).isNull();
     }
 }

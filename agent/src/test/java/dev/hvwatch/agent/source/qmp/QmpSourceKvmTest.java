@@ -14,6 +14,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.ring.TelemetryEvent;
+import dev.hvwatch.agent.source.VmLifecycle;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
 import dev.hvwatch.agent.source.discovery.Vm;
@@ -304,32 +305,32 @@ class QmpSourceKvmTest {
             execute(operator, "device_add", "{\"driver\": \"pci-testdev\", \"id\": \"hv-test0\"}");
             execute(operator, "stop", null);
             execute(operator, "cont", null);
-            awaitNotice(QmpEvents.RESUME);
+            awaitNotice(VmLifecycle.RESUMED);
 
-            Notice added = notices.stream().filter(n -> n.type().equals(QmpEvents.DEVICE_ADDED)).findFirst()
+            Notice added = notices.stream().filter(n -> n.type().equals(VmLifecycle.DEVICE_ADDED)).findFirst()
                     .orElseThrow();
             assertThat(added.device()).isEqualTo("hv-test0");
             assertThat(added.facts()).containsEntry("driver", "pci-testdev")
                     .containsEntry("path", "/machine/peripheral/hv-test0");
-            assertThat(notices).extracting(Notice::type).contains(QmpEvents.STOP);
+            assertThat(notices).extracting(Notice::type).contains(VmLifecycle.PAUSED);
 
             // The boot-sector guest ignores ACPI unplug requests; a reset completes them.
             execute(operator, "device_del", "{\"id\": \"hv-test0\"}");
             execute(operator, "system_reset", null);
-            awaitNotice(QmpEvents.DEVICE_DELETED);
+            awaitNotice(VmLifecycle.DEVICE_REMOVED);
             execute(operator, "quit", null);
         }
-        awaitNotice(QmpEvents.SHUTDOWN);
+        awaitNotice(VmLifecycle.STOPPED);
 
-        assertThat(notices.stream().filter(n -> n.type().equals(QmpEvents.DEVICE_DELETED)))
+        assertThat(notices.stream().filter(n -> n.type().equals(VmLifecycle.DEVICE_REMOVED)))
                 .singleElement().satisfies(n -> {
                     assertThat(n.device()).isEqualTo("hv-test0");
-                    assertThat(n.facts()).containsEntry("via", "event");
+                    assertThat(n.facts()).containsEntry("seen_by", "event");
                 });
-        assertThat(notices.stream().filter(n -> n.type().equals(QmpEvents.SHUTDOWN))).singleElement()
+        assertThat(notices.stream().filter(n -> n.type().equals(VmLifecycle.STOPPED))).singleElement()
                 .satisfies(n -> assertThat(n.facts()).containsEntry("reason", "host-qmp-quit")
                         .containsEntry("initiator", "host"));
-        assertThat(notices.stream().filter(n -> n.type().equals(QmpEvents.DEVICE_ADDED))).hasSize(1);
+        assertThat(notices.stream().filter(n -> n.type().equals(VmLifecycle.DEVICE_ADDED))).hasSize(1);
     }
 
     private static JsonNode execute(QmpConnection qmp, String command, String argumentsJson) throws Exception {
