@@ -195,7 +195,7 @@ public final class Doctor {
                     "grant the agent CAP_PERFMON (the packaged unit does), or run it as root");
         } catch (IOException e) {
             String fix;
-            if (Files.isDirectory(tracefs) && !Files.isReadable(tracefs)) {
+            if (Files.isDirectory(tracefs) && !canList(tracefs)) {
                 fix = "grant the agent CAP_DAC_READ_SEARCH (the packaged unit does), or run it as root";
             } else if (!Files.isDirectory(tracefs.resolve("events"))) {
                 fix = "mount -t tracefs nodev " + tracefs;
@@ -255,6 +255,15 @@ public final class Doctor {
                 ? Finding.ok("collector", "certificates readable; alerts go to " + c.address())
                 : Finding.blocking("collector", "cannot read " + String.join(", ", unreadable),
                         "check the paths and that the agent's user may read them");
+    }
+
+    /** Whether the agent may list the directory; access(2), behind Files.isReadable, ignores its capabilities. */
+    private static boolean canList(Path dir) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            return entries != null;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static Optional<String> readFirstLine(Path file) {

@@ -2,6 +2,7 @@ package dev.hvwatch.agent.source.tracepoint;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -27,13 +28,25 @@ final class Tracefs {
 
     /** @throws IOException saying what to do when tracefs is not mounted, or not readable by the agent */
     void requireMounted() throws IOException {
-        if (Files.isDirectory(root) && !Files.isReadable(root)) {
+        if (Files.isDirectory(root) && !canList(root)) {
             throw new IOException("cannot read tracefs at " + root + " (mode 0700): the agent needs "
                     + "CAP_DAC_READ_SEARCH, or root");
         }
         if (!Files.isDirectory(root.resolve("events"))) {
             throw new IOException("tracefs is not mounted at " + root + ": mount it with 'mount -t tracefs nodev "
                     + root + "' and restart the agent");
+        }
+    }
+
+    /**
+     * Whether this process may list the directory. Not {@link Files#isReadable}: access(2) judges by the real user and
+     * leaves out capabilities, so it says no to an agent that runs as its own user with CAP_DAC_READ_SEARCH.
+     */
+    static boolean canList(Path dir) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            return entries != null;
+        } catch (IOException e) {
+            return false;
         }
     }
 
