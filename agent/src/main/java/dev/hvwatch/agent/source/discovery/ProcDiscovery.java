@@ -106,7 +106,8 @@ public final class ProcDiscovery {
         verdicts.put(pid, new Verdict(startTicks, Verdict.SETTLED));
         QemuCommandLine cmd = QemuCommandLine.parse(argv);
         Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
-                cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm, List.copyOf(argv));
+                cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm,
+                List.copyOf(CommandLineRedaction.redact(argv)));
         WatchedVm w = new WatchedVm(vm);
         w.replaceVcpuThreads(vcpus);
         watched.put(pid, w);

@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param name     the {@code -name guest=} value, or {@code qemu-PID} when the command line has none
  * @param uuid     the {@code -uuid} value, or empty
  * @param kvm      whether the process holds {@code /dev/kvm} open (false: TCG emulation, no hardware isolation)
+ * @param commandLine the argv with its secrets masked by {@link CommandLineRedaction}: the raw one never leaves
+ *                    discovery
  */
 public record Vm(long pid, long startTicks, String name, String uuid, int vcpus, Optional<Path> qmpSocket,
                  boolean kvm, List<String> commandLine) {
