@@ -199,7 +199,8 @@ public final class CommandLineRedaction {
         return node.isTextual() ? TextNode.valueOf(kept(node.asText())) : node;
     }
 
-    private static boolean safeKey(String key) {
+    /** Whether the allow-list keeps this key's value. */
+    static boolean safeKey(String key) {
         String last = key.substring(key.lastIndexOf('.') + 1);
         return SAFE_KEYS.contains(last) || THROTTLE_KEY.matcher(last).matches();
     }
