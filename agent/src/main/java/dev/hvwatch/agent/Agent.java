@@ -153,7 +153,11 @@ public final class Agent implements AutoCloseable {
 
     /** Every rule's alert counter exists from the start, at 0, so that dashboards can tell "none" from "unknown". */
     private void registerAlertCounters(RulePack pack) {
-        pack.specs().forEach(r -> metrics.alerts(r.id(), r.severity().wireName()));
+        pack.specs().forEach(r -> {
+            metrics.alerts(r.id(), r.severity().wireName());
+            metrics.bindCounter("hvwatch.alerts.suppressed", "Alerts held back by their rule's rate limit (firing "
+                    + "and resolved), by rule", rules.rateLimiter(), l -> l.suppressed(r.id()), "rule", r.id());
+        });
     }
 
     /** Starts the agent; the first sampling round has run when this returns. */
