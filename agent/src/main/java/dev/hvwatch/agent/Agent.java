@@ -11,10 +11,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleReloader;
-import dev.hvwatch.agent.ship.AlertShipper;
 import dev.hvwatch.agent.spool.Spool;
-import dev.hvwatch.agent.spool.SpoolKeeper;
-import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
@@ -54,13 +51,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
-    private static final Duration SPOOL_ALARM_INTERVAL = Duration.ofMinutes(1);
 
     private final AgentConfig config;
     private final AgentMetrics metrics = new AgentMetrics();
-    private final Spool spool;
-    private final AlertShipper shipper;
-    private final SpoolKeeper spoolKeeper;
+    private final AlertDelivery delivery;
     private final EventRing ring;
     private final RuleEngine rules;
     private final DiscoverySource discovery;
@@ -77,10 +71,7 @@ public final class Agent implements AutoCloseable {
         String identity = config.identity().host();
         RulePack pack = RulePack.load(config.rules().files());
         AlertFactory alerts = new AlertFactory(identity);
-        spool = Spool.open(config.state().dir().resolve("spool"), config.spool().limits());
-        shipper = AlertShipper.start(config.collector(), identity, spool);
-        spoolKeeper = SpoolKeeper.start(spool,
-                new SpoolOverflowAlarm(spool, alerts, alertSink(), SPOOL_ALARM_INTERVAL));
+        delivery = AlertDelivery.start(config, alerts, this::spool);
         rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors(),
                 metrics::alertsFiring);
         registerAlertCounters(pack);
@@ -114,9 +105,11 @@ public final class Agent implements AutoCloseable {
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
-                spool, Spool::pending);
+                delivery, AlertDelivery::pending);
+        metrics.bindGauge("hvwatch.spool.writable", "1 while the spool is open and its disk has room for an alert",
+                delivery, d -> d.writable() ? 1 : 0);
         // Spool drops have their own alarm (agent-spool-overflow), so they are not fed to agent-events-dropped.
-        metrics.bindCounter("hvwatch.events.dropped", AgentHealthSource.DROPS_HELP, spool, Spool::dropped,
+        metrics.bindCounter("hvwatch.events.dropped", AgentHealthSource.DROPS_HELP, delivery, AlertDelivery::dropped,
                 "stage", Spool.STAGE);
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
@@ -172,12 +165,18 @@ public final class Agent implements AutoCloseable {
     }
 
     private AlertSink alertSink() {
-        return (Alert alert) -> {
-            metrics.alerts(alert.rule(), alert.severity().wireName()).increment();
-            LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
-                    alert.message());
-            shipper.offer(alert);
-        };
+        return this::spool;
+    }
+
+    /** Counts, logs and spools an alert; its seq, or 0 when the spool lost it (counted there). */
+    private long spool(Alert alert) {
+        if (delivery == null) {
+            return 0; // the spool's alarm, before the agent is wired: it raises the alert again in a second
+        }
+        metrics.alerts(alert.rule(), alert.severity().wireName()).increment();
+        LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
+                alert.message());
+        return delivery.offer(alert);
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -217,8 +216,6 @@ public final class Agent implements AutoCloseable {
         }
         ring.close();
         metricsServer.close();
-        spoolKeeper.close();
-        shipper.close();
-        spool.close();
+        delivery.close();
     }
 }
