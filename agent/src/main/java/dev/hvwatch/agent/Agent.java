@@ -101,7 +101,8 @@ public final class Agent implements AutoCloseable {
             metrics.bindSourceErrors(posture.name(), posture, PostureSource::unreadableInputs);
         }
         sampler.add(new AgentHealthSource(ring, sampler)
-                .dropsOf(EventRing.STAGE, ring::dropped));
+                .dropsOf(EventRing.STAGE, ring::dropped)
+                .dropsOf(EventRing.CONSUMER_STAGE, ring::consumerErrors));
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
@@ -124,6 +125,8 @@ public final class Agent implements AutoCloseable {
             metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
             metrics.bindCounter("hvwatch.kmsg.spoofed.records", "Userspace kernel-log records that imitated a "
                     + "kernel fault line; ignored", kmsg, KmsgSource::spoofed);
+            metrics.bindCounter("hvwatch.state.write.failures", "Times an agent state file could not be written "
+                    + "(a full or read-only disk), by file", kmsg, KmsgSource::cursorSaveFailures, "file", "kmsg.cursor");
             metrics.bindCounter("hvwatch.kmsg.overruns", "Times the kernel overwrote log records before the agent "
                     + "read them", kmsg, KmsgSource::missed);
         }
