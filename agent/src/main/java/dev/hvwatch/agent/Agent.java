@@ -7,6 +7,7 @@ import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.Shown;
 import dev.hvwatch.agent.metrics.VmMetrics;
+import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
 import dev.hvwatch.agent.rules.RulePack;
@@ -132,7 +133,15 @@ public final class Agent implements AutoCloseable {
         }
 
         InetSocketAddress listen = HostPort.parse("metrics.listen", config.metrics().listen()).toAddress();
-        metricsServer = new MetricsServer(listen, metrics);
+        Path webConfigFile = config.metrics().webConfig();
+        WebConfig web = webConfigFile == null ? new WebConfig(null, null) : WebConfig.load(webConfigFile);
+        try {
+            metricsServer = new MetricsServer(listen, metrics, web,
+                    webConfigFile == null ? null : web.sslContext(webConfigFile), MetricsServer.Limits.DEFAULT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding metrics.listen " + config.metrics().listen(), e);
+        }
     }
 
     private Source startKernelLog() {
@@ -161,9 +170,9 @@ public final class Agent implements AutoCloseable {
         Agent agent = new Agent(config);
         agent.sampler.round();
         agent.sampler.start();
-        LOG.info("hvwatch agent {} sampling every {} ms, metrics on http://{}/metrics, alerts to {}",
+        LOG.info("hvwatch agent {} sampling every {} ms, metrics on {}://{}/metrics, alerts to {}",
                 config.identity().host(), config.sampling().interval().toMillis(),
-                hostPort(agent.metricsServer.address()), config.collector().address());
+                config.metrics().webConfig() == null ? "http" : "http(s)", hostPort(agent.metricsServer.address()), config.collector().address());
         return agent;
     }
 

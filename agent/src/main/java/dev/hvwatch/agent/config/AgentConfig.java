@@ -200,8 +200,10 @@ public record AgentConfig(
      * @param perVcpu  false: per-vCPU series are summed over the VM's vCPUs and shown without the {@code vcpu} label
      * @param kvmStats KVM statistics to show, by their KVM names ({@code exits}, {@code halt_poll_success_ns}, …);
      *                 empty: all of them
+     * @param webConfig TLS and basic auth of /metrics, in the Prometheus exporters' web configuration format; none:
+     *                  plain HTTP, no credentials
      */
-    public record Metrics(String listen, Boolean perVcpu, List<String> kvmStats) {
+    public record Metrics(String listen, Boolean perVcpu, List<String> kvmStats, Path webConfig) {
         public Metrics {
             listen = listen != null ? listen : "127.0.0.1:9847";
             HostPort.parse("metrics.listen", listen);
@@ -216,7 +218,7 @@ public record AgentConfig(
         }
 
         public Metrics(String listen) {
-            this(listen, null, null);
+            this(listen, null, null, null);
         }
     }
 
