@@ -172,7 +172,7 @@ public final class Agent implements AutoCloseable {
         agent.sampler.start();
         LOG.info("hvwatch agent {} sampling every {} ms, metrics on {}://{}/metrics, alerts to {}",
                 config.identity().host(), config.sampling().interval().toMillis(),
-                config.metrics().webConfig() == null ? "http" : "http(s)", hostPort(agent.metricsServer.address()), config.collector().address());
+                agent.metricsServer.scheme(), hostPort(agent.metricsServer.address()), config.collector().address());
         return agent;
     }
 

@@ -69,6 +69,7 @@ public final class MetricsServer implements AutoCloseable {
     private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Map<String, LongAdder> rejected = new ConcurrentHashMap<>();
     private final Channel server;
+    private final boolean tlsEnabled;
 
     public MetricsServer(InetSocketAddress address, AgentMetrics metrics) throws InterruptedException {
         this(address, metrics, new WebConfig(null, null), null, Limits.DEFAULT);
@@ -80,6 +81,7 @@ public final class MetricsServer implements AutoCloseable {
         this.metrics = metrics;
         this.web = web;
         this.limits = limits;
+        this.tlsEnabled = tls != null;
         for (String reason : new String[] {"timeout", "limit", "unauthorized", "bad_request"}) {
             metrics.bindCounter("hvwatch.metrics.http.rejected", "Requests and connections of /metrics refused or "
                     + "closed, by reason", this, s -> s.rejected(reason), "reason", reason);
@@ -105,6 +107,11 @@ public final class MetricsServer implements AutoCloseable {
                     }
                 })
                 .bind(address).sync().channel();
+    }
+
+    /** {@code https} when a TLS context was given, else {@code http}. */
+    public String scheme() {
+        return tlsEnabled ? "https" : "http";
     }
 
     public InetSocketAddress address() {
