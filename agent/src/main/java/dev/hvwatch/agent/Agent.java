@@ -1,7 +1,6 @@
 package dev.hvwatch.agent;
 
 import dev.hvwatch.agent.alert.AlertFactory;
-import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
@@ -73,7 +72,7 @@ public final class Agent implements AutoCloseable {
         RulePack pack = RulePack.load(config.rules().files());
         AlertFactory alerts = new AlertFactory(identity);
         delivery = AlertDelivery.start(config, alerts, this::spool);
-        rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors(),
+        rules = new RuleEngine(pack, alerts, this::spool, Runtime.getRuntime().availableProcessors(),
                 metrics::alertsFiring);
         registerAlertCounters(pack);
 
@@ -127,7 +126,8 @@ public final class Agent implements AutoCloseable {
             metrics.bindCounter("hvwatch.kmsg.spoofed.records", "Userspace kernel-log records that imitated a "
                     + "kernel fault line; ignored", kmsg, KmsgSource::spoofed);
             metrics.bindCounter("hvwatch.state.write.failures", "Times an agent state file could not be written "
-                    + "(a full or read-only disk), by file", kmsg, KmsgSource::cursorSaveFailures, "file", "kmsg.cursor");
+                    + "(a full or read-only disk), by file", kmsg, KmsgSource::cursorSaveFailures,
+                    "file", "kmsg.cursor");
             metrics.bindCounter("hvwatch.kmsg.overruns", "Times the kernel overwrote log records before the agent "
                     + "read them", kmsg, KmsgSource::missed);
         }
@@ -172,12 +172,9 @@ public final class Agent implements AutoCloseable {
         agent.sampler.start();
         LOG.info("hvwatch agent {} sampling every {} ms, metrics on {}://{}/metrics, alerts to {}",
                 config.identity().host(), config.sampling().interval().toMillis(),
-                agent.metricsServer.scheme(), hostPort(agent.metricsServer.address()), config.collector().address());
+                agent.metricsServer.scheme(), hostPort(agent.metricsServer.address()),
+                config.collector().address());
         return agent;
-    }
-
-    private AlertSink alertSink() {
-        return this::spool;
     }
 
     /** Counts, logs and spools an alert; its seq, or 0 when the spool lost it (counted there). */

@@ -53,8 +53,8 @@ public final class Screen {
                         .map(a -> a.rule() + " (" + a.severity().wireName() + ")")
                         .collect(Collectors.joining(", "))), width));
 
-        int nameWidth = Math.min(Math.max(8, table.vms().stream().mapToInt(r -> ControlCharacters.escape(r.vm()).length()).max().orElse(0)),
-                Math.max(8, width / 4));
+        int longest = table.vms().stream().mapToInt(r -> ControlCharacters.escape(r.vm()).length()).max().orElse(0);
+        int nameWidth = Math.min(Math.max(8, longest), Math.max(8, width / 4));
         int rest = width - nameWidth - EXITS_WIDTH - 2 * PERCENT_WIDTH - 5;
         int exitsWidth = rest * 3 / 5;
         Columns columns = new Columns(nameWidth, exitsWidth, rest - exitsWidth);

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /** The shipped log set-up (logback.xml, hvwatch-logging.xml) as the agent and the collector load it. */
 class EscapedLoggingTest {
     private static final Logger LOG = LoggerFactory.getLogger(EscapedLoggingTest.class);
-    private static final String HOSTILE = "web\r\n[main] ERROR dev.hvwatch.agent.Agent - forged\u001b[2J\u0085\u2028x\\n";
+    private static final String HOSTILE =
+            "web\r\n[main] ERROR dev.hvwatch.agent.Agent - forged\u001b[2J\u0085\u2028x\\n";
 
     @Test
     void aVmNameWithLineBreaksAndEscapesIsOneEscapedLine() {

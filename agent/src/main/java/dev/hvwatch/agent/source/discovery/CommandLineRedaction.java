@@ -14,8 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * Masks every value of a QEMU command line that is not known to be harmless, once, at discovery: the {@link Vm}
- * record carries only the masked argv, so no notice, alert, log line or posture evidence can leak a guest's secrets
- * ({@code -object secret,data=…}, {@code -iscsi password=…}, {@code -spice password=…}, URLs with user-info, …).
+ * record carries only the masked argv, so no notice, alert, log line or posture evidence can leak a guest's
+ * secrets ({@code -object secret,data=…}, {@code -iscsi password=…}, {@code -spice password=…}, URLs with
+ * user-info, …).
  *
  * <p>An allow-list, not a deny-list: QEMU and its drivers keep adding ways to pass a secret (a new block driver's
  * {@code password}, a new option), and a deny-list silently leaks each one it does not know. Here only what is listed

@@ -62,7 +62,8 @@ class CommandLineRedactionTest {
     @Test
     void urlsKeepTheirHostAndLoseTheirUserInfo() {
         assertThat(redact("-drive", "file=https://alice:" + SECRET + "@images.example.net/x.qcow2,if=virtio",
-                "-cdrom", "ftp://bob:p@ss" + SECRET + "@mirror/boot.iso", "iscsi://carol%" + SECRET + "@10.0.0.1/iqn/0"))
+                "-cdrom", "ftp://bob:p@ss" + SECRET + "@mirror/boot.iso",
+                "iscsi://carol%" + SECRET + "@10.0.0.1/iqn/0"))
                 .containsExactly("qemu-system-x86_64",
                         "-drive", "file=https://" + MASK + "@images.example.net/x.qcow2,if=virtio",
                         "-cdrom", "ftp://" + MASK + "@mirror/boot.iso", "iscsi://" + MASK + "@10.0.0.1/iqn/0");
