@@ -6,6 +6,7 @@ import dev.hvwatch.agent.doctor.Doctor;
 import dev.hvwatch.agent.doctor.Finding;
 import dev.hvwatch.agent.embedded.Demo;
 import dev.hvwatch.agent.embedded.EmbeddedCollector;
+import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.protocol.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +115,10 @@ public final class AgentMain {
         @Override
         public Integer call() throws Exception {
             AgentConfig cfg = config.load();
+            if (cfg.metrics().webConfig() != null) {
+                Path web = cfg.metrics().webConfig();
+                WebConfig.load(web).sslContext(web); // the certificates too: a run would refuse them at start
+            }
             System.out.println(config.describe() + ": OK");
             System.out.println(cfg);
             return 0;

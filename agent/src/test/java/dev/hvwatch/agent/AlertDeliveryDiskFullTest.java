@@ -108,6 +108,28 @@ class AlertDeliveryDiskFullTest {
         }
     }
 
+    /** The finding: restarting the agent on the full disk crashed in main. */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theWholeAgentStartsOnAFullStateDiskServesMetricsAndTakesAlertsOnceThereIsRoom() throws Exception {
+        Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
+        try (TinyTmpfs state = TinyTmpfs.mount(dir.resolve("state"), "1m")) {
+            Files.write(state.dir().resolve("filler"), new byte[1024 * 1024 - 4096]);
+            AgentConfig full = config(pki, freePort(), state.dir());
+            AgentConfig config = new AgentConfig(full.identity(),
+                    new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
+                    new AgentConfig.Metrics("127.0.0.1:0"), full.collector(), full.state(), null, null, null, null,
+                    new AgentConfig.Posture(false, null, null, null, null, null, null, null, null, null), null);
+            try (Agent agent = Agent.start(config)) {
+                MetricsPage degraded = MetricsPage.scrape(agent.metricsAddress());
+                assertThat(degraded.value("hvwatch_spool_writable")).isZero();
+                state.resize("64m");
+                Awaitility.await("the spool opened once there is room").atMost(30, TimeUnit.SECONDS)
+                        .until(() -> MetricsPage.scrape(agent.metricsAddress()).value("hvwatch_spool_writable") == 1);
+            }
+        }
+    }
+
     private AgentConfig config(Pki pki, int port, Path stateDir) throws Exception {
         TlsFiles agentTls = pki.issueAgent(HOST);
         return new AgentConfig(new AgentConfig.Identity(HOST), null, null, null, null,
