@@ -125,7 +125,7 @@ class AlertDeliveryDiskFullTest {
                 assertThat(degraded.value("hvwatch_spool_writable")).isZero();
                 state.resize("64m");
                 Awaitility.await("the spool opened once there is room").atMost(30, TimeUnit.SECONDS)
-                        .until(() -> MetricsPage.scrape(agent.metricsAddress()).value("hvwatch_spool_writable") == 1);
+                        .pollInterval(Duration.ofMillis(500)).until(() -> MetricsPage.scrape(agent.metricsAddress()).value("hvwatch_spool_writable") == 1);
             }
         }
     }

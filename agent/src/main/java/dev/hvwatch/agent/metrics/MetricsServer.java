@@ -16,6 +16,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -37,9 +38,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code GET /metrics} to many clients at once, each held to deadlines: a client must send its whole request
@@ -50,9 +55,11 @@ import java.util.concurrent.atomic.LongAdder;
  * bcrypt check and the scrape run on two worker threads, off the I/O thread.
  *
  * <p>Refused and closed connections are counted in {@code hvwatch_metrics_http_rejected_total{reason}}:
- * {@code timeout}, {@code limit}, {@code unauthorized}, {@code bad_request}.
+ * {@code timeout}, {@code limit} (at the limit with no idle keep-alive connection to close instead),
+ * {@code unauthorized}, {@code tls} (a failed handshake), {@code bad_request}.
  */
 public final class MetricsServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     private static final int MAX_REQUEST_BYTES = 16 * 1024;
 
@@ -67,6 +74,8 @@ public final class MetricsServer implements AutoCloseable {
     private final EventLoopGroup io = new NioEventLoopGroup(1, named("hvwatch-metrics-io"));
     private final EventExecutorGroup workers = new DefaultEventExecutorGroup(2, named("hvwatch-metrics-http"));
     private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    /** Keep-alive connections between a response and the next request: the first to go when the limit is hit. */
+    private final Set<Channel> idle = ConcurrentHashMap.newKeySet();
     private final Map<String, LongAdder> rejected = new ConcurrentHashMap<>();
     private final Channel server;
     private final boolean tlsEnabled;
@@ -82,7 +91,7 @@ public final class MetricsServer implements AutoCloseable {
         this.web = web;
         this.limits = limits;
         this.tlsEnabled = tls != null;
-        for (String reason : new String[] {"timeout", "limit", "unauthorized", "bad_request"}) {
+        for (String reason : new String[] {"timeout", "limit", "unauthorized", "tls", "bad_request"}) {
             metrics.bindCounter("hvwatch.metrics.http.rejected", "Requests and connections of /metrics refused or "
                     + "closed, by reason", this, s -> s.rejected(reason), "reason", reason);
         }
@@ -90,7 +99,7 @@ public final class MetricsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (open.size() >= limits.maxConnections()) {
+                        if (open.size() >= limits.maxConnections() && !evictIdle()) {
                             count("limit");
                             ch.close();
                             return;
@@ -121,6 +130,20 @@ public final class MetricsServer implements AutoCloseable {
     long rejected(String reason) {
         LongAdder n = rejected.get(reason);
         return n == null ? 0 : n.sum();
+    }
+
+    /**
+     * Closes one keep-alive connection that waits for its next request, to make room: clients that open a new
+     * connection per scrape (and leave the old ones to the idle timeout) must not lock the others out.
+     */
+    private boolean evictIdle() {
+        for (Channel c : idle) {
+            if (idle.remove(c)) {
+                c.close();
+                return true;
+            }
+        }
+        return false;
     }
 
     private void count(String reason) {
@@ -156,6 +179,7 @@ public final class MetricsServer implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
             if (msg instanceof FullHttpRequest) {
+                idle.remove(ctx.channel());
                 cancel();
             }
             super.channelRead(ctx, msg);
@@ -166,6 +190,7 @@ public final class MetricsServer implements AutoCloseable {
             if (msg instanceof FullHttpResponse) {
                 promise.addListener(f -> {
                     if (f.isSuccess() && ctx.channel().isActive()) {
+                        idle.add(ctx.channel());
                         arm(ctx, limits.idleTimeout());
                     }
                 });
@@ -175,6 +200,7 @@ public final class MetricsServer implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            idle.remove(ctx.channel());
             cancel();
             super.channelInactive(ctx);
         }
@@ -234,6 +260,15 @@ public final class MetricsServer implements AutoCloseable {
                 r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
             }
             return r;
+        }
+
+        /** A failed TLS handshake, a reset connection: counted, logged at debug level, closed. */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            boolean tls = cause instanceof DecoderException && cause.getCause() instanceof SSLException;
+            count(tls ? "tls" : "bad_request");
+            LOG.debug("/metrics connection from {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
         }
 
         private boolean authorized(FullHttpRequest request) {

@@ -91,6 +91,21 @@ class MetricsServerTest {
         }
     }
 
+    /** Clients that open a connection per scrape and leave the old ones open must not lock the others out. */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void atTheLimitAnIdleKeepAliveConnectionMakesRoomForANewOne() throws Exception {
+        MetricsServer.Limits three = new MetricsServer.Limits(Duration.ofSeconds(5), Duration.ofSeconds(60), 3);
+        try (MetricsServer server = new MetricsServer(LOOPBACK, metrics, new WebConfig(null, null), null, three)) {
+            for (int i = 0; i < 10; i++) {
+                HttpResponse<String> r = HttpClient.newHttpClient().send(get(server, "/metrics"),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+            }
+            assertThat(server.rejected("limit")).isZero();
+        }
+    }
+
     @Test
     void otherPathsAndMethodsAreRefused() throws Exception {
         try (MetricsServer server = new MetricsServer(LOOPBACK, metrics, new WebConfig(null, null), null, SHORT)) {
@@ -129,6 +144,7 @@ class MetricsServerTest {
             assertThat(curl(curl, url, List.of("--cacert", pki.caCert().toString()), "-u", "prometheus:s3cret-pass"))
                     .as("no client certificate: the handshake fails").startsWith("000");
             assertThat(server.rejected("unauthorized")).isEqualTo(2);
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> server.rejected("tls") == 1);
         }
     }
 

@@ -13,9 +13,9 @@ import dev.hvwatch.testkit.RealKvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -33,9 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The finding, reproduced: a process posing as QEMU (argv[0] qemu-system-x86_64, holding /dev/kvm) whose QMP
  * monitor sends DEVICE_DELETED with fresh device ids 50 times a second. The real agent discovers it and reads its
- * monitor (at its own pace: the QMP source reads a bounded number of events per round, so the flood reaches the
- * rules more slowly than it is sent); the vm-device-removed rule's default rate limit (10, then one per 6 s) holds
- * back the rest, and counts it.
+ * monitor; the vm-device-removed rule's default rate limit (10, then one per 6 s) holds back the rest, and counts
+ * it.
  */
 class DeviceFloodKvmTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -68,15 +67,15 @@ class DeviceFloodKvmTest {
             long started = System.nanoTime();
             try (Agent agent = Agent.start(config)) {
                 Awaitility.await("vm-device-removed alerts raised and held back").atMost(60, TimeUnit.SECONDS)
-                        .pollInterval(Duration.ofMillis(500)).until(() -> seen(agent) >= 60);
+                        .pollInterval(Duration.ofMillis(500)).until(() -> seen(agent) >= 500);
                 double seconds = (System.nanoTime() - started) / 1e9;
                 MetricsPage page = MetricsPage.scrape(agent.metricsAddress());
                 double raised = page.value("hvwatch_alerts_total{rule=\"" + RULE + "\",severity=\"low\"}");
                 // Firing alerts only (resolutions come a minute later): the burst of 10, then one per 6 s.
                 assertThat(raised).isBetween(10.0, 10 + seconds / 6 + 1);
                 assertThat(page.value("hvwatch_alerts_suppressed_total{rule=\"" + RULE + "\"}"))
-                        .isGreaterThanOrEqualTo(60 - raised);
-                assertThat(sent.get()).as("removals the monitor sent").isGreaterThanOrEqualTo(60);
+                        .isGreaterThanOrEqualTo(500 - raised);
+                assertThat(sent.get()).as("removals the monitor sent").isGreaterThanOrEqualTo(500);
             }
         } finally {
             if (impostor != null) {
@@ -119,13 +118,12 @@ class DeviceFloodKvmTest {
 
         private static void serve(SocketChannel client, AtomicInteger sent) {
             try (client) {
-                OutputStream out = Channels.newOutputStream(client);
                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
                         StandardCharsets.UTF_8));
-                write(out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, "
+                write(client, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, "
                         + "\"capabilities\": []}}");
                 JsonNode capabilities = JSON.readTree(in.readLine());
-                write(out, "{\"return\": {}, \"id\": " + capabilities.get("id") + "}");
+                write(client, "{\"return\": {}, \"id\": " + capabilities.get("id") + "}");
                 Thread answers = new Thread(() -> {
                     try {
                         for (String line; (line = in.readLine()) != null; ) {
@@ -133,7 +131,7 @@ class DeviceFloodKvmTest {
                             String name = command.path("execute").asText();
                             String result = List.of("query-stats-schemas", "query-cpus-fast", "qom-list",
                                     "query-stats").contains(name) ? "[]" : "{}";
-                            write(out, "{\"return\": " + result + ", \"id\": " + command.get("id") + "}");
+                            write(client, "{\"return\": " + result + ", \"id\": " + command.get("id") + "}");
                         }
                     } catch (IOException e) {
                         // the agent hung up
@@ -143,7 +141,7 @@ class DeviceFloodKvmTest {
                 answers.start();
                 for (int n = 0; answers.isAlive(); n++) {
                     long now = System.currentTimeMillis();
-                    write(out, "{\"timestamp\": {\"seconds\": " + now / 1000 + ", \"microseconds\": "
+                    write(client, "{\"timestamp\": {\"seconds\": " + now / 1000 + ", \"microseconds\": "
                             + (now % 1000) * 1000 + "}, \"event\": \"DEVICE_DELETED\", \"data\": {\"device\": "
                             + "\"hp" + n + "\", \"path\": \"/machine/peripheral/hp" + n + "\"}}");
                     sent.incrementAndGet();
@@ -154,10 +152,17 @@ class DeviceFloodKvmTest {
             }
         }
 
-        private static void write(OutputStream out, String line) throws IOException {
-            synchronized (out) {
-                out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
+        /**
+         * Straight to the channel: a stream from {@code Channels.newOutputStream} would wait for the channel's
+         * blocking lock, which the reader holds while it waits for the agent's next command, and so send one event
+         * per command instead of a flood.
+         */
+        private static void write(SocketChannel client, String line) throws IOException {
+            ByteBuffer bytes = ByteBuffer.wrap((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+            synchronized (client) {
+                while (bytes.hasRemaining()) {
+                    client.write(bytes);
+                }
             }
         }
 
