@@ -5,4 +5,4 @@
 #   bench/api.sh query 100000
 #   bench/api.sh stream 10 20000
 set -euo pipefail
-exec env JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn ${JAVA_OPTS:--Xmx1g}" "$(dirname "$(readlink -f "$0")")/run-test-class.sh" collector dev.hvwatch.collector.api.ApiBench "$@"
+exec env JAVA_OPTS="-Dhvwatch.log.level=WARN ${JAVA_OPTS:--Xmx1g}" "$(dirname "$(readlink -f "$0")")/run-test-class.sh" collector dev.hvwatch.collector.api.ApiBench "$@"

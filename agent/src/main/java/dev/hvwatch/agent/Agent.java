@@ -1,20 +1,17 @@
 package dev.hvwatch.agent;
 
 import dev.hvwatch.agent.alert.AlertFactory;
-import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.Shown;
 import dev.hvwatch.agent.metrics.VmMetrics;
+import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleReloader;
-import dev.hvwatch.agent.ship.AlertShipper;
 import dev.hvwatch.agent.spool.Spool;
-import dev.hvwatch.agent.spool.SpoolKeeper;
-import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
@@ -57,14 +54,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
-    private static final Duration SPOOL_ALARM_INTERVAL = Duration.ofMinutes(1);
     private static final Path LIBVIRT_RUN = Path.of("/run/libvirt");
 
     private final AgentConfig config;
     private final AgentMetrics metrics = new AgentMetrics();
-    private final Spool spool;
-    private final AlertShipper shipper;
-    private final SpoolKeeper spoolKeeper;
+    private final AlertDelivery delivery;
     private final EventRing ring;
     private final RuleEngine rules;
     private final DiscoverySource discovery;
@@ -83,11 +77,8 @@ public final class Agent implements AutoCloseable {
         String identity = config.identity().host();
         RulePack pack = RulePack.load(config.rules().files());
         AlertFactory alerts = new AlertFactory(identity);
-        spool = Spool.open(config.state().dir().resolve("spool"), config.spool().limits());
-        shipper = AlertShipper.start(config.collector(), identity, spool);
-        spoolKeeper = SpoolKeeper.start(spool,
-                new SpoolOverflowAlarm(spool, alerts, alertSink(), SPOOL_ALARM_INTERVAL));
-        rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors(),
+        delivery = AlertDelivery.start(config, alerts, this::spool);
+        rules = new RuleEngine(pack, alerts, this::spool, Runtime.getRuntime().availableProcessors(),
                 metrics::alertsFiring);
         registerAlertCounters(pack);
 
@@ -125,7 +116,8 @@ public final class Agent implements AutoCloseable {
             sampler.add(posture);
             metrics.bindSourceErrors(posture.name(), posture, PostureSource::unreadableInputs);
         }
-        AgentHealthSource health = new AgentHealthSource(ring, sampler).dropsOf(EventRing.STAGE, ring::dropped);
+        AgentHealthSource health = new AgentHealthSource(ring, sampler).dropsOf(EventRing.STAGE, ring::dropped)
+                .dropsOf(EventRing.CONSUMER_STAGE, ring::consumerErrors);
         if (libvirt != null) {
             health.dropsOf(LibvirtSource.EVENTS_STAGE, libvirt::eventsDropped);
         }
@@ -133,9 +125,11 @@ public final class Agent implements AutoCloseable {
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
-                spool, Spool::pending);
+                delivery, AlertDelivery::pending);
+        metrics.bindGauge("hvwatch.spool.writable", "1 while the spool is open and its disk has room for an alert",
+                delivery, d -> d.writable() ? 1 : 0);
         // Spool drops have their own alarm (agent-spool-overflow), so they are not fed to agent-events-dropped.
-        metrics.bindCounter("hvwatch.events.dropped", AgentHealthSource.DROPS_HELP, spool, Spool::dropped,
+        metrics.bindCounter("hvwatch.events.dropped", AgentHealthSource.DROPS_HELP, delivery, AlertDelivery::dropped,
                 "stage", Spool.STAGE);
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
@@ -161,12 +155,23 @@ public final class Agent implements AutoCloseable {
             metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
             metrics.bindCounter("hvwatch.kmsg.spoofed.records", "Userspace kernel-log records that imitated a "
                     + "kernel fault line; ignored", kmsg, KmsgSource::spoofed);
+            metrics.bindCounter("hvwatch.state.write.failures", "Times an agent state file could not be written "
+                    + "(a full or read-only disk), by file", kmsg, KmsgSource::cursorSaveFailures,
+                    "file", "kmsg.cursor");
             metrics.bindCounter("hvwatch.kmsg.overruns", "Times the kernel overwrote log records before the agent "
                     + "read them", kmsg, KmsgSource::missed);
         }
 
         InetSocketAddress listen = HostPort.parse("metrics.listen", config.metrics().listen()).toAddress();
-        metricsServer = new MetricsServer(listen, metrics);
+        Path webConfigFile = config.metrics().webConfig();
+        WebConfig web = webConfigFile == null ? new WebConfig(null, null) : WebConfig.load(webConfigFile);
+        try {
+            metricsServer = new MetricsServer(listen, metrics, web,
+                    webConfigFile == null ? null : web.sslContext(webConfigFile), MetricsServer.Limits.DEFAULT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding metrics.listen " + config.metrics().listen(), e);
+        }
     }
 
     private Source startKernelLog() {
@@ -183,7 +188,11 @@ public final class Agent implements AutoCloseable {
 
     /** Every rule's alert counter exists from the start, at 0, so that dashboards can tell "none" from "unknown". */
     private void registerAlertCounters(RulePack pack) {
-        pack.specs().forEach(r -> metrics.alerts(r.id(), r.severity().wireName()));
+        pack.specs().forEach(r -> {
+            metrics.alerts(r.id(), r.severity().wireName());
+            metrics.bindCounter("hvwatch.alerts.suppressed", "Alerts held back by their rule's rate limit (firing "
+                    + "and resolved), by rule", rules.rateLimiter(), l -> l.suppressed(r.id()), "rule", r.id());
+        });
     }
 
     /** Starts the agent; the first sampling round has run when this returns. */
@@ -191,19 +200,22 @@ public final class Agent implements AutoCloseable {
         Agent agent = new Agent(config);
         agent.sampler.round();
         agent.sampler.start();
-        LOG.info("hvwatch agent {} sampling every {} ms, metrics on http://{}/metrics, alerts to {}",
+        LOG.info("hvwatch agent {} sampling every {} ms, metrics on {}://{}/metrics, alerts to {}",
                 config.identity().host(), config.sampling().interval().toMillis(),
-                hostPort(agent.metricsServer.address()), config.collector().address());
+                agent.metricsServer.scheme(), hostPort(agent.metricsServer.address()),
+                config.collector().address());
         return agent;
     }
 
-    private AlertSink alertSink() {
-        return (Alert alert) -> {
-            metrics.alerts(alert.rule(), alert.severity().wireName()).increment();
-            LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
-                    alert.message());
-            shipper.offer(alert);
-        };
+    /** Counts, logs and spools an alert; its seq, or 0 when the spool lost it (counted there). */
+    private long spool(Alert alert) {
+        if (delivery == null) {
+            return 0; // the spool's alarm, before the agent is wired: it raises the alert again in a second
+        }
+        metrics.alerts(alert.rule(), alert.severity().wireName()).increment();
+        LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
+                alert.message());
+        return delivery.offer(alert);
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -247,8 +259,6 @@ public final class Agent implements AutoCloseable {
         }
         ring.close();
         metricsServer.close();
-        spoolKeeper.close();
-        shipper.close();
-        spool.close();
+        delivery.close();
     }
 }

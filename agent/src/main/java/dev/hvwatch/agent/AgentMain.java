@@ -7,6 +7,7 @@ import dev.hvwatch.agent.doctor.Finding;
 import dev.hvwatch.agent.embedded.Demo;
 import dev.hvwatch.agent.embedded.EmbeddedCollector;
 import dev.hvwatch.agent.rules.RulePack;
+import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.protocol.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,6 +120,10 @@ public final class AgentMain {
         @Override
         public Integer call() throws Exception {
             AgentConfig cfg = config.load();
+            if (cfg.metrics().webConfig() != null) {
+                Path web = cfg.metrics().webConfig();
+                WebConfig.load(web).sslContext(web); // the certificates too: a run would refuse them at start
+            }
             // The rules too: a rule file with a mistake would otherwise be found only by the running agent's reload.
             int rules = RulePack.load(cfg.rules().files()).specs().size();
             spec.commandLine().getOut().printf("%s: OK (host %s, collector %s, metrics %s, state %s, %d rules)%n",

@@ -225,8 +225,10 @@ public record AgentConfig(
      *                  shown without the {@code device} label
      * @param kvmStats  KVM statistics to show, by their KVM names ({@code exits}, {@code halt_poll_success_ns}, …);
      *                  empty: all of them
+     * @param webConfig TLS and basic auth of /metrics, in the Prometheus exporters' web configuration format; none:
+     *                  plain HTTP, no credentials
      */
-    public record Metrics(String listen, Boolean perVcpu, Boolean perDevice, List<String> kvmStats) {
+    public record Metrics(String listen, Boolean perVcpu, Boolean perDevice, List<String> kvmStats, Path webConfig) {
         public Metrics {
             listen = listen != null ? listen : "127.0.0.1:9847";
             HostPort.parse("metrics.listen", listen);
@@ -242,7 +244,7 @@ public record AgentConfig(
         }
 
         public Metrics(String listen) {
-            this(listen, null, null, null);
+            this(listen, null, null, null, null);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.hvwatch.agent.ring;
 
 import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.TimeoutException;
@@ -12,6 +13,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent's pipeline between sources and consumers: an LMAX Disruptor ring of pre-allocated
@@ -22,10 +25,14 @@ import java.util.concurrent.atomic.LongAdder;
 public final class EventRing implements AutoCloseable {
     /** The drop counter's stage label: the event never entered the ring. */
     public static final String STAGE = "ring";
+    /** The drop counter's stage label of events a consumer (rules, metrics) failed on and skipped. */
+    public static final String CONSUMER_STAGE = "consumer";
+    private static final Logger LOG = LoggerFactory.getLogger(EventRing.class);
 
     private final Disruptor<TelemetryEvent> disruptor;
     private final RingBuffer<TelemetryEvent> ring;
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder consumerErrors = new LongAdder();
 
     @SafeVarargs
     public EventRing(int size, EventHandler<TelemetryEvent>... consumers) {
@@ -34,6 +41,10 @@ public final class EventRing implements AutoCloseable {
                 // between (SleepingWaitStrategy measured at ~20% of a CPU per idle consumer); blocking costs a
                 // lock and a signal per batch, and nothing while idle.
                 new LiteTimeoutBlockingWaitStrategy(10, TimeUnit.MILLISECONDS));
+        // The Disruptor's default handler rethrows, which ends the consumer's thread for good: the agent would go on
+        // sampling and serving frozen metrics with no rule evaluated. An event a consumer fails on is logged,
+        // counted (hvwatch_events_dropped_total{stage="consumer"}) and skipped; the consumer goes on with the next one.
+        disruptor.setDefaultExceptionHandler(new SkipAndCount());
         disruptor.handleEventsWith(consumers);
         ring = disruptor.start();
     }
@@ -148,6 +159,11 @@ public final class EventRing implements AutoCloseable {
         dropped.add(n);
     }
 
+    /** Events a consumer failed on (and skipped), by any consumer. */
+    public long consumerErrors() {
+        return consumerErrors.sum();
+    }
+
     /** Events refused because the ring was full. */
     public long dropped() {
         return dropped.sum();
@@ -164,6 +180,26 @@ public final class EventRing implements AutoCloseable {
             disruptor.shutdown(5, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             disruptor.halt();
+        }
+    }
+
+    private final class SkipAndCount implements ExceptionHandler<TelemetryEvent> {
+        @Override
+        public void handleEventException(Throwable e, long sequence, TelemetryEvent event) {
+            consumerErrors.increment();
+            LOG.error("{} failed on event {} ({}); skipped it and goes on", Thread.currentThread().getName(),
+                    sequence, event.kind(), e);
+        }
+
+        @Override
+        public void handleOnStartException(Throwable e) {
+            consumerErrors.increment();
+            LOG.error("{} failed to start", Thread.currentThread().getName(), e);
+        }
+
+        @Override
+        public void handleOnShutdownException(Throwable e) {
+            LOG.warn("{} failed to stop cleanly", Thread.currentThread().getName(), e);
         }
     }
 

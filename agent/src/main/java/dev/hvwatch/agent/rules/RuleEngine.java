@@ -37,10 +37,13 @@ import java.util.function.Consumer;
  */
 public final class RuleEngine implements EventHandler<TelemetryEvent> {
     private static final long DROP_MEMORY_NANOS = 60_000_000_000L;
+    /** The evidence key of how many alerts of the same rule and VM the rate limit held back before this one. */
+    public static final String HELD_BACK_EVIDENCE = "alerts_suppressed";
     private static final String DROPS_METRIC = "hvwatch_events_dropped_total";
 
     private final AlertFactory alerts;
     private final AlertSink sink;
+    private final AlertRateLimiter limiter = new AlertRateLimiter();
     private final int hostCpus;
     private volatile RulePack next;
     private RulePack pack;
@@ -87,6 +90,11 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     /** Hands a new rule pack to the engine thread; it takes effect at the next event. Any thread may call. */
     public void replace(RulePack newPack) {
         next = newPack;
+    }
+
+    /** What the rules' rate limits held back, for {@code hvwatch_alerts_suppressed_total}. */
+    public AlertRateLimiter rateLimiter() {
+        return limiter;
     }
 
     public RulePack pack() {
@@ -251,6 +259,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
                 return true;
             });
         }
+        limiter.forget(vmKey(vm));
     }
 
     private void evaluateAll(List<CompiledRule> rules, Subject s, long now) {
@@ -321,6 +330,10 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     private void raise(CompiledRule rule, Subject s, long now, AlertState state, String message,
                        Map<String, Object> extra) {
+        long heldBack = rateLimit(rule, s, now, state);
+        if (heldBack < 0) {
+            return;
+        }
         Map<String, Object> evidence = new LinkedHashMap<>();
         evidence.put("condition", rule.spec().condition());
         if (rule.holdForNanos() > 0) {
@@ -338,10 +351,35 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         if (now - lastDropNanos <= DROP_MEMORY_NANOS && droppedInLastMinute > 0) {
             evidence.put("events_dropped_last_minute", droppedInLastMinute);
         }
+        if (heldBack > 0) {
+            evidence.put(HELD_BACK_EVIDENCE, heldBack);
+        }
         evidence.putAll(extra);
         RuleSpec r = rule.spec();
         sink.accept(alerts.create(new Finding(r.id(), r.title(), r.severity(), r.category(), state, s.vm,
                 s.vcpu >= 0 ? s.vcpu : null, s.device, r.nist(), evidence, message), now));
+    }
+
+    /**
+     * Asks the rate limiter about a transition: firing alerts take a token; the resolution of a firing alert that
+     * was sent is always sent, that of one held back is held back too (see {@link AlertRateLimiter}).
+     *
+     * @return -1 to hold the alert back, else how many alerts of the rule and VM were held back before it
+     */
+    private long rateLimit(CompiledRule rule, Subject s, long now, AlertState state) {
+        Subject.RuleState rs = s.states[rule.index()];
+        String vm = s.vm == null ? "" : vmKey(s.vm);
+        if (state == AlertState.FIRING) {
+            long heldBack = limiter.admitFiring(rule.id(), rule.spec().rateLimit(), vm, now);
+            rs.heldBack = heldBack < 0;
+            return heldBack;
+        }
+        if (rs.heldBack) {
+            rs.heldBack = false;
+            limiter.holdBackResolution(rule.id());
+            return -1;
+        }
+        return limiter.admitResolution(rule.id(), vm);
     }
 
     /** Remembers when events were last dropped, so that alerts raised meanwhile can say their input was partial. */
@@ -530,7 +568,8 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     private void collectFiring(Subject s, List<CompiledRule> rules) {
         for (CompiledRule rule : rules) {
-            if (s.states[rule.index()].firing) {
+            // A firing alert the rate limit held back was never sent: the new rules may raise it afresh.
+            if (s.states[rule.index()].firing && !s.states[rule.index()].heldBack) {
                 carriedFiring.computeIfAbsent(s.key, k -> new HashSet<>()).add(rule.id());
             }
         }

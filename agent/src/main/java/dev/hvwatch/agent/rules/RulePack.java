@@ -170,6 +170,11 @@ public final class RulePack {
                             + "800-125A recommendation (HY-SR-1 … HY-SR-20, HY-SR-6A/6B/6C)");
                 }
             }
+            if (r.rateLimit().burst() < 1 || r.rateLimit().every().isNegative() || r.rateLimit().every().isZero()) {
+                throw new ConfigException(s.where("rate_limit") + "rate_limit needs a burst of at least 1 and a "
+                        + "positive 'every', got burst " + r.rateLimit().burst() + ", every "
+                        + Durations.format(r.rateLimit().every()));
+            }
             for (String other : r.inhibitedBy()) {
                 if (!ids.contains(other)) {
                     throw new ConfigException(s.where("inhibited_by") + "inhibited by unknown rule '" + other + "'");

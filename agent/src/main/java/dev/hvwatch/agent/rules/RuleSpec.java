@@ -18,6 +18,7 @@ import java.util.List;
  * @param holdFor      how long the condition must hold before the alert fires
  * @param inhibitedBy  rule ids: while any of them fires anywhere, this rule does not fire
  * @param message      the alert's sentence; {@code {{ expression | percent }}} placeholders are evaluated
+ * @param rateLimit    how many firing alerts the rule may raise per VM (or for the host): {@link RateLimit#DEFAULT}
  */
 public record RuleSpec(
         String id,
@@ -35,7 +36,8 @@ public record RuleSpec(
         @JsonProperty("for") Duration holdFor,
         @JsonProperty("inhibited_by") List<String> inhibitedBy,
         String message,
-        @JsonProperty("resolve_message") String resolveMessage) {
+        @JsonProperty("resolve_message") String resolveMessage,
+        @JsonProperty("rate_limit") RateLimit rateLimit) {
 
     public RuleSpec {
         nist = nist == null ? List.of() : List.copyOf(nist);
@@ -43,6 +45,7 @@ public record RuleSpec(
         groupBy = groupBy == null ? List.of() : List.copyOf(groupBy);
         inhibitedBy = inhibitedBy == null ? List.of() : List.copyOf(inhibitedBy);
         holdFor = holdFor == null ? Duration.ZERO : holdFor;
+        rateLimit = rateLimit == null ? RateLimit.DEFAULT : rateLimit;
     }
 
     /** The document a rule file holds. */

@@ -37,5 +37,7 @@ final class Subject extends Group {
     static final class RuleState {
         long pendingSince = -1;
         boolean firing;
+        /** The current firing alert was held back by the rule's rate limit, so its resolution is too. */
+        boolean heldBack;
     }
 }

@@ -2,8 +2,10 @@ package dev.hvwatch.agent.spool;
 
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.agent.spool.SpoolRecord.CorruptRecord;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -11,6 +13,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import net.openhft.chronicle.core.time.SystemTimeProvider;
 import net.openhft.chronicle.core.time.TimeProvider;
@@ -34,6 +38,13 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #append} from any thread (alerts come from the rule engine and from the spool's own overflow
  * alarm); {@link #acknowledge}, {@link #enforceLimits} and {@link #continueAfter} are serialised by one lock;
  * each {@link SpoolReader} belongs to one thread.
+ *
+ * <p>A full disk: Chronicle writes through a memory mapping, where a page the file system cannot back faults
+ * ({@code InternalError}) instead of failing a write call. So an append first checks that the file system has room
+ * for the record and {@link #HEADROOM_BYTES} more; one it refuses is counted as lost (and, in a race with another
+ * writer, a fault is caught and counted alike), and the spool takes alerts again once there is room. An excerpt
+ * that is no spooled alert (a zero-filled tail left by such a fault) is counted as lost once, where any reader of
+ * the spool meets it, and read past.
  */
 public final class Spool implements Closeable {
     /** The {@code stage} label of the spool's drops in {@code hvwatch_events_dropped_total}. */
@@ -42,6 +53,8 @@ public final class Spool implements Closeable {
     private static final RollCycle ROLL = RollCycles.FAST_HOURLY;
     private static final String LAST_SEQ = "spool.last-seq";
     private static final String SETTLED_SEQ = "spool.settled-seq";
+    /** Room kept free beyond a record: Chronicle's index pages, metadata and the next hour's file header. */
+    static final long HEADROOM_BYTES = 1 << 20;
 
     private final SingleChronicleQueue queue;
     private final SpoolLimits limits;
@@ -49,7 +62,14 @@ public final class Spool implements Closeable {
     /** Seqs kept in the queue's metadata, so that they outlive the files that retention deletes. */
     private final LongValue lastSeqStore;
     private final LongValue settledSeqStore;
+    private final Path dir;
+    private final FileStore store;
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong unwritten = new AtomicLong();
+    /** Indexes of excerpts counted as unreadable, so that each is counted once whoever reads past it. */
+    private final Set<Long> unreadable = ConcurrentHashMap.newKeySet();
+    /** Why the latest append failed; null when it succeeded. */
+    private volatile String unwritable;
     private final Object settling = new Object();
     /** At the first record not yet settled; guarded by {@link #settling}. */
     private final ExcerptTailer unsettled;
@@ -57,9 +77,11 @@ public final class Spool implements Closeable {
     private volatile long lastSeq;
     private volatile long settledSeq;
 
-    private Spool(SingleChronicleQueue queue, SpoolLimits limits) {
+    private Spool(SingleChronicleQueue queue, SpoolLimits limits, Path dir, FileStore store) {
         this.queue = queue;
         this.limits = limits;
+        this.dir = dir;
+        this.store = store;
         this.appender = queue.createAppender();
         this.appender.singleThreadedCheckDisabled(true);
         this.lastSeqStore = queue.indexForId(LAST_SEQ);
@@ -76,18 +98,38 @@ public final class Spool implements Closeable {
         return open(dir, limits, SystemTimeProvider.INSTANCE);
     }
 
+    /**
+     * Opens the spool after alerts were lost because it could not be opened: they count among its drops (as not
+     * written), so that the overflow alarm reports them.
+     */
+    public static Spool openAfterLosing(Path dir, SpoolLimits limits, long lostBeforeOpen) throws IOException {
+        Spool spool = open(dir, limits);
+        spool.unwritten.addAndGet(lostBeforeOpen);
+        spool.dropped.addAndGet(lostBeforeOpen);
+        return spool;
+    }
+
     /** @param time what the spool stamps records and rolls its files by; tests move it forward */
     static Spool open(Path dir, SpoolLimits limits, TimeProvider time) throws IOException {
         Files.createDirectories(dir);
-        SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(dir).rollCycle(ROLL).timeProvider(time)
-                .build();
+        FileStore store = Files.getFileStore(dir);
+        String noRoom = roomFor(store, dir, 0);
+        if (noRoom != null) {
+            throw new IOException("spool " + dir + " cannot be opened: " + noRoom);
+        }
+        SingleChronicleQueue queue;
         try {
-            Spool spool = new Spool(queue, limits);
+            queue = SingleChronicleQueueBuilder.binary(dir).rollCycle(ROLL).timeProvider(time).build();
+        } catch (RuntimeException | InternalError e) {
+            throw new IOException("spool " + dir + " cannot be opened: " + e, e);
+        }
+        try {
+            Spool spool = new Spool(queue, limits, dir, store);
             log.info("spool {}: seqs up to {}, {} pending", dir, spool.lastSeq, spool.pending());
             return spool;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
             queue.close();
-            throw new IOException("spool " + dir + " cannot be read: " + e.getMessage(), e);
+            throw new IOException("spool " + dir + " cannot be read: " + e, e);
         }
     }
 
@@ -99,12 +141,29 @@ public final class Spool implements Closeable {
     public long append(Alert alert) {
         synchronized (appender) {
             long seq = lastSeq + 1;
-            try {
-                write(new SpoolRecord(seq, queue.time().currentTimeMillis(), AlertJson.toBytes(alert.withSeq(seq))));
-            } catch (RuntimeException e) {
+            byte[] json = AlertJson.toBytes(alert.withSeq(seq));
+            String failure = roomFor(store, dir, json.length);
+            if (failure == null) {
+                try {
+                    write(new SpoolRecord(seq, queue.time().currentTimeMillis(), json));
+                } catch (RuntimeException | InternalError e) {
+                    failure = e.toString(); // a page fault of the mapping: another writer took the room first
+                }
+            }
+            if (failure != null) {
+                unwritten.incrementAndGet();
                 dropped.incrementAndGet();
-                log.error("alert {} lost: the spool cannot be written: {}", alert.id(), e.toString());
+                if (unwritable == null) {
+                    log.error("the spool cannot be written ({}): alerts are lost, and counted in "
+                            + "hvwatch_events_dropped_total{stage=\"spool\"}, until there is room", failure);
+                }
+                log.debug("alert {} lost: {}", alert.id(), failure);
+                unwritable = failure;
                 return 0;
+            }
+            if (unwritable != null) {
+                log.info("the spool takes alerts again ({} lost while it could not)", unwritten.get());
+                unwritable = null;
             }
             lastSeq = seq;
             lastSeqStore.setOrderedValue(seq);
@@ -127,9 +186,24 @@ public final class Spool implements Closeable {
         return lastSeq - settledSeq;
     }
 
-    /** Alerts lost: discarded by the limits, or not written at all. */
+    /** Alerts lost: discarded by the limits, not written at all, or unreadable. */
     public long dropped() {
         return dropped.get();
+    }
+
+    /** Alerts lost because the spool could not write them (disk full). */
+    public long unwritten() {
+        return unwritten.get();
+    }
+
+    /** Spooled excerpts that held no readable alert, each counted once as lost. */
+    public long unreadable() {
+        return unreadable.size();
+    }
+
+    /** Whether an alert of a few KiB would be written now; a cheap look at the file system's free space. */
+    public boolean hasRoom() {
+        return roomFor(store, dir, 4096) == null;
     }
 
     public SpoolLimits limits() {
@@ -140,7 +214,7 @@ public final class Spool implements Closeable {
     public SpoolReader reader() {
         ExcerptTailer tailer = queue.createTailer();
         tailer.singleThreadedCheckDisabled(true);
-        SpoolReader reader = new SpoolReader(tailer);
+        SpoolReader reader = new SpoolReader(this, tailer);
         synchronized (readers) {
             readers.add(reader);
         }
@@ -170,7 +244,11 @@ public final class Spool implements Closeable {
                 }
                 List<Alert> unsent = new ArrayList<>();
                 for (SpoolRecord record; (record = next(unsettled)) != null; ) {
-                    unsent.add(record.alert());
+                    try {
+                        unsent.add(record.alert());
+                    } catch (CorruptRecord e) {
+                        countUnreadable(unsettled.lastReadIndex(), e.getMessage());
+                    }
                 }
                 long oldLast = lastSeq;
                 lastSeq = collectorSeq;
@@ -227,7 +305,35 @@ public final class Spool implements Closeable {
 
     private void write(SpoolRecord record) {
         try (DocumentContext dc = appender.writingDocument()) {
-            record.writeTo(dc.wire().bytes());
+            try {
+                record.writeTo(dc.wire().bytes());
+            } catch (RuntimeException | InternalError e) {
+                dc.rollbackOnClose(); // leave no half-written excerpt for readers to trip over
+                throw e;
+            }
+        }
+    }
+
+    /** Null when the spool's file system has room for {@code bytes} and the headroom, else why not. */
+    private static String roomFor(FileStore store, Path dir, long bytes) {
+        try {
+            long usable = store.getUsableSpace();
+            return usable >= bytes + HEADROOM_BYTES ? null : "the file system of " + dir + " has " + usable
+                    + " bytes free, fewer than the " + (bytes + HEADROOM_BYTES) + " an alert needs";
+        } catch (IOException e) {
+            return "free space of " + dir + " unknown: " + e.getMessage();
+        }
+    }
+
+    /** Counts an excerpt that held no alert as lost, once whichever reader meets it. */
+    void countUnreadable(long index, String why) {
+        if (unreadable.add(index)) {
+            dropped.incrementAndGet();
+            int n = unreadable.size();
+            if (Long.bitCount(n) == 1) { // 1, 2, 4, 8, …: the first and then ever fewer lines
+                log.warn("spool excerpt 0x{} holds no alert ({}): counted as lost; {} such so far",
+                        Long.toHexString(index), why, n);
+            }
         }
     }
 
@@ -262,41 +368,73 @@ public final class Spool implements Closeable {
         }
     }
 
-    /** Moves {@code tailer} past every record with a seq up to {@code seq}. */
-    static void skipThrough(ExcerptTailer tailer, long seq) {
+    /** Moves {@code tailer} past every record with a seq up to {@code seq}, and past unreadable excerpts. */
+    void skipThrough(ExcerptTailer tailer, long seq) {
         while (true) {
             try (DocumentContext dc = tailer.readingDocument()) {
                 if (!dc.isPresent()) {
                     return;
                 }
-                if (SpoolRecord.readSeq(dc.wire().bytes()) > seq) {
-                    dc.rollbackOnClose();
-                    return;
+                try {
+                    if (SpoolRecord.readSeq(dc.wire().bytes()) > seq) {
+                        dc.rollbackOnClose();
+                        return;
+                    }
+                } catch (CorruptRecord e) {
+                    countUnreadable(dc.index(), e.getMessage());
                 }
             }
         }
     }
 
-    static SpoolRecord next(ExcerptTailer tailer) {
-        try (DocumentContext dc = tailer.readingDocument()) {
-            return dc.isPresent() ? SpoolRecord.readFrom(dc.wire().bytes(), dc.index()) : null;
-        }
-    }
-
-    private static SpoolRecord peek(ExcerptTailer tailer) {
-        try (DocumentContext dc = tailer.readingDocument()) {
-            if (!dc.isPresent()) {
-                return null;
+    /** The next record, reading past (and counting) unreadable excerpts; null at the end. */
+    SpoolRecord next(ExcerptTailer tailer) {
+        while (true) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return null;
+                }
+                try {
+                    return SpoolRecord.readFrom(dc.wire().bytes());
+                } catch (CorruptRecord e) {
+                    countUnreadable(dc.index(), e.getMessage());
+                }
             }
-            dc.rollbackOnClose();
-            return SpoolRecord.readFrom(dc.wire().bytes(), dc.index());
         }
     }
 
+    private SpoolRecord peek(ExcerptTailer tailer) {
+        while (true) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return null;
+                }
+                try {
+                    SpoolRecord record = SpoolRecord.readFrom(dc.wire().bytes());
+                    dc.rollbackOnClose();
+                    return record;
+                } catch (CorruptRecord e) {
+                    countUnreadable(dc.index(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** The seq of the newest readable record, 0 when there is none. */
     private static long lastRecordSeq(SingleChronicleQueue queue) {
-        try (ExcerptTailer last = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd();
-             DocumentContext dc = last.readingDocument()) {
-            return dc.isPresent() ? SpoolRecord.readSeq(dc.wire().bytes()) : 0;
+        try (ExcerptTailer last = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd()) {
+            while (true) {
+                try (DocumentContext dc = last.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return 0;
+                    }
+                    try {
+                        return SpoolRecord.readSeq(dc.wire().bytes());
+                    } catch (CorruptRecord e) {
+                        // a zero-filled tail: the records before it tell the numbering; readers count it
+                    }
+                }
+            }
         }
     }
 }

@@ -13,8 +13,13 @@ import net.openhft.chronicle.bytes.Bytes;
  */
 record SpoolRecord(long seq, long spooledAtMillis, byte[] json) {
 
+    /** @throws CorruptRecord when the JSON is no canonical alert */
     Alert alert() {
-        return AlertJson.parse(new String(json, StandardCharsets.UTF_8));
+        try {
+            return AlertJson.parse(new String(json, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            throw new CorruptRecord("seq " + seq + ": " + e.getMessage());
+        }
     }
 
     EncodedAlert encoded() {
@@ -28,20 +33,37 @@ record SpoolRecord(long seq, long spooledAtMillis, byte[] json) {
         out.write(json);
     }
 
+    /** @throws CorruptRecord when the excerpt is too short to hold a seq, or the seq is not positive */
     static long readSeq(Bytes<?> in) {
-        return in.readLong(in.readPosition());
+        if (in.readRemaining() < 2 * Long.BYTES) {
+            throw new CorruptRecord("an excerpt of " + in.readRemaining() + " bytes holds no spooled alert");
+        }
+        long seq = in.readLong(in.readPosition());
+        if (seq <= 0) {
+            throw new CorruptRecord("seq " + seq + " (a zero-filled excerpt: written when the disk was full?)");
+        }
+        return seq;
     }
 
-    static SpoolRecord readFrom(Bytes<?> in, long index) {
-        long seq = in.readLong();
+    /** @throws CorruptRecord when the excerpt is not a spooled alert's layout */
+    static SpoolRecord readFrom(Bytes<?> in) {
+        long seq = readSeq(in);
+        in.readSkip(Long.BYTES);
         long spooledAt = in.readLong();
-        long length = in.readStopBit();
+        long length = in.readRemaining() > 0 ? in.readStopBit() : -1;
         if (length < 0 || length > in.readRemaining()) {
-            throw new IllegalStateException("spool excerpt 0x" + Long.toHexString(index) + " (seq " + seq
-                    + ") claims " + length + " bytes of JSON but holds " + in.readRemaining());
+            throw new CorruptRecord("seq " + seq + " claims " + length + " bytes of JSON but holds "
+                    + in.readRemaining());
         }
         byte[] json = new byte[(int) length];
         in.read(json);
         return new SpoolRecord(seq, spooledAt, json);
+    }
+
+    /** An excerpt that is no spooled alert: the spool counts it as lost and reads on. */
+    static final class CorruptRecord extends RuntimeException {
+        CorruptRecord(String message) {
+            super(message, null, false, false);
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.hvwatch.agent.top;
 import dev.hvwatch.agent.top.TopTable.FiringRule;
 import dev.hvwatch.agent.top.TopTable.Rate;
 import dev.hvwatch.agent.top.TopTable.VmRow;
+import dev.hvwatch.protocol.logging.ControlCharacters;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -52,8 +53,8 @@ public final class Screen {
                         .map(a -> a.rule() + " (" + a.severity().wireName() + ")")
                         .collect(Collectors.joining(", "))), width));
 
-        int nameWidth = Math.min(Math.max(8, table.vms().stream().mapToInt(r -> r.vm().length()).max().orElse(0)),
-                Math.max(8, width / 4));
+        int longest = table.vms().stream().mapToInt(r -> ControlCharacters.escape(r.vm()).length()).max().orElse(0);
+        int nameWidth = Math.min(Math.max(8, longest), Math.max(8, width / 4));
         int rest = width - nameWidth - EXITS_WIDTH - 2 * PERCENT_WIDTH - 5;
         int exitsWidth = rest * 3 / 5;
         Columns columns = new Columns(nameWidth, exitsWidth, rest - exitsWidth);
@@ -158,8 +159,12 @@ public final class Screen {
         return " ".repeat(width - cut.length()) + cut;
     }
 
-    /** Cut to the width, a '~' marking where. */
+    /**
+     * Cut to the width, a '~' marking where. Names come from the guests (VM names, device ids), so their control
+     * characters are escaped first: an ESC would otherwise drive the operator's terminal.
+     */
     static String fit(String s, int width) {
-        return s.length() <= width ? s : s.substring(0, Math.max(0, width - 1)) + "~";
+        String shown = ControlCharacters.escape(s);
+        return shown.length() <= width ? shown : shown.substring(0, Math.max(0, width - 1)) + "~";
     }
 }

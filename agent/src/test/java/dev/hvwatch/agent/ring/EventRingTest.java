@@ -89,4 +89,25 @@ class EventRingTest {
             assertThat(seen).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
         }
     }
+
+    /** The finding: a fault in the spool killed the rules' thread while /metrics kept serving. */
+    @Test
+    void aConsumerThatFailsOnAnEventIsCountedAndGoesOnWithTheNext() throws Exception {
+        List<Long> seen = new CopyOnWriteArrayList<>();
+        Series series = new Series("hvwatch.test", "test", null, false, Map.of());
+        EventHandler<TelemetryEvent> failing = (e, seq, end) -> {
+            if (e.value() == 1) {
+                throw new InternalError("a fault occurred in a recent unsafe memory access operation");
+            }
+            seen.add((long) e.value());
+        };
+        try (EventRing ring = new EventRing(16, failing)) {
+            for (int i = 0; i < 3; i++) {
+                ring.publishSample(i, VM, 0, series, i);
+            }
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> seen.size() == 2);
+            assertThat(seen).containsExactly(0L, 2L);
+            assertThat(ring.consumerErrors()).isEqualTo(1);
+        }
+    }
 }

@@ -54,6 +54,14 @@ class ScreenTest {
     }
 
     @Test
+    void aVmNameCannotDriveTheTerminal() {
+        List<VmRow> hostile = List.of(new VmRow("evil\u001b[2J\r\nx", 1, List.of(), Double.NaN, 0.01, List.of()));
+        List<String> lines = Screen.render(new TopTable(hostile, List.of(), true), VIEW, 80, 24, "", null);
+        assertThat(lines.get(3)).startsWith("evil\\e[2J\\r\\nx ");
+        assertThat(String.join("", lines)).doesNotContain("\u001b", "\r", "\n");
+    }
+
+    @Test
     void aProblemOrTheFirstScrapeTakesTheKeysLine() {
         List<String> first = Screen.render(TopTable.between(null, scrape(0, NOW)), VIEW, 80, 24, "", null);
         assertThat(first.get(3)).as("no rates yet: by name").matches("db +- +- +0\\.0");

@@ -106,8 +106,9 @@ public final class ProcDiscovery {
         verdicts.put(pid, new Verdict(startTicks, Verdict.SETTLED));
         QemuCommandLine cmd = QemuCommandLine.parse(argv);
         Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
-                cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm, List.copyOf(argv),
-                cmd.libvirtMonitor() ? Vm.LIBVIRT : Vm.QEMU, new Tenancy());
+                cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm,
+                List.copyOf(CommandLineRedaction.redact(argv)), cmd.libvirtMonitor() ? Vm.LIBVIRT : Vm.QEMU,
+                new Tenancy());
         WatchedVm w = new WatchedVm(vm);
         w.replaceVcpuThreads(vcpus);
         watched.put(pid, w);

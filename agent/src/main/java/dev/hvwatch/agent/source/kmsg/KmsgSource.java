@@ -48,6 +48,8 @@ public final class KmsgSource implements Source, AutoCloseable {
     private volatile Exception failure;
     private volatile boolean closing;
     private long savedSeq = -1;
+    private boolean cursorFailing;
+    private final LongAdder cursorSaveFailures = new LongAdder();
 
     public KmsgSource(Path device, KmsgCursor cursor, EventRing ring) {
         this.device = device;
@@ -155,12 +157,35 @@ public final class KmsgSource implements Source, AutoCloseable {
         ring.publishSample(now, null, -1, count.series, count.total);
     }
 
-    private synchronized void saveCursor() throws IOException {
+    /**
+     * Saves the cursor if it moved. A cursor that cannot be written (a full disk) costs only a record handled twice
+     * after a restart, so the reader goes on: the failure is logged once and counted, and saving is tried again.
+     */
+    private synchronized void saveCursor() {
         long seq = cursor.lastSeq();
-        if (seq != savedSeq) {
-            cursor.save();
-            savedSeq = seq;
+        if (seq == savedSeq) {
+            return;
         }
+        try {
+            cursor.save();
+            if (cursorFailing) {
+                LOG.info("kernel log cursor saved again");
+                cursorFailing = false;
+            }
+            savedSeq = seq;
+        } catch (IOException e) {
+            cursorSaveFailures.increment();
+            if (!cursorFailing) {
+                LOG.warn("kernel log cursor not saved ({}): kernel-log records may be handled again after a restart; "
+                        + "retrying", e.toString());
+                cursorFailing = true;
+            }
+        }
+    }
+
+    /** Times the cursor could not be saved. */
+    public long cursorSaveFailures() {
+        return cursorSaveFailures.sum();
     }
 
     private static long nowNanos() {

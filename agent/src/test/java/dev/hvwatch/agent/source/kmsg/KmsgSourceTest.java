@@ -63,6 +63,36 @@ class KmsgSourceTest {
         }
     }
 
+    @Test
+    void aCursorThatCannotBeSavedIsCountedAndTheReaderGoesOn() throws Exception {
+        boolean ci = "true".equals(System.getenv("CI"));
+        assumeTrue(ci || (Files.isReadable(KMSG) && Files.isWritable(KMSG)), "/dev/kmsg needs root");
+        String bootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        Path unwritable = dir.resolve("becomes-a-file").resolve("kmsg.cursor");
+        skipWhatTheKernelAlreadyHolds(dir.resolve("kmsg.cursor"), bootId);
+        long from = Long.parseLong(Files.readString(dir.resolve("kmsg.cursor")).trim().split(" ")[1]);
+        String marker = UUID.randomUUID().toString();
+        try (EventRing ring = new EventRing(1024, (e, seq, end) -> { });
+             KmsgSource source = new KmsgSource(KMSG, cursorFrom(unwritable, bootId, from), ring).start()) {
+            write("hvwatch test " + marker + " one");
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> source.records() >= 1);
+            source.sample(0);
+            assertThat(source.cursorSaveFailures()).isEqualTo(1);
+            write("hvwatch test " + marker + " two");
+            Awaitility.await("the reader goes on").atMost(10, TimeUnit.SECONDS).until(() -> source.records() >= 2);
+            source.sample(0);
+            assertThat(source.cursorSaveFailures()).isEqualTo(2);
+        }
+    }
+
+    /** A cursor at {@code seq} that cannot be saved: its directory has become a regular file. */
+    private static KmsgCursor cursorFrom(Path file, String bootId, long seq) throws IOException {
+        KmsgCursor cursor = KmsgCursor.open(file, bootId);
+        cursor.advance(seq);
+        Files.writeString(file.getParent(), "");
+        return cursor;
+    }
+
     private static void skipWhatTheKernelAlreadyHolds(Path cursorFile, String bootId) throws Exception {
         try (EventRing ring = new EventRing(1024, (e, seq, end) -> { });
              KmsgSource drain = new KmsgSource(KMSG, KmsgCursor.open(cursorFile, bootId), ring).start()) {
