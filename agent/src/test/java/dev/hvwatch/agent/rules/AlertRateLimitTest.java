@@ -116,7 +116,7 @@ class AlertRateLimitTest {
                     category: posture
                     severity: low
                     scope: notice
-                    match: qmp.device_deleted
+                    match: vm.device_removed
                     group_by: [vm, device]
                     condition: count_over(1m) >= 1
                     rate_limit: %s
@@ -126,7 +126,7 @@ class AlertRateLimitTest {
     }
 
     private static Notice deviceDeleted(String device) {
-        return new Notice("qmp.device_deleted", device, Map.of(), "device " + device + " deleted");
+        return new Notice("vm.device_removed", device, Map.of(), "device " + device + " deleted");
     }
 
     private static Vm vm(long pid, String name) {
