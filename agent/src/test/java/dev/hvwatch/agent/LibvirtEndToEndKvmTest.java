@@ -6,7 +6,6 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.collector.Collector;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
-import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.tls.Pki;
@@ -17,9 +16,7 @@ import dev.hvwatch.testkit.HostCommand;
 import dev.hvwatch.testkit.LibvirtGuest;
 import dev.hvwatch.testkit.Libvirtd;
 import dev.hvwatch.testkit.RealKvm;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,7 +69,7 @@ class LibvirtEndToEndKvmTest {
                 collectorTls, dir.resolve("journal"), journal))) {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
-                    new AgentConfig.Sampling(INTERVAL, null), null, new AgentConfig.Rules(List.of(testRules())),
+                    new AgentConfig.Sampling(INTERVAL, null), null, new AgentConfig.Rules(List.of(AlertLines.starvationRule(dir))),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
@@ -81,7 +78,7 @@ class LibvirtEndToEndKvmTest {
             try (Agent agent = Agent.start(config)) {
                 Alert starved = Awaitility.await("starvation alert for the Nova instance at the collector")
                         .atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
-                        .until(() -> find(journal, "vcpu-starvation", AlertState.FIRING, victim.name()), a -> a != null);
+                        .until(() -> AlertLines.first(journal, "vcpu-starvation", AlertState.FIRING, victim.name()), a -> a != null);
                 assertThat(starved.vm().instanceName()).isEqualTo("billing-db-1");
                 assertThat(starved.vm().project()).isEqualTo("billing");
                 assertThat(starved.vm().projectId()).isEqualTo("1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f");
@@ -127,7 +124,7 @@ class LibvirtEndToEndKvmTest {
                                 .value("hvwatch_source_up{source=\"libvirt\"}") == 1);
 
                 assertLifecycleAlertWithinTwoIntervals(journal, victim, "destroy", "vm-stopped");
-                Alert stopped = find(journal, "vm-stopped", AlertState.FIRING, victim.name());
+                Alert stopped = AlertLines.first(journal, "vm-stopped", AlertState.FIRING, victim.name());
                 assertThat(stopped.evidence()).containsEntry("reason", "destroyed").containsEntry("via", "libvirt");
                 assertThat(stopped.vm().instanceName()).isEqualTo("billing-db-1");
             }
@@ -162,35 +159,9 @@ class LibvirtEndToEndKvmTest {
         Instant done = Instant.now();
         Alert alert = Awaitility.await(rule + " after virsh " + command).atMost(30, TimeUnit.SECONDS)
                 .pollInterval(Duration.ofMillis(100))
-                .until(() -> find(journal, rule, AlertState.FIRING, guest.name()), a -> a != null);
+                .until(() -> AlertLines.first(journal, rule, AlertState.FIRING, guest.name()), a -> a != null);
         Duration late = Duration.between(done, AlertTime.parse(alert.time()));
         assertThat(late).as(rule + " raised %s after the command", late).isLessThanOrEqualTo(INTERVAL.multipliedBy(2));
         assertThat(alert.evidence()).containsEntry("via", "libvirt");
-    }
-
-    /** The default starvation rule with a test's thresholds, not inhibited by the contention this test causes. */
-    private Path testRules() throws IOException {
-        return Files.writeString(dir.resolve("test-rules.yaml"), """
-                rules:
-                  - id: vcpu-starvation
-                    title: vCPU starved of host CPU
-                    category: starvation
-                    severity: high
-                    nist: [HY-SR-5]
-                    scope: vcpu
-                    condition: wait_share >= 0.8
-                    resolve: wait_share < 0.3
-                    for: 1s
-                    message: "vCPU {{vcpu}} of VM {{vm}} waited {{wait_share | percent}} of its runnable time"
-                """);
-    }
-
-    private static Alert find(Path journal, String rule, AlertState state, String vm) throws IOException {
-        if (!Files.exists(journal)) {
-            return null;
-        }
-        return Files.readAllLines(journal).stream().filter(l -> !l.isBlank()).map(AlertJson::parse)
-                .filter(a -> a.rule().equals(rule) && a.state() == state && a.vm() != null && vm.equals(a.vm().name()))
-                .findFirst().orElse(null);
     }
 }

@@ -6,7 +6,6 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.collector.Collector;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
-import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
@@ -63,7 +62,7 @@ class StarvationEndToEndTest {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
                     new AgentConfig.Sampling(INTERVAL, null), null,
-                    new AgentConfig.Rules(List.of(testRules())),
+                    new AgentConfig.Rules(List.of(AlertLines.starvationRule(dir))),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
@@ -119,27 +118,6 @@ class StarvationEndToEndTest {
     }
 
     /**
-     * The default vcpu-starvation rule with thresholds for a test: the equal competitors wait about half of the
-     * time, the victim nearly always. Not inhibited by host contention, which this test causes on purpose.
-     */
-    private Path testRules() throws IOException {
-        String rules = """
-                rules:
-                  - id: vcpu-starvation
-                    title: vCPU starved of host CPU
-                    category: starvation
-                    severity: high
-                    nist: [HY-SR-5]
-                    scope: vcpu
-                    condition: wait_share >= 0.8
-                    resolve: wait_share < 0.3
-                    for: 1s
-                    message: "vCPU {{vcpu}} of VM {{vm}} waited {{wait_share | percent}} of its runnable time"
-                """;
-        return Files.writeString(dir.resolve("test-rules.yaml"), rules);
-    }
-
-    /**
      * The wait seconds served for the victim's vCPU agree with /proc for the same thread. The served value is the
      * last sample, at most one interval old, and the thread can wait at most one second per second: tolerance is
      * one interval plus 0.5 s for scheduling of the scrape itself.
@@ -153,14 +131,10 @@ class StarvationEndToEndTest {
     }
 
     private static Alert find(Path journal, AlertState state, String vm) throws IOException {
-        return alerts(journal).stream().filter(a -> a.rule().equals(RULE) && a.state() == state && a.vm() != null
-                && vm.equals(a.vm().name())).findFirst().orElse(null);
+        return AlertLines.first(journal, RULE, state, vm);
     }
 
     private static List<Alert> alerts(Path journal) throws IOException {
-        if (!Files.exists(journal)) {
-            return List.of();
-        }
-        return Files.readAllLines(journal).stream().filter(l -> !l.isBlank()).map(AlertJson::parse).toList();
+        return AlertLines.read(journal);
     }
 }

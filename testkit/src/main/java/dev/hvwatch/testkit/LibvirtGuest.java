@@ -9,7 +9,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.SortedMap;
 import java.util.UUID;
 
@@ -129,13 +128,7 @@ public final class LibvirtGuest implements AutoCloseable {
     }
 
     /** Fluent configuration; {@link #start()} defines and starts the domain. */
-    public static final class Builder {
-        private String name;
-        private UUID uuid = UUID.randomUUID();
-        private GuestProgram program;
-        private int vcpus = 1;
-        private int memoryMib = 32;
-        private String cpuset;
+    public static final class Builder extends GuestBuilder<Builder> {
         private Integer shares;
         private String title;
         private Nova nova;
@@ -143,44 +136,23 @@ public final class LibvirtGuest implements AutoCloseable {
         private Builder() {
         }
 
+        @Override
+        Builder self() {
+            return this;
+        }
+
+        /** A libvirt domain name, which tests keep to {@code [A-Za-z0-9_.-]+}. */
+        @Override
         public Builder name(String name) {
             if (!name.matches("[A-Za-z0-9_.-]+")) {
                 throw new IllegalArgumentException("test domain names are [A-Za-z0-9_.-]+, not " + name);
             }
-            this.name = name;
-            return this;
-        }
-
-        public Builder uuid(UUID uuid) {
-            this.uuid = Objects.requireNonNull(uuid, "uuid");
-            return this;
-        }
-
-        public Builder program(GuestProgram program) {
-            this.program = Objects.requireNonNull(program, "program");
-            return this;
-        }
-
-        public Builder vcpus(int vcpus) {
-            if (vcpus < 1) {
-                throw new IllegalArgumentException("vcpus must be at least 1, got " + vcpus);
-            }
-            this.vcpus = vcpus;
-            return this;
-        }
-
-        public Builder memoryMib(int memoryMib) {
-            this.memoryMib = memoryMib;
-            return this;
+            return super.name(name);
         }
 
         /** {@code <vcpu cpuset=…>}: the host CPUs every vCPU may run on, e.g. {@code "0"}. */
         public Builder cpuset(String cpuset) {
-            if (!cpuset.matches("\\d+(-\\d+)?(,\\d+(-\\d+)?)*")) {
-                throw new IllegalArgumentException("not a CPU list: " + cpuset);
-            }
-            this.cpuset = cpuset;
-            return this;
+            return cpus(cpuset);
         }
 
         /** {@code <cputune><shares>}: the domain's CPU weight (cgroup v1 cpu.shares; 1024 is the default). */
@@ -209,7 +181,7 @@ public final class LibvirtGuest implements AutoCloseable {
                 x.append("<metadata>").append(nova.toXml()).append("</metadata>");
             }
             x.append("<memory unit='MiB'>").append(memoryMib).append("</memory>");
-            x.append("<vcpu placement='static'").append(cpuset != null ? " cpuset='" + cpuset + "'" : "").append('>')
+            x.append("<vcpu placement='static'").append(cpus != null ? " cpuset='" + cpus + "'" : "").append('>')
                     .append(vcpus).append("</vcpu>");
             if (shares != null) {
                 x.append("<cputune><shares>").append(shares).append("</shares></cputune>");
@@ -223,8 +195,7 @@ public final class LibvirtGuest implements AutoCloseable {
 
         /** Writes the image, defines the domain and starts it; the domain is running when this returns. */
         public LibvirtGuest start() throws IOException {
-            Objects.requireNonNull(name, "name is required");
-            Objects.requireNonNull(program, "program is required");
+            requireNameAndProgram();
             Path image = Libvirtd.imageDir().resolve("hvwatch-test-" + name + "-" + uuid + ".img");
             Files.write(image, program.diskImage());
             Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-r--r--"));

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -200,16 +199,7 @@ public final class QemuGuest implements AutoCloseable {
     }
 
     /** Fluent configuration; {@link #start()} launches the guest. */
-    public static final class Builder {
-
-        private static final Pattern CPU_LIST = Pattern.compile("\\d+(-\\d+)?(,\\d+(-\\d+)?)*");
-
-        private String name;
-        private UUID uuid = UUID.randomUUID();
-        private GuestProgram program;
-        private int vcpus = 1;
-        private int memoryMib = 32;
-        private String pinCpus;
+    public static final class Builder extends GuestBuilder<Builder> {
         private Integer nice;
         private String accelerator = "kvm";
         private boolean qmpSocket;
@@ -218,47 +208,14 @@ public final class QemuGuest implements AutoCloseable {
         private Builder() {
         }
 
-        public Builder name(String name) {
-            if (name.isBlank()) {
-                throw new IllegalArgumentException("guest name must not be blank");
-            }
-            this.name = name;
-            return this;
-        }
-
-        public Builder uuid(UUID uuid) {
-            this.uuid = Objects.requireNonNull(uuid, "uuid");
-            return this;
-        }
-
-        public Builder program(GuestProgram program) {
-            this.program = Objects.requireNonNull(program, "program");
-            return this;
-        }
-
-        public Builder vcpus(int vcpus) {
-            if (vcpus < 1) {
-                throw new IllegalArgumentException("vcpus must be at least 1, got " + vcpus);
-            }
-            this.vcpus = vcpus;
-            return this;
-        }
-
-        public Builder memoryMib(int memoryMib) {
-            if (memoryMib < 1) {
-                throw new IllegalArgumentException("memoryMib must be at least 1, got " + memoryMib);
-            }
-            this.memoryMib = memoryMib;
+        @Override
+        Builder self() {
             return this;
         }
 
         /** Restricts QEMU, and so every vCPU thread, to a taskset CPU list such as {@code "0"} or {@code "0-1,3"}. */
         public Builder pinCpus(String cpuList) {
-            if (!CPU_LIST.matcher(cpuList).matches()) {
-                throw new IllegalArgumentException("not a CPU list: " + cpuList);
-            }
-            this.pinCpus = cpuList;
-            return this;
+            return cpus(cpuList);
         }
 
         /** Runs QEMU at this nice level, -20 (favoured) to 19. */
@@ -300,8 +257,7 @@ public final class QemuGuest implements AutoCloseable {
          * {@link QemuGuest#awaitVcpuThreads(Duration)}.
          */
         public QemuGuest start() throws IOException {
-            Objects.requireNonNull(name, "name is required");
-            Objects.requireNonNull(program, "program is required");
+            requireNameAndProgram();
             Path workDir = Files.createTempDirectory("hvwatch-guest-");
             try {
                 Files.write(imageIn(workDir), program.diskImage());
@@ -323,8 +279,8 @@ public final class QemuGuest implements AutoCloseable {
 
         List<String> commandLine(Path workDir) {
             List<String> command = new ArrayList<>();
-            if (pinCpus != null) {
-                command.addAll(List.of("taskset", "-c", pinCpus));
+            if (cpus != null) {
+                command.addAll(List.of("taskset", "-c", cpus));
             }
             if (nice != null) {
                 command.addAll(List.of("nice", "-n", nice.toString()));
