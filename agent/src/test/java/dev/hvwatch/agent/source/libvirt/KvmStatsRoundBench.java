@@ -54,7 +54,8 @@ public final class KvmStatsRoundBench {
         int guests = Integer.parseInt(args[0]);
         int rounds = Integer.parseInt(args[1]);
         Libvirtd.start();
-        System.out.printf(Locale.ROOT, "%d idle guests, %d rounds of 1 s after 5 warm-up rounds%n", guests, rounds);
+        System.out.printf(Locale.ROOT, "%d idle guests, %d rounds of 1 s after the guests settled and 5 warm-up rounds%n",
+                guests, rounds);
         System.out.println("path     wall p50 ms  wall p90 ms  hvwatch CPU ms  libvirtd CPU ms  QEMU CPU ms  total ms");
         report("libvirt", libvirtRounds(guests, rounds));
         report("qmp", qmpRounds(guests, rounds));
@@ -134,6 +135,7 @@ public final class KvmStatsRoundBench {
     }
 
     private static Costs measure(Runnable round, int rounds, long daemon, List<Long> qemus) throws Exception {
+        settle(qemus);
         for (int i = 0; i < 5; i++) {
             round.run();
             Thread.sleep(1000);
@@ -152,6 +154,25 @@ public final class KvmStatsRoundBench {
         }
         long daemonCpu = daemon > 0 ? cpuNanos(daemon) - daemonBefore : 0;
         return new Costs(wall, ourCpu, daemonCpu, sumCpu(qemus) - qemuBefore, rounds);
+    }
+
+    /**
+     * Waits until the guests have booted: freshly started QEMUs spend seconds of CPU in their firmware, which would be
+     * counted against whichever path is measured first. Settled: two 2-second windows in a row within 10 % of each
+     * other, or 120 s.
+     */
+    private static void settle(List<Long> qemus) throws Exception {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        long previous = Long.MAX_VALUE;
+        while (System.nanoTime() < deadline) {
+            long before = sumCpu(qemus);
+            Thread.sleep(2000);
+            long spent = sumCpu(qemus) - before;
+            if (Math.abs(spent - previous) <= previous / 10) {
+                return;
+            }
+            previous = spent;
+        }
     }
 
     private static void report(String path, Costs c) {
