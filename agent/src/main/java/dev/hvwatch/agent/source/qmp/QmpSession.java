@@ -9,8 +9,10 @@ import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmMetric;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
+import dev.hvwatch.protocol.Backoff;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * monitor the moment its owner let go for a reconnect and lock the owner out.
  *
  * <p>A failure closes the connection, is counted, and is logged once per outage; reconnecting waits a little
- * longer after each consecutive failure, up to {@link #MAX_RETRY_NANOS}.
+ * longer after each consecutive failure (the project's {@link Backoff}: 0.5 s doubling up to 30 s, jittered).
  */
 final class QmpSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QmpSession.class);
@@ -42,8 +44,6 @@ final class QmpSession implements AutoCloseable {
     /** A QEMU that is free greets within microseconds; a round should not wait long for one that is not. */
     static final long GREETING_WAIT_MILLIS = 100;
     private static final long GREETING_WAIT_NANOS = GREETING_WAIT_MILLIS * 1_000_000L;
-    private static final long FIRST_RETRY_NANOS = 500_000_000L;
-    private static final long MAX_RETRY_NANOS = 30_000_000_000L;
 
     private static final QmpConnection.Request SCHEMAS = QmpConnection.Request.of("query-stats-schemas", null);
     private static final QmpConnection.Request CPUS = QmpConnection.Request.of("query-cpus-fast", null);
@@ -75,7 +75,7 @@ final class QmpSession implements AutoCloseable {
     private boolean statsUnsupported;
     private boolean delivered;
     private int roundsWithoutStats;
-    private int consecutiveFailures;
+    private final Backoff retry = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
     private long retryAtNanos;
     private long roundNanos;
     /** QEMU announced SHUTDOWN: the connection closing next is the VM ending, not a failure. */
@@ -128,7 +128,7 @@ final class QmpSession implements AutoCloseable {
             fail(e, nowNanos);
         }
         if (outcome != Outcome.WAITING) {
-            consecutiveFailures = 0;
+            retry.reset();
             if (!logged.isEmpty()) {
                 LOG.info("QMP of VM {} is back via {}", vm.describe(), socket);
                 logged.clear();
@@ -306,9 +306,7 @@ final class QmpSession implements AutoCloseable {
             count(e.reason(), e.getMessage());
         }
         closeConnection();
-        long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS << Math.min(consecutiveFailures, 6));
-        consecutiveFailures++;
-        retryAtNanos = nowNanos + delay;
+        retryAtNanos = nowNanos + retry.next().toNanos();
     }
 
     private void count(QmpError reason, String message) {
