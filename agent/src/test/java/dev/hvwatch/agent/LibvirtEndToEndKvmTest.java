@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * metadata), starved by two others on the same pinned CPU with far more CPU shares; the whole agent (libvirt source on)
  * shipping over mutual TLS to a real collector and its journal.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class LibvirtEndToEndKvmTest {
     private static final Duration INTERVAL = Duration.ofMillis(500);

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * vCPU threads from the real /proc, the starvation rule, TLS with client certificates to a collector on its own
  * loopback endpoint, the collector's journal and its JSON-lines output.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class StarvationEndToEndTest {
     private static final Duration INTERVAL = Duration.ofMillis(500);

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A real Prometheus scraping a real agent that watches real guests, with the rule file loaded: every expression of
  * every dashboard and rule evaluates without error, and the core panels draw the test guests.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class PrometheusKvmTest {
     private static final Set<String> GUESTS = Set.of("busy-a", "busy-b", "io");

@@ -14,10 +14,12 @@ import java.util.UUID;
 import jnr.ffi.Pointer;
 import jnr.ffi.byref.NativeLongByReference;
 import jnr.ffi.byref.PointerByReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The binding against the host's real libvirtd and a real KVM domain. */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class LibvirtTest {
     private static final Libvirt LIBVIRT = Libvirt.load();

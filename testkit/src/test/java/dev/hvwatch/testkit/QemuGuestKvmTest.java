@@ -19,11 +19,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Against real QEMU/KVM guests; skipped where there is no KVM, failing on CI where there is. */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 @Timeout(60)
 class QemuGuestKvmTest {

@@ -7,10 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The agent's demo mode uses this module without JUnit, and relies on the shutdown hook to stop guests. */
+@Tag("kvm")
 @Timeout(60)
 class WithoutJUnitTest {
 

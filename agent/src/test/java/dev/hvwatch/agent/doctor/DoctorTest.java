@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import dev.hvwatch.testkit.Libvirtd;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,6 +99,7 @@ class DoctorTest {
     }
 
     @Test
+    @Tag("kvm")
     void theRealLibvirtdIsReachableWithKvmStatistics() throws Exception {
         Libvirtd.require();
         Finding f = byCapability(Doctor.forThisHost(config(new AgentConfig.Libvirt("true", null))).examine())

@@ -15,6 +15,7 @@ import dev.hvwatch.testkit.RealKvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The fairness figures on real guests spinning on one host CPU, against answers computed by hand from the
  * scheduler's weights. Each scenario runs a full window (10 s) before it is read, so that only its own rounds count.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class FairnessKvmTest {
     private static final Duration INTERVAL = Duration.ofMillis(500);

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * monitor; the vm-device-removed rule's default rate limit (10, then one per 6 s) holds back the rest, and counts
  * it.
  */
+@Tag("kvm")
 class DeviceFloodKvmTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String RULE = "vm-device-removed";

@@ -24,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * shell in an 80×24 tmux pane (a pseudo-terminal, as over SSH), keys typed with send-keys and the screen read with
  * capture-pane; after q, and after Ctrl-C, the shell gets its terminal back in its usual modes.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class TopInTmuxTest {
     private static final String BUSY = "top-busy";

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -37,6 +38,7 @@ import org.slf4j.LoggerFactory;
  * collector: the vm-started alert the collector journals, the agent's /metrics and every line the agent logged
  * carry none of them, while the alert still shows the rest of the command line.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class RedactedCommandLineKvmTest {
     private static final String HOST = "redaction-host";

@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * gives each statistic's type, unit and exponent) and a libvirt domain of the same QEMU on the same kernel read through
  * libvirt (whose names alone must tell them) publish the same set of (name, unit, counter or gauge, per vCPU or not).
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class KvmSeriesAgreementKvmTest {

@@ -35,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The libvirt source against the host's real libvirtd and real KVM domains, with discovery reading the real /proc,
  * driven round by round as the sampler drives it. Only this test's domains are watched.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class LibvirtSourceKvmTest {

@@ -14,10 +14,12 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The perf source on real QEMU/KVM guests: software counters everywhere, hardware ones where a PMU exists. */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class PerfCounterSourceKvmTest {
     private static final Map<String, String> NO_LABELS = Map.of();

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * monitor listens on TCP on all addresses, one emulated by TCG, and a well-configured one. Only this test's guests
  * are judged, so that other tests' guests on the machine change nothing.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PostureKvmTest {

@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -54,6 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The QMP source against real QEMU/KVM guests, discovered from the real /proc. The source only sees this test's
  * guests, so that it never takes the monitor of a guest another test is talking to.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class QmpSourceKvmTest {

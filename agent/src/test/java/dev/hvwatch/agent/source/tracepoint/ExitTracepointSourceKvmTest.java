@@ -20,12 +20,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The tracepoint source on real QEMU/KVM guests, checked against the kernel's own counts as perf stat reads them. */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class ExitTracepointSourceKvmTest {
     private static final Path TRACEFS = Path.of("/sys/kernel/tracing");
