@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The two perf-based sources as the agent wires them (public constructors, all of discovery's VMs), through the
  * agent's metrics consumer: the Prometheus names the metrics contract promises, and their removal with the VM.
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class SourceMetricsKvmTest {
 
