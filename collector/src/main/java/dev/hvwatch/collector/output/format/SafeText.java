@@ -41,6 +41,18 @@ final class SafeText {
 
     /** {@code value} with tab and line breaks as spaces and every other hazard as its visible notation. */
     static String neutral(String value) {
+        return replace(value, true);
+    }
+
+    /**
+     * {@code value} with every hazard but tab and line breaks as its visible notation: for formats that have escapes
+     * of their own for those. Limits apply to this form, which is what a reader of the record gets back.
+     */
+    static String visible(String value) {
+        return replace(value, false);
+    }
+
+    private static String replace(String value, boolean breaksToSpaces) {
         if (value == null || value.chars().noneMatch(SafeText::isHazard)) {
             return value;
         }
@@ -48,7 +60,7 @@ final class SafeText {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c == '\t' || c == '\n' || c == '\r') {
-                out.append(' ');
+                out.append(breaksToSpaces ? ' ' : c);
             } else if (isHazard(c)) {
                 out.append(escape(c));
             } else {
