@@ -59,10 +59,9 @@ public final class Collector implements AutoCloseable {
         try {
             journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), this::journaled);
             outputs = Outputs.start(journal, config.outputs());
-            api = ApiServer.start(config.api(), journal, new CollectorMetrics(stats, tls, outputs).registry(),
+            server = new IngestServer(config, tls, journal, stats);
+            api = ApiServer.start(config.api(), journal, new CollectorMetrics(stats, tls, outputs, server).registry(),
                     this::notReady);
-            server = new IngestServer(config.listen(), tls, journal, config.maxFrameBytes(), config.idleTimeout(),
-                    stats);
             int port = server.start().getPort();
             tlsReloader = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tls-reload", true));
             long every = config.tls().reloadInterval().toMillis();

@@ -51,7 +51,7 @@ final class IngestLoad {
                 dir.resolve("ingest-journal"), null);
         try (Collector collector = new Collector(new CollectorConfig(base.listen(), base.tls(),
                 new CollectorConfig.Journal(base.journal().dir(), sync), base.outputs(), base.api(), null,
-                null))) {
+                null, null, null, null))) {
             int port = collector.start();
             Sender[] senders = new Sender[agents];
             for (int i = 0; i < agents; i++) {

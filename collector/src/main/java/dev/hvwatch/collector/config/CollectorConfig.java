@@ -86,8 +86,15 @@ import java.util.List;
  *     heartbeat: 15s             # a comment line sent to an idle stream, so proxies and clients see it alive
  *     stallTimeout: 10s          # a client that reads nothing for this long while events wait is cut off
  *                                #   (counted); it resumes without loss by sending Last-Event-ID
- * maxFrameBytes: 1048576         # largest frame accepted from an agent, 64 bytes to 64 MiB
+ * maxFrameBytes: 1048576         # largest frame accepted from an agent, 64 bytes to 64 MiB (before its HELLO: 4 KiB)
  * idleTimeout: 60s               # close a connection silent this long (ms, s, m, h); agents send heartbeats
+ * frameTimeout: 30s              # close a connection that does not complete a frame this long after its first byte
+ * maxBufferedBytes: 67108864     # memory for incoming frames and batches waiting for the journal, all connections
+ *                                #   together (at least 4 x maxFrameBytes); a connection that would pass it is
+ *                                #   refused (overloaded) and retries later
+ * maxSeqGap: 100000              # the largest jump of seq accepted beyond what the journal holds for the agent, what
+ *                                #   its HELLO says it resumes after, and what it sent on the connection; a larger
+ *                                #   one is refused (seq_jump) instead of hiding the alerts that follow
  * </pre>
  * Relative paths anywhere in the file are relative to the file's directory.
  */
@@ -98,11 +105,17 @@ public record CollectorConfig(
         Map<String, OutputConfig> outputs,
         Api api,
         Integer maxFrameBytes,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        Duration frameTimeout,
+        Long maxBufferedBytes,
+        Long maxSeqGap) {
 
     public static final InetSocketAddress DEFAULT_LISTEN =
             InetSocketAddress.createUnresolved("127.0.0.1", IngestServer.DEFAULT_PORT);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(30);
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 64L * 1024 * 1024;
+    public static final long DEFAULT_MAX_SEQ_GAP = 100_000;
     /** The name {@link #of} gives its JSON-lines file output. */
     public static final String JSON_LINES_OUTPUT = "jsonl";
     private static final int MIN_FRAME_BYTES = 64;
@@ -116,12 +129,25 @@ public record CollectorConfig(
         api = api != null ? api : Api.DEFAULT;
         maxFrameBytes = maxFrameBytes != null ? maxFrameBytes : WireFormat.DEFAULT_MAX_FRAME_BYTES;
         idleTimeout = idleTimeout != null ? idleTimeout : DEFAULT_IDLE_TIMEOUT;
+        frameTimeout = frameTimeout != null ? frameTimeout : DEFAULT_FRAME_TIMEOUT;
+        maxBufferedBytes = maxBufferedBytes != null ? maxBufferedBytes : DEFAULT_MAX_BUFFERED_BYTES;
+        maxSeqGap = maxSeqGap != null ? maxSeqGap : DEFAULT_MAX_SEQ_GAP;
         if (maxFrameBytes < MIN_FRAME_BYTES || maxFrameBytes > MAX_FRAME_BYTES) {
             throw new IllegalArgumentException("maxFrameBytes must be between " + MIN_FRAME_BYTES + " and "
                     + MAX_FRAME_BYTES + ", not " + maxFrameBytes);
         }
         if (idleTimeout.isZero() || idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must be longer than 0");
+        }
+        if (frameTimeout.isZero() || frameTimeout.isNegative()) {
+            throw new IllegalArgumentException("frameTimeout must be longer than 0");
+        }
+        if (maxBufferedBytes < 4L * maxFrameBytes) {
+            throw new IllegalArgumentException("maxBufferedBytes must be at least 4 x maxFrameBytes ("
+                    + 4L * maxFrameBytes + "), not " + maxBufferedBytes);
+        }
+        if (maxSeqGap < 1) {
+            throw new IllegalArgumentException("maxSeqGap must be at least 1, not " + maxSeqGap);
         }
         outputs.forEach((name, output) -> {
             if (!OUTPUT_NAME.matcher(name).matches()) {
@@ -143,12 +169,21 @@ public record CollectorConfig(
         return new CollectorConfig(listen, new Tls(tls.cert(), tls.key(), tls.ca(), null, null),
                 new Journal(journalDir, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
                         new OutputConfig.File(null, null, null, null, jsonLines, null)),
-                Api.DEFAULT.listeningOn(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null);
+                Api.DEFAULT.listeningOn(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null, null, null,
+                null);
     }
 
     /** The same configuration with other outputs. */
     public CollectorConfig withOutputs(Map<String, OutputConfig> newOutputs) {
-        return new CollectorConfig(listen, tls, journal, newOutputs, api, maxFrameBytes, idleTimeout);
+        return new CollectorConfig(listen, tls, journal, newOutputs, api, maxFrameBytes, idleTimeout, frameTimeout,
+                maxBufferedBytes, maxSeqGap);
+    }
+
+    /** The same configuration with other limits for agents' connections. */
+    public CollectorConfig withIngestLimits(int newMaxFrameBytes, Duration newIdleTimeout, Duration newFrameTimeout,
+            long newMaxBufferedBytes, long newMaxSeqGap) {
+        return new CollectorConfig(listen, tls, journal, outputs, api, newMaxFrameBytes, newIdleTimeout,
+                newFrameTimeout, newMaxBufferedBytes, newMaxSeqGap);
     }
 
     /** The same configuration with relative paths taken as relative to {@code dir}, the config file's directory. */
@@ -158,7 +193,7 @@ public record CollectorConfig(
         return new CollectorConfig(listen,
                 tls.resolvedAgainst(dir),
                 new Journal(dir.resolve(journal.dir()), journal.sync()), resolvedOutputs, api.resolvedAgainst(dir),
-                maxFrameBytes, idleTimeout);
+                maxFrameBytes, idleTimeout, frameTimeout, maxBufferedBytes, maxSeqGap);
     }
 
     public record Tls(
