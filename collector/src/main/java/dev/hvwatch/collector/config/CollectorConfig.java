@@ -81,6 +81,9 @@ import java.util.List;
  *   clientNames: []              # CNs of client certificates allowed in (others get 403); needs api.tls
  *   openOnLoopback: [/healthz, /readyz, /metrics]   # paths a peer on a loopback address may GET without
  *                                #   credentials; [] to require them everywhere. /api/v1 always requires them.
+ *   headerTimeout: 10s           # a request must be complete (headers and all) this long after its first byte;
+ *                                #   otherwise 408 and the connection closes (counted)
+ *   idleTimeout: 60s             # a connection with no request under way is closed after this long
  *   stream:
  *     maxClients: 64             # live streams (/api/v1/stream) at once; more are refused with 503
  *     heartbeat: 15s             # a comment line sent to an idle stream, so proxies and clients see it alive
@@ -238,18 +241,28 @@ public record CollectorConfig(
             Path tokens,
             List<String> clientNames,
             List<String> openOnLoopback,
-            Stream stream) {
+            Stream stream,
+            Duration headerTimeout,
+            Duration idleTimeout) {
 
         public static final int DEFAULT_PORT = 9848;
         /** The paths that may be open; the alert routes never are. */
         public static final List<String> PROBE_PATHS = List.of("/healthz", "/readyz", "/metrics");
-        public static final Api DEFAULT = new Api(null, null, null, null, null, null);
+        public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+        public static final Api DEFAULT = new Api(null, null, null, null, null, null, null, null);
 
         public Api {
             listen = listen != null ? listen : InetSocketAddress.createUnresolved("127.0.0.1", DEFAULT_PORT);
             clientNames = clientNames != null ? List.copyOf(clientNames) : List.of();
             openOnLoopback = openOnLoopback != null ? List.copyOf(openOnLoopback) : PROBE_PATHS;
             stream = stream != null ? stream : new Stream(null, null, null);
+            headerTimeout = headerTimeout != null ? headerTimeout : DEFAULT_HEADER_TIMEOUT;
+            idleTimeout = idleTimeout != null ? idleTimeout : DEFAULT_IDLE_TIMEOUT;
+            if (headerTimeout.isZero() || headerTimeout.isNegative() || idleTimeout.isZero()
+                    || idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("api.headerTimeout and api.idleTimeout must be longer than 0");
+            }
             for (String path : openOnLoopback) {
                 if (!PROBE_PATHS.contains(path)) {
                     throw new IllegalArgumentException("api.openOnLoopback: '" + path + "' cannot be opened; only "
@@ -268,12 +281,18 @@ public record CollectorConfig(
 
         /** The same settings on another address. */
         public Api listeningOn(InetSocketAddress address) {
-            return new Api(address, tls, tokens, clientNames, openOnLoopback, stream);
+            return new Api(address, tls, tokens, clientNames, openOnLoopback, stream, headerTimeout, idleTimeout);
+        }
+
+        /** The same settings with other timeouts. */
+        public Api withTimeouts(Duration header, Duration idle) {
+            return new Api(listen, tls, tokens, clientNames, openOnLoopback, stream, header, idle);
         }
 
         Api resolvedAgainst(Path dir) {
             return new Api(listen, tls == null ? null : tls.resolvedAgainst(dir),
-                    tokens == null ? null : dir.resolve(tokens), clientNames, openOnLoopback, stream);
+                    tokens == null ? null : dir.resolve(tokens), clientNames, openOnLoopback, stream, headerTimeout,
+                    idleTimeout);
         }
 
         /** Literal loopback addresses and "localhost" only: a host name is not resolved, and so needs TLS. */

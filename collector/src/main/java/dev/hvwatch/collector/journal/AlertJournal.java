@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.SyncMode;
+import net.openhft.chronicle.core.values.LongValue;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycles;
@@ -33,12 +34,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class AlertJournal implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(AlertJournal.class);
+    private static final String FIRST_INDEX_ID = "journal.first-index";
 
     private final SingleChronicleQueue queue;
     private final ExcerptAppender appender;
     private final boolean sync;
     private final Map<String, Long> lastSeqByAgent;
     private final Consumer<Alert> onAppended;
+    /** The index of the first entry this journal ever held, kept in its metadata: tells old from foreign cursors. */
+    private final LongValue firstEverIndex;
     /** Entries the journal holds; outputs measure their lag against it. */
     private volatile long entries;
 
@@ -52,6 +56,11 @@ public final class AlertJournal implements Closeable {
         this.lastSeqByAgent = lastSeqByAgent;
         this.entries = entries;
         this.onAppended = onAppended;
+        this.firstEverIndex = queue.indexForId(FIRST_INDEX_ID);
+        if (firstEverIndex.getVolatileValue() == 0 && entries > 0) {
+            // A journal of an earlier version, which did not keep it: its oldest entry is the best known.
+            firstEverIndex.setOrderedValue(queue.firstIndex());
+        }
     }
 
     /**
@@ -136,7 +145,7 @@ public final class AlertJournal implements Closeable {
 
     /** A reader of the journal whose position persists in the journal under {@code name}; see {@link JournalCursor}. */
     public JournalCursor cursor(String name) {
-        return new JournalCursor(queue, name, this::entries);
+        return new JournalCursor(queue, name, this::entries, this::firstEverIndex);
     }
 
     public boolean isOpen() {
@@ -145,12 +154,17 @@ public final class AlertJournal implements Closeable {
 
     /** A reader of the journal that starts wherever it is told; see {@link JournalScanner}. */
     public JournalScanner scanner() {
-        return new JournalScanner(queue);
+        return new JournalScanner(queue, this::firstEverIndex);
+    }
+
+    private long firstEverIndex() {
+        return firstEverIndex.getVolatileValue();
     }
 
     @Override
     public synchronized void close() {
         appender.close();
+        firstEverIndex.close();
         queue.close();
     }
 
@@ -162,7 +176,9 @@ public final class AlertJournal implements Closeable {
         try (DocumentContext dc = appender.writingDocument()) {
             JournalFormat.write(dc.wire().bytes(), agent, seq, json);
         }
-        entries++;
+        if (entries++ == 0 && firstEverIndex.getVolatileValue() == 0) {
+            firstEverIndex.setOrderedValue(appender.lastIndexAppended());
+        }
     }
 
     private void notifyListener(Alert alert) {

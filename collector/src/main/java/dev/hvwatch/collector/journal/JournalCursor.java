@@ -20,9 +20,9 @@ public final class JournalCursor implements Closeable {
     private long readOrdinal;
     private volatile long committedOrdinal;
 
-    JournalCursor(SingleChronicleQueue queue, String name, LongSupplier journalEntries) {
+    JournalCursor(SingleChronicleQueue queue, String name, LongSupplier journalEntries, LongSupplier firstEverIndex) {
         this.committed = queue.indexForId(name);
-        this.scanner = new JournalScanner(queue);
+        this.scanner = new JournalScanner(queue, firstEverIndex);
         this.journalEntries = journalEntries;
         long last = committed.getVolatileValue();
         // When the committed entry's file was removed, the scanner starts from the oldest entry still there.

@@ -18,7 +18,7 @@ public final class JournalReader {
             return;
         }
         try (SingleChronicleQueue queue = AlertJournal.builder(dir).readOnly(true).build();
-             JournalScanner scanner = new JournalScanner(queue)) {
+             JournalScanner scanner = new JournalScanner(queue, () -> 0)) {
             for (JournalEntry entry = scanner.next(); entry != null; entry = scanner.next()) {
                 each.accept(entry);
             }

@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.journal;
 
 import java.io.Closeable;
+import java.util.function.LongSupplier;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -16,18 +17,24 @@ public final class JournalScanner implements Closeable {
     public enum Seek {
         /** Just after the entry with the index asked for. */
         AFTER,
-        /** At the oldest entry: the one asked for is older than anything the journal still holds. */
+        /**
+         * At the oldest entry: the index asked for is 0 (before any entry), or an entry the journal held once but
+         * whose file is gone.
+         */
         OLDEST,
         /** Nowhere useful: the journal never held that index (and never will, if it is ahead of the last one). */
         NOT_FOUND
     }
 
     private final SingleChronicleQueue queue;
+    private final LongSupplier firstEverIndex;
     private final ExcerptTailer tailer;
     private long lastRead;
 
-    JournalScanner(SingleChronicleQueue queue) {
+    /** @param firstEverIndex the index of the first entry the journal ever held, 0 while it has held none */
+    JournalScanner(SingleChronicleQueue queue, LongSupplier firstEverIndex) {
         this.queue = queue;
+        this.firstEverIndex = firstEverIndex;
         this.tailer = queue.createTailer();
     }
 
@@ -41,16 +48,12 @@ public final class JournalScanner implements Closeable {
                 }
             }
         }
-        long oldest = queue.firstIndex();
-        // An empty queue's first index is Long.MAX_VALUE: then no index is older, and none is known.
-        if (oldest != Long.MAX_VALUE && index < oldest) {
-            tailer.toStart();
-            lastRead = 0;
-            return Seek.OLDEST;
-        }
         tailer.toStart();
         lastRead = 0;
-        return Seek.NOT_FOUND;
+        long firstEver = firstEverIndex.getAsLong();
+        // An empty queue's first index is Long.MAX_VALUE; one whose older files were removed starts after firstEver.
+        boolean removed = firstEver != 0 && index >= firstEver && index < queue.firstIndex();
+        return index == 0 || removed ? Seek.OLDEST : Seek.NOT_FOUND;
     }
 
     /** Positions the scanner after the last entry journaled so far: {@link #next} returns only newer ones. */

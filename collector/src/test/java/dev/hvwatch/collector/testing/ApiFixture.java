@@ -59,7 +59,7 @@ public final class ApiFixture implements AutoCloseable {
     public static ApiFixture start(Path dir, CollectorConfig.Stream stream) throws Exception {
         TestPki pki = new TestPki(dir.resolve("pki"));
         CollectorConfig.Api api = new CollectorConfig.Api(InetSocketAddress.createUnresolved("127.0.0.1", 0), null,
-                tokensFile(dir, "soc-reader " + TOKEN), null, null, stream);
+                tokensFile(dir, "soc-reader " + TOKEN), null, null, stream, null, null);
         return start(pki, dir, api);
     }
 
