@@ -3,6 +3,7 @@ package dev.hvwatch.collector.api;
 import dev.hvwatch.collector.api.ApiAuth.Refused;
 import dev.hvwatch.collector.api.ApiAuth.Verdict;
 import dev.hvwatch.collector.api.ApiParameters.AlertQuery;
+import dev.hvwatch.collector.journal.JournalUnavailableException;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -173,6 +174,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return Answers.page(ctx.alloc(), services.pages().read(query));
         } catch (BadParameter bad) {
             return Answers.badParameter(bad);
+        } catch (JournalUnavailableException e) {
+            return Answers.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the journal is unavailable: "
+                    + e.getMessage());
         } catch (RuntimeException e) {
             log.error("reading a page of alerts failed", e);
             return Answers.error(HttpResponseStatus.INTERNAL_SERVER_ERROR,

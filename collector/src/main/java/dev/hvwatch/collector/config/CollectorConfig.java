@@ -3,6 +3,7 @@ package dev.hvwatch.collector.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.hvwatch.collector.ingest.IngestServer;
+import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.WireFormat;
 import java.net.InetAddress;
@@ -29,6 +30,9 @@ import java.util.List;
  * journal:
  *   dir: /var/lib/hvwatch/journal   # the durable alert journal (Chronicle Queue), one file per day
  *   sync: false                  # force each batch to the disk before acknowledging it (survives power loss)
+ *   minFreeBytes: 67108864       # room the journal leaves on its file system: below it plus a batch, batches are
+ *                                #   refused (journal_unavailable; agents keep them) and /readyz says why, since a
+ *                                #   write into the journal's memory mapping on a full disk would fault
  * outputs:                       # none by default; each NAME reads the journal with its own cursor
  *   NAME:                        # letters, digits, . _ -: names the output's cursor and its metrics' output label
  *     type: file                 # required: file, syslog, kafka or webhook (the transport)
@@ -127,7 +131,7 @@ public record CollectorConfig(
 
     public CollectorConfig {
         listen = listen != null ? listen : DEFAULT_LISTEN;
-        journal = journal != null ? journal : new Journal(null, null);
+        journal = journal != null ? journal : new Journal(null, null, null);
         outputs = outputs != null ? Collections.unmodifiableMap(new LinkedHashMap<>(outputs)) : Map.of();
         api = api != null ? api : Api.DEFAULT;
         maxFrameBytes = maxFrameBytes != null ? maxFrameBytes : WireFormat.DEFAULT_MAX_FRAME_BYTES;
@@ -170,7 +174,7 @@ public record CollectorConfig(
      */
     public static CollectorConfig of(InetSocketAddress listen, TlsFiles tls, Path journalDir, Path jsonLines) {
         return new CollectorConfig(listen, new Tls(tls.cert(), tls.key(), tls.ca(), null, null),
-                new Journal(journalDir, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
+                new Journal(journalDir, null, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
                         new OutputConfig.File(null, null, null, null, jsonLines, null)),
                 Api.DEFAULT.listeningOn(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null, null, null,
                 null);
@@ -195,8 +199,8 @@ public record CollectorConfig(
         outputs.forEach((name, output) -> resolvedOutputs.put(name, output.resolvedAgainst(dir)));
         return new CollectorConfig(listen,
                 tls.resolvedAgainst(dir),
-                new Journal(dir.resolve(journal.dir()), journal.sync()), resolvedOutputs, api.resolvedAgainst(dir),
-                maxFrameBytes, idleTimeout, frameTimeout, maxBufferedBytes, maxSeqGap);
+                new Journal(dir.resolve(journal.dir()), journal.sync(), journal.minFreeBytes()), resolvedOutputs,
+                api.resolvedAgainst(dir), maxFrameBytes, idleTimeout, frameTimeout, maxBufferedBytes, maxSeqGap);
     }
 
     public record Tls(
@@ -225,12 +229,16 @@ public record CollectorConfig(
         }
     }
 
-    public record Journal(Path dir, Boolean sync) {
+    public record Journal(Path dir, Boolean sync, Long minFreeBytes) {
         public static final Path DEFAULT_DIR = Path.of("/var/lib/hvwatch/journal");
 
         public Journal {
             dir = dir != null ? dir : DEFAULT_DIR;
             sync = sync != null ? sync : Boolean.FALSE;
+            minFreeBytes = minFreeBytes != null ? minFreeBytes : AlertJournal.DEFAULT_MIN_FREE_BYTES;
+            if (minFreeBytes < 0) {
+                throw new IllegalArgumentException("journal.minFreeBytes must not be negative, not " + minFreeBytes);
+            }
         }
     }
 

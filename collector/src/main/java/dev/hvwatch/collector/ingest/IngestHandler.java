@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.ingest;
 
 import dev.hvwatch.collector.journal.AlertJournal;
+import dev.hvwatch.collector.journal.JournalUnavailableException;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.tls.PeerIdentity;
@@ -131,7 +132,13 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
             refuse(ctx, RefusalReason.of(rejected.reason()), rejected.getMessage());
         } else if (cause instanceof Refusal refusal) {
             stats.connectionRefused(refusal.reason());
-            log.warn("refusing connection of {}: {} ({})", peer(ctx), refusal.getMessage(), refusal.reason().label());
+            if (refusal.reason() == RefusalReason.JOURNAL_UNAVAILABLE) {
+                // The journal said why in one line when it stopped taking alerts; /readyz and a metric say it too.
+                log.debug("refusing connection of {}: {}", peer(ctx), refusal.getMessage());
+            } else {
+                log.warn("refusing connection of {}: {} ({})", peer(ctx), refusal.getMessage(),
+                        refusal.reason().label());
+            }
             refuse(ctx, refusal.reason(), refusal.getMessage());
         } else if (cause instanceof ReadTimeoutException) {
             stats.idleTimeout();
@@ -181,6 +188,11 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
     private void onHello(ChannelHandlerContext ctx, Frame.Hello hello) {
         if (identity == null || welcomed) {
             throw unexpected(identity == null ? "HELLO before the TLS handshake" : "second HELLO");
+        }
+        String journalProblem = journal.unavailableReason();
+        if (journalProblem != null) {
+            throw new Refusal(RefusalReason.JOURNAL_UNAVAILABLE, "the collector's journal takes no alerts now: "
+                    + journalProblem);
         }
         Channel holder = agents.claim(identity, ctx.channel());
         if (holder != null) {
@@ -234,8 +246,10 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
             appended = journal.append(alerts);
         } catch (RuntimeException e) {
             stats.journalFailed(alerts.size());
-            log.error("cannot journal {} alerts of {}; refusing them so that the agent keeps and resends them: {}",
-                    alerts.size(), agent, e.toString());
+            if (!(e instanceof JournalUnavailableException)) {
+                log.error("cannot journal {} alerts of {}; refusing them so that the agent keeps and resends them",
+                        alerts.size(), agent, e);
+            }
             ctx.executor().execute(() -> exceptionCaught(ctx, new Refusal(RefusalReason.JOURNAL_UNAVAILABLE,
                     "the collector cannot journal now (" + e.getMessage() + "); nothing of the batch was kept")));
             return;

@@ -1,10 +1,13 @@
 package dev.hvwatch.collector.journal;
 
 import java.io.Closeable;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads the journal forward from any position, given by index: what queries, live streams and named cursors are
@@ -26,15 +29,22 @@ public final class JournalScanner implements Closeable {
         NOT_FOUND
     }
 
+    private static final Logger log = LoggerFactory.getLogger(JournalScanner.class);
+
     private final SingleChronicleQueue queue;
     private final LongSupplier firstEverIndex;
+    private final Set<Long> unreadable;
     private final ExcerptTailer tailer;
     private long lastRead;
 
-    /** @param firstEverIndex the index of the first entry the journal ever held, 0 while it has held none */
-    JournalScanner(SingleChronicleQueue queue, LongSupplier firstEverIndex) {
+    /**
+     * @param firstEverIndex the index of the first entry the journal ever held, 0 while it has held none
+     * @param unreadable where entries that cannot be read are counted, each once
+     */
+    JournalScanner(SingleChronicleQueue queue, LongSupplier firstEverIndex, Set<Long> unreadable) {
         this.queue = queue;
         this.firstEverIndex = firstEverIndex;
+        this.unreadable = unreadable;
         this.tailer = queue.createTailer();
     }
 
@@ -63,14 +73,33 @@ public final class JournalScanner implements Closeable {
         lastRead = last < 0 ? 0 : last;
     }
 
-    /** The next entry, or null when the scanner has caught up with the journal. */
+    /**
+     * The next entry, or null when the scanner has caught up with the journal. An entry that cannot be read is
+     * skipped and counted.
+     *
+     * @throws JournalUnavailableException when reading faults in the mapping (a tmpfs with no page left to map)
+     */
     public JournalEntry next() {
-        try (DocumentContext dc = tailer.readingDocument()) {
-            if (!dc.isPresent()) {
-                return null;
+        try {
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return null;
+                    }
+                    lastRead = dc.index();
+                    try {
+                        return JournalFormat.read(dc.wire().bytes(), dc.index());
+                    } catch (IllegalStateException e) {
+                        if (unreadable.add(dc.index())) {
+                            log.warn("journal entry 0x{} cannot be read and is skipped (counted): {}",
+                                    Long.toHexString(dc.index()), e.getMessage());
+                        }
+                    }
+                }
             }
-            lastRead = dc.index();
-            return JournalFormat.read(dc.wire().bytes(), dc.index());
+        } catch (InternalError e) {
+            throw new JournalUnavailableException("reading the journal faulted in its memory mapping ("
+                    + e.getMessage() + "): is its disk full?");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.metrics;
 
 import dev.hvwatch.collector.ingest.IngestStats;
+import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.wire.ProtocolException;
 import dev.hvwatch.protocol.wire.RefusalReason;
@@ -20,7 +21,7 @@ public final class CollectorMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     /** @param more further series, such as the outputs' */
-    public CollectorMetrics(IngestStats stats, ServerTls tls, MeterBinder... more) {
+    public CollectorMetrics(IngestStats stats, ServerTls tls, AlertJournal journal, MeterBinder... more) {
         counter("hvwatch.collector.connections", "TLS connections accepted from agents", stats,
                 IngestStats::connectionsAccepted);
         Gauge.builder("hvwatch.collector.connections.open", stats, IngestStats::connectionsOpen)
@@ -56,6 +57,14 @@ public final class CollectorMetrics {
                 stats, IngestStats::journalFailures);
         counter("hvwatch.collector.alerts.refused", "Alerts received that the journal could not take; not "
                 + "acknowledged, so the agent keeps and resends them", stats, IngestStats::alertsRefused);
+        Gauge.builder("hvwatch.collector.journal.writable", journal, j -> j.unavailableReason() == null ? 1 : 0)
+                .description("1 while the journal takes alerts; 0 while it cannot (not open, disk below "
+                        + "journal.minFreeBytes, a write faulted): /readyz says why, ingest refuses batches")
+                .register(registry);
+        Gauge.builder("hvwatch.collector.journal.unreadable.entries", journal, AlertJournal::unreadableEntries)
+                .description("Journal entries found that cannot be read (a damaged journal); skipped by recovery "
+                        + "and readers, each counted once")
+                .register(registry);
         counter("hvwatch.collector.tls.reloads", "Changed TLS files (certificate, key, CA, revocation list) "
                 + "loaded without a restart", tls, ServerTls::reloads);
         counter("hvwatch.collector.tls.reload.failures", "Changed TLS files refused; the previous ones stayed in "
