@@ -123,13 +123,7 @@ public final class Rfc5424Message implements AlertFormat {
     private static List<String[]> optionalParams(Alert alert) {
         List<String[]> params = new ArrayList<>();
         if (alert.vm() != null) {
-            VmRef vm = alert.vm();
-            add(params, "instanceName", vm.instanceName());
-            add(params, "project", vm.project());
-            add(params, "projectId", vm.projectId());
-            add(params, "user", vm.user());
-            add(params, "flavor", vm.flavor());
-            add(params, "manager", vm.manager());
+            Tenancy.of(alert.vm()).forEach((field, value) -> add(params, camelCase(field), value));
         }
         Interference interference = Interference.of(alert.evidence());
         if (interference != null) {
@@ -151,6 +145,20 @@ public final class Rfc5424Message implements AlertFormat {
             }
         }
         return params;
+    }
+
+    /** The SD-PARAM name of a canonical field, in the style of the others: project_id → projectId. */
+    private static String camelCase(String field) {
+        StringBuilder name = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '_' && i + 1 < field.length()) {
+                name.append(Character.toUpperCase(field.charAt(++i)));
+            } else {
+                name.append(c);
+            }
+        }
+        return name.toString();
     }
 
     private static void add(List<String[]> params, String name, String value) {
