@@ -58,6 +58,12 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
     private long highestSeq;
     /** Batches handed to the journal writer and not yet acknowledged; confined to the event loop. */
     private int batchesQueued;
+    /**
+     * Set by the journal writer when it could not take a batch: the batches queued behind it must not be journaled
+     * either, or a later seq would be taken while an earlier one was refused, and the earlier one, sent again, would
+     * count as a duplicate. Read and written on the writer's one thread.
+     */
+    private boolean journalRefused;
 
     IngestHandler(AlertJournal journal, Executor journalWriter, IngestStats stats, ConnectedAgents agents,
             BufferBudget budget, int maxFrameBytes, long maxSeqGap) {
@@ -237,14 +243,15 @@ final class IngestHandler extends SimpleChannelInboundHandler<Frame> {
 
     /** On the journal writer's thread, which keeps blocking file I/O off the event loop. */
     private void journal(ChannelHandlerContext ctx, String agent, List<EncodedAlert> alerts) {
-        if (!ctx.channel().isActive()) {
-            // Not acknowledged, so the agent sends the batch again on its next connection.
+        if (journalRefused || !ctx.channel().isActive()) {
+            // Not acknowledged, so the agent sends the batch again on its next connection, in order.
             return;
         }
         AlertJournal.Appended appended;
         try {
             appended = journal.append(alerts);
         } catch (RuntimeException e) {
+            journalRefused = true;
             stats.journalFailed(alerts.size());
             if (!(e instanceof JournalUnavailableException)) {
                 log.error("cannot journal {} alerts of {}; refusing them so that the agent keeps and resends them",
