@@ -74,7 +74,7 @@ public final class Collector implements AutoCloseable {
                 }
                 api.reloadTokensIfChanged();
             }, every, every, TimeUnit.MILLISECONDS);
-            tlsReloader.scheduleWithFixedDelay(this::openJournalIfClosed, JOURNAL_RETRY_MILLIS, JOURNAL_RETRY_MILLIS,
+            tlsReloader.scheduleWithFixedDelay(this::retryJournal, JOURNAL_RETRY_MILLIS, JOURNAL_RETRY_MILLIS,
                     TimeUnit.MILLISECONDS);
             if (config.api().tls() != null) {
                 long apiEvery = config.api().tls().reloadInterval().toMillis();
@@ -131,7 +131,8 @@ public final class Collector implements AutoCloseable {
         return problems;
     }
 
-    private void openJournalIfClosed() {
+    /** Opens a journal that could not open, or lets one that refused for lack of room take alerts again. */
+    private void retryJournal() {
         try {
             journal.tryOpen();
         } catch (IOException | RuntimeException e) {

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * {@link InternalError} and which leaves the queue's write lock held. So the journal checks the free space before
  * every batch: below {@code minFreeBytes} plus the batch it takes nothing, {@link #append} throws
  * {@link JournalUnavailableException} (ingest refuses the batch; the agent keeps it), and it says why
- * ({@link #unavailableReason}) until there is room again. Opening on a full disk likewise leaves the journal
- * unavailable instead of failing, and {@link #tryOpen} opens it once there is room. Should a write fault all the same
+ * ({@link #unavailableReason}) until {@link #tryOpen} finds room again. Opening on a full disk likewise leaves the
+ * journal unavailable instead of failing, and {@link #tryOpen} opens it once there is room. Should a write fault all the same
  * (another writer filled the disk between the check and the write), the journal takes nothing more until the
  * collector restarts, which frees the lock; nothing it acknowledged is lost.
  */
@@ -65,6 +65,8 @@ public final class AlertJournal implements Closeable {
     private volatile String unavailable;
     /** A write faulted: the queue's write lock is lost until the process ends. */
     private volatile String faulted;
+    /** The bytes of the batch last refused for lack of room: the agent sends it first when it comes back. */
+    private long refusedBytes;
 
     /** What exists once the queue is open. */
     private record Opened(SingleChronicleQueue queue, ExcerptAppender appender, Map<String, Long> lastSeqByAgent,
@@ -110,15 +112,20 @@ public final class AlertJournal implements Closeable {
     }
 
     /**
-     * Opens the queue if it is not open and there is room: what the collector calls now and then while the journal
-     * is unavailable.
+     * Opens the queue if it is not open, and takes alerts again once there is room for the batch last refused: what
+     * the collector calls now and then while the journal is unavailable. Ingest refuses agents while it is, so no
+     * append would find the room.
      *
-     * @return whether the journal is open
+     * @return whether the journal takes alerts
      * @throws IOException when the journal exists but cannot be read
      */
     public synchronized boolean tryOpen() throws IOException {
-        if (opened != null) {
-            return true;
+        Opened open = opened;
+        if (open != null) {
+            if (faulted == null && unavailable != null && freeSpace(open) >= minFreeBytes + refusedBytes) {
+                becameAvailable();
+            }
+            return unavailable == null;
         }
         FileStore store = Files.getFileStore(dir);
         long free = store.getUsableSpace();
@@ -290,6 +297,7 @@ public final class AlertJournal implements Closeable {
         long free = freeSpace(open);
         if (free < minFreeBytes + needed) {
             String reason = diskFull(free, needed);
+            refusedBytes = needed;
             becameUnavailable(reason);
             throw new JournalUnavailableException(reason);
         }

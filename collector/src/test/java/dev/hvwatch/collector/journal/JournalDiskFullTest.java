@@ -49,13 +49,24 @@ class JournalDiskFullTest {
                 assertThat(journal.unavailableReason()).startsWith("disk full: ");
                 assertThat(journal.lastSeq("kvm-01")).isEqualTo(taken);
                 assertThat(taken).isPositive();
+
+                // Still full: retrying changes nothing. With room, the open journal takes alerts again.
+                assertThat(journal.tryOpen()).isFalse();
+                Files.delete(disk.path().resolve("filler"));
+                assertThat(journal.tryOpen()).isTrue();
+                assertThat(journal.unavailableReason()).isNull();
+                journal.append(encoded(alerts("kvm-01", seq + 1, seq + 100)));
+                taken = seq + 100;
+                assertThat(journal.lastSeq("kvm-01")).isEqualTo(taken);
             }
+            disk.fill(disk.path().resolve("filler"), MIN_FREE + (256 << 10));
             disk.fill(disk.path().resolve("filler-2"), 0);
 
             try (AlertJournal journal = AlertJournal.open(journalDir, false, MIN_FREE, a -> { })) {
                 assertThat(journal.isOpen()).isFalse();
                 assertThat(journal.unavailableReason()).startsWith("disk full: 0 bytes free");
-                assertThatThrownBy(() -> journal.append(encoded(alerts("kvm-01", taken + 1, taken + 1))))
+                long journaled = taken;
+                assertThatThrownBy(() -> journal.append(encoded(alerts("kvm-01", journaled + 1, journaled + 1))))
                         .isInstanceOf(JournalUnavailableException.class);
                 assertThat(journal.tryOpen()).isFalse();
 
@@ -63,9 +74,9 @@ class JournalDiskFullTest {
                 Files.delete(disk.path().resolve("filler-2"));
                 assertThat(journal.tryOpen()).isTrue();
                 assertThat(journal.unavailableReason()).isNull();
-                assertThat(journal.lastSeq("kvm-01")).isEqualTo(taken);
-                journal.append(encoded(alerts("kvm-01", taken + 1, taken + 100)));
-                assertThat(seqs(journal)).hasSize((int) taken + 100).doesNotHaveDuplicates();
+                assertThat(journal.lastSeq("kvm-01")).isEqualTo(journaled);
+                journal.append(encoded(alerts("kvm-01", journaled + 1, journaled + 100)));
+                assertThat(seqs(journal)).hasSize((int) journaled + 100).doesNotHaveDuplicates();
             }
         }
     }
