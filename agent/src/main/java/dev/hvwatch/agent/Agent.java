@@ -131,6 +131,11 @@ public final class Agent implements AutoCloseable {
         // Spool drops have their own alarm (agent-spool-overflow), so they are not fed to agent-events-dropped.
         metrics.bindCounter("hvwatch.events.dropped", AgentHealthSource.DROPS_HELP, delivery, AlertDelivery::dropped,
                 "stage", Spool.STAGE);
+        for (String reason : AlertShipper.refusalReasons()) {
+            metrics.bindCounter("hvwatch.ship.refusals", "Times a collector refused this agent, by reason (its REFUSE "
+                    + "frame's, or certificate_revoked / certificate_refused from TLS); each is logged", shipper,
+                    s -> s.refusals(reason), "reason", reason);
+        }
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
         metrics.bindSourceErrors(exits.name(), exits, ExitTracepointSource::errors);

@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Collector implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Collector.class);
+    /** How often a journal that could not open (a full disk) is tried again. */
+    private static final long JOURNAL_RETRY_MILLIS = 2000;
 
     private final CollectorConfig config;
     private final Consumer<Alert> onJournaled;
@@ -57,12 +59,12 @@ public final class Collector implements AutoCloseable {
             throw new IOException("tls: " + e.getMessage(), e);
         }
         try {
-            journal = AlertJournal.open(config.journal().dir(), config.journal().sync(), this::journaled);
+            journal = AlertJournal.open(config.journal().dir(), config.journal().sync(),
+                    config.journal().minFreeBytes(), this::journaled);
             outputs = Outputs.start(journal, config.outputs());
-            api = ApiServer.start(config.api(), journal, new CollectorMetrics(stats, tls, outputs).registry(),
-                    this::notReady);
-            server = new IngestServer(config.listen(), tls, journal, config.maxFrameBytes(), config.idleTimeout(),
-                    stats);
+            server = new IngestServer(config, tls, journal, stats);
+            api = ApiServer.start(config.api(), journal, new CollectorMetrics(stats, tls, journal, outputs, server)
+                    .registry(), this::notReady);
             int port = server.start().getPort();
             tlsReloader = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tls-reload", true));
             long every = config.tls().reloadInterval().toMillis();
@@ -72,6 +74,8 @@ public final class Collector implements AutoCloseable {
                 }
                 api.reloadTokensIfChanged();
             }, every, every, TimeUnit.MILLISECONDS);
+            tlsReloader.scheduleWithFixedDelay(this::retryJournal, JOURNAL_RETRY_MILLIS, JOURNAL_RETRY_MILLIS,
+                    TimeUnit.MILLISECONDS);
             if (config.api().tls() != null) {
                 long apiEvery = config.api().tls().reloadInterval().toMillis();
                 tlsReloader.scheduleWithFixedDelay(api::reloadTlsIfChanged, apiEvery, apiEvery, TimeUnit.MILLISECONDS);
@@ -118,10 +122,22 @@ public final class Collector implements AutoCloseable {
         if (server == null || !server.isListening()) {
             problems.add("ingest is not listening");
         }
-        if (journal == null || !journal.isOpen()) {
+        String journalProblem = journal == null ? "not open" : journal.unavailableReason();
+        if (journalProblem != null) {
+            problems.add("the journal takes no alerts: " + journalProblem);
+        } else if (!journal.isOpen()) {
             problems.add("the journal is not open");
         }
         return problems;
+    }
+
+    /** Opens a journal that could not open, or lets one that refused for lack of room take alerts again. */
+    private void retryJournal() {
+        try {
+            journal.tryOpen();
+        } catch (IOException | RuntimeException e) {
+            log.error("journal {} cannot be opened: {}", journal.dir(), e.getMessage());
+        }
     }
 
     @Override

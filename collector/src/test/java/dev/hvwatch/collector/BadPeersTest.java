@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.testing.Eventually;
+import dev.hvwatch.collector.testing.Scrape;
 import dev.hvwatch.collector.testing.TestAgent;
 import dev.hvwatch.collector.testing.TestPki;
 import dev.hvwatch.protocol.tls.Pki;
@@ -16,17 +17,11 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +51,7 @@ class BadPeersTest {
         CollectorConfig base = pki.collectorConfig(dir.resolve("journal"), 4096, Duration.ofMillis(1500));
         CollectorConfig config = new CollectorConfig(base.listen(), new CollectorConfig.Tls(base.tls().cert(),
                 base.tls().key(), base.tls().ca(), pki.pki().crl(), null), base.journal(), base.outputs(),
-                base.api(), base.maxFrameBytes(), base.idleTimeout());
+                base.api(), base.maxFrameBytes(), base.idleTimeout(), null, null, null);
         collector = new Collector(config);
         int port = collector.start();
 
@@ -104,25 +99,25 @@ class BadPeersTest {
             sendAndAcknowledge(good, seq);
 
             Eventually.await("every refusal counted", () -> collector.stats().framesRejected() == 5);
-            String metrics = scrape();
-            assertThat(sample(metrics, "hvwatch_collector_handshake_failures_total{reason=\"no_certificate\"}"))
+            Scrape metrics = Scrape.of(collector.apiAddress().getPort());
+            assertThat(metrics.sample("hvwatch_collector_handshake_failures_total{reason=\"no_certificate\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_handshake_failures_total{reason=\"untrusted\"}"))
+            assertThat(metrics.sample("hvwatch_collector_handshake_failures_total{reason=\"untrusted\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_handshake_failures_total{reason=\"revoked\"}"))
+            assertThat(metrics.sample("hvwatch_collector_handshake_failures_total{reason=\"revoked\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_frames_rejected_total{reason=\"identity_mismatch\"}"))
+            assertThat(metrics.sample("hvwatch_collector_frames_rejected_total{reason=\"identity_mismatch\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_frames_rejected_total{reason=\"malformed\"}"))
+            assertThat(metrics.sample("hvwatch_collector_frames_rejected_total{reason=\"malformed\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_frames_rejected_total{reason=\"unknown_type\"}"))
+            assertThat(metrics.sample("hvwatch_collector_frames_rejected_total{reason=\"unknown_type\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_frames_rejected_total{reason=\"oversized\"}"))
+            assertThat(metrics.sample("hvwatch_collector_frames_rejected_total{reason=\"oversized\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_frames_rejected_total{reason=\"truncated\"}"))
+            assertThat(metrics.sample("hvwatch_collector_frames_rejected_total{reason=\"truncated\"}"))
                     .isEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_idle_timeouts_total")).isGreaterThanOrEqualTo(1);
-            assertThat(sample(metrics, "hvwatch_collector_alerts_journaled_total")).isEqualTo(9);
+            assertThat(metrics.sample("hvwatch_collector_idle_timeouts_total")).isGreaterThanOrEqualTo(1);
+            assertThat(metrics.sample("hvwatch_collector_alerts_journaled_total")).isEqualTo(9);
             assertThat(collector.lastJournaledSeq(GOOD)).isEqualTo(9);
             assertThat(collector.lastJournaledSeq("kvm-liar")).isZero();
         }
@@ -179,19 +174,5 @@ class BadPeersTest {
     private static byte[] truncated() {
         return ByteBuffer.allocate(8).putInt(100).put((byte) 1).put((byte) 3).put((byte) '[').put((byte) '{')
                 .array();
-    }
-
-    private String scrape() throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                "http://127.0.0.1:" + collector.apiAddress().getPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        return response.body();
-    }
-
-    private static double sample(String metrics, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics);
-        assertThat(m.find()).as("series %s in /metrics:%n%s", series, metrics).isTrue();
-        return Double.parseDouble(m.group(1));
     }
 }

@@ -15,6 +15,7 @@ import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsContexts;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.Frame;
+import dev.hvwatch.protocol.wire.RefusalReason;
 import dev.hvwatch.protocol.wire.ProtocolException.Reason;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -143,7 +144,8 @@ class CollectorTest {
             agent.send(Frame.Alerts.of(List.of(alert(AGENT, 1), forged)));
 
             assertThat(agent.awaitClosed()).isTrue();
-            assertThat(agent.received()).isEmpty();
+            assertThat(agent.received()).singleElement().isInstanceOfSatisfying(Frame.Refuse.class,
+                    refusal -> assertThat(refusal.reason()).isEqualTo(RefusalReason.IDENTITY_MISMATCH));
         }
         Eventually.await("rejections are counted",
                 () -> collector.stats().framesRejected(Reason.IDENTITY_MISMATCH) == 2);

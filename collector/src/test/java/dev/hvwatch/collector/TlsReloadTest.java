@@ -34,7 +34,7 @@ class TlsReloadTest {
         CollectorConfig base = pki.collectorConfig(dir.resolve("journal"));
         collector = new Collector(new CollectorConfig(base.listen(), new CollectorConfig.Tls(base.tls().cert(),
                 base.tls().key(), base.tls().ca(), pki.pki().crl(), Duration.ofMillis(100)), base.journal(),
-                base.outputs(), base.api(), null, null));
+                base.outputs(), base.api(), null, null, null, null, null));
         port = collector.start();
     }
 
@@ -46,6 +46,8 @@ class TlsReloadTest {
     @Test
     void aRotatedCollectorCertificateServesNewConnectionsWhileOpenOnesCarryOn() throws Exception {
         TlsFiles agentTls = pki.agent("kvm-01");
+        // Another certificate: one certificate, one live connection.
+        TlsFiles probeTls = pki.agent("kvm-probe");
         try (TestAgent before = new TestAgent(TlsContexts.client(agentTls), port)) {
             before.hello("kvm-01");
             BigInteger oldSerial = before.collectorCertificate().getSerialNumber();
@@ -53,7 +55,7 @@ class TlsReloadTest {
             pki.pki().issueServer("collector");
 
             Eventually.await("the new certificate is served", () -> {
-                BigInteger served = servedSerial(agentTls);
+                BigInteger served = servedSerial(probeTls);
                 return served != null && !served.equals(oldSerial);
             });
             before.send(Frame.Alerts.of(alerts("kvm-01", 1, 1)));
@@ -86,9 +88,9 @@ class TlsReloadTest {
     }
 
     /** The serial of the certificate a new connection is served, null while no connection succeeds. */
-    private BigInteger servedSerial(TlsFiles agentTls) {
-        try (TestAgent probe = new TestAgent(TlsContexts.client(agentTls), port)) {
-            probe.hello("kvm-01");
+    private BigInteger servedSerial(TlsFiles probeTls) {
+        try (TestAgent probe = new TestAgent(TlsContexts.client(probeTls), port)) {
+            probe.hello("kvm-probe");
             return probe.collectorCertificate().getSerialNumber();
         } catch (Exception e) {
             return null;

@@ -21,6 +21,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,11 +33,15 @@ import org.slf4j.LoggerFactory;
  * Streams the {@link Spool} to a collector over mutual TLS. {@link #offer} spools an alert and returns at once; a
  * single event-loop thread connects, resumes after the last seq acknowledged, keeps a few batches in flight, settles
  * alerts in the spool as they are acknowledged, sends heartbeats, and reconnects with jittered exponential backoff,
- * moving on to the next collector of the list after each failure.
+ * moving on to the next collector of the list after each failure. The backoff starts over only once a collector
+ * makes progress (acknowledges alerts or answers a heartbeat), not when it merely answers HELLO: a collector that
+ * welcomes the agent and then refuses what it sends must not be dialled again several times a second. Refusals are
+ * logged with the collector's reason and counted ({@link #refusals(String)}).
  */
 public final class AlertShipper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AlertShipper.class);
     private static final int MISSED_HEARTBEATS = 3;
+    private static final int MAX_LOGGED_DETAIL = 512;
 
     private final ShipperSettings settings;
     private final Spool spool;
@@ -45,6 +50,7 @@ public final class AlertShipper implements AutoCloseable {
             new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("shipper"), NioIoHandler.newFactory());
     private final Bootstrap bootstrap;
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    private final ShipRefusals refusals = new ShipRefusals();
     private volatile boolean connected;
     private volatile long acknowledgedSeq;
     private volatile boolean closed;
@@ -120,6 +126,16 @@ public final class AlertShipper implements AutoCloseable {
         return acknowledgedSeq;
     }
 
+    /** Every reason {@link #refusals(String)} counts, for the metric's labels. */
+    public static List<String> refusalReasons() {
+        return ShipRefusals.reasons();
+    }
+
+    /** How often collectors refused this agent for {@code reason} since it started. */
+    public long refusals(String reason) {
+        return refusals.count(reason);
+    }
+
     /** True while a connection is up and the collector has answered HELLO. */
     public boolean connected() {
         return connected;
@@ -142,7 +158,6 @@ public final class AlertShipper implements AutoCloseable {
     }
 
     void welcomed() {
-        backoff.reset();
         connected = true;
         acknowledged(spool.settledSeq());
         log.info("shipping alerts to collector {}, resuming after seq {} ({} pending)", endpoint(),
@@ -151,6 +166,18 @@ public final class AlertShipper implements AutoCloseable {
 
     void acknowledged(long seq) {
         acknowledgedSeq = Math.max(acknowledgedSeq, seq);
+    }
+
+    /** The collector takes what this agent sends: later failures start the backoff anew. */
+    void progressed() {
+        backoff.reset();
+    }
+
+    /** A collector refused this agent; the connection closes and the next attempt waits for the backoff. */
+    void refused(String reason, String detail) {
+        refusals.record(reason);
+        log.warn("collector {} refused this agent ({}): {}; trying again after a growing delay", endpoint(), reason,
+                detail.length() > MAX_LOGGED_DETAIL ? detail.substring(0, MAX_LOGGED_DETAIL) + "…" : detail);
     }
 
     void disconnected(ShipperHandler handler) {

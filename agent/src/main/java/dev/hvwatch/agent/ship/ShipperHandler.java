@@ -38,6 +38,7 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
     private final Deque<Long> inFlight = new ArrayDeque<>(WINDOW);
     private ChannelHandlerContext ctx;
     private boolean welcomed;
+    private boolean refused;
     private long lastAck;
 
     ShipperHandler(AlertShipper shipper, Spool spool, SpoolReader reader, int batchSize) {
@@ -59,8 +60,14 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
                 context.writeAndFlush(new Frame.Hello(shipper.agent(), spool.settledSeq()))
                         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             } else {
-                log.warn("TLS handshake with collector {} failed: {}", shipper.endpoint(),
-                        rootCause(handshake.cause()));
+                String refusal = ShipRefusals.of(handshake.cause());
+                if (refusal != null) {
+                    refused = true;
+                    shipper.refused(refusal, rootCause(handshake.cause()));
+                } else {
+                    log.warn("TLS handshake with collector {} failed: {}", shipper.endpoint(),
+                            rootCause(handshake.cause()));
+                }
                 context.close();
             }
         } else if (event instanceof IdleStateEvent idle) {
@@ -79,8 +86,17 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
         if (frame instanceof Frame.Welcome welcome && !welcomed) {
             onWelcome(welcome.lastJournaledSeq());
         } else if (frame instanceof Frame.Ack ack && welcomed) {
+            shipper.progressed();
             onAck(ack.seq());
-        } else if (!(frame instanceof Frame.Heartbeat)) {
+        } else if (frame instanceof Frame.Refuse refusal) {
+            refused = true;
+            shipper.refused(refusal.reason().label(), refusal.message());
+            context.close();
+        } else if (frame instanceof Frame.Heartbeat) {
+            if (welcomed) {
+                shipper.progressed();
+            }
+        } else {
             throw new ProtocolException(ProtocolException.Reason.UNEXPECTED_FRAME,
                     "unexpected " + frame.type() + " from the collector");
         }
@@ -100,7 +116,14 @@ final class ShipperHandler extends SimpleChannelInboundHandler<Frame> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        if (cause instanceof IOException) {
+        String refusal = refused ? null : ShipRefusals.of(cause);
+        if (refusal != null) {
+            // TLS 1.3 finishes the client's handshake first; the collector's verdict on the certificate follows.
+            refused = true;
+            shipper.refused(refusal, rootCause(cause));
+        } else if (refused) {
+            log.debug("after the collector's refusal: {}", cause.toString());
+        } else if (cause instanceof IOException) {
             log.info("connection to collector {} lost: {}", shipper.endpoint(), cause.getMessage());
         } else if (!(cause.getCause() instanceof SSLException)) {
             // Handshake failures were logged with their completion event.

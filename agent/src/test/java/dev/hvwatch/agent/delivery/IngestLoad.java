@@ -50,8 +50,8 @@ final class IngestLoad {
         CollectorConfig base = CollectorConfig.of(new InetSocketAddress("127.0.0.1", 0), server,
                 dir.resolve("ingest-journal"), null);
         try (Collector collector = new Collector(new CollectorConfig(base.listen(), base.tls(),
-                new CollectorConfig.Journal(base.journal().dir(), sync), base.outputs(), base.api(), null,
-                null))) {
+                new CollectorConfig.Journal(base.journal().dir(), sync, null), base.outputs(), base.api(), null,
+                null, null, null, null))) {
             int port = collector.start();
             Sender[] senders = new Sender[agents];
             for (int i = 0; i < agents; i++) {

@@ -59,7 +59,7 @@ final class ShipTestSupport {
         CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", port), tls,
                 journalDir, null);
         return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.api(), null,
-                idleTimeout);
+                idleTimeout, null, null, null);
     }
 
     static List<Alert> journaled(Path journalDir) throws IOException {

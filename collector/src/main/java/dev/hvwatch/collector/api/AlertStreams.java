@@ -5,6 +5,7 @@ import dev.hvwatch.collector.api.ApiParameters.StreamQuery;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.journal.JournalScanner;
+import dev.hvwatch.collector.journal.JournalUnavailableException;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -153,7 +154,14 @@ final class AlertStreams implements AutoCloseable {
                         + " live streams are open, api.stream.maxClients; try again later"));
                 continue;
             }
-            JournalScanner scanner = journal.scanner();
+            JournalScanner scanner;
+            try {
+                scanner = journal.scanner();
+            } catch (JournalUnavailableException e) {
+                refuse(channel, Answers.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the journal is unavailable: "
+                        + e.getMessage()));
+                continue;
+            }
             try {
                 position(scanner, next.query);
             } catch (BadParameter bad) {

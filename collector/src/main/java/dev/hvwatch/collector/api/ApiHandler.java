@@ -3,6 +3,7 @@ package dev.hvwatch.collector.api;
 import dev.hvwatch.collector.api.ApiAuth.Refused;
 import dev.hvwatch.collector.api.ApiAuth.Verdict;
 import dev.hvwatch.collector.api.ApiParameters.AlertQuery;
+import dev.hvwatch.collector.journal.JournalUnavailableException;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -17,7 +18,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.ReadTimeoutException;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -35,7 +35,6 @@ import org.slf4j.LoggerFactory;
  * {@link AlertStreams} for good.
  */
 final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
-    static final String IDLE = "idle";
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String PATHS = Arrays.stream(Route.values()).map(Route::path)
@@ -68,11 +67,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             waiting = request;
             return;
         }
+        timeouts(ctx).requestReceived();
         try {
             handle(ctx, request);
         } finally {
             request.release();
         }
+    }
+
+    private static RequestTimeouts timeouts(ChannelHandlerContext ctx) {
+        return (RequestTimeouts) ctx.pipeline().get(RequestTimeouts.NAME);
     }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -170,6 +174,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return Answers.page(ctx.alloc(), services.pages().read(query));
         } catch (BadParameter bad) {
             return Answers.badParameter(bad);
+        } catch (JournalUnavailableException e) {
+            return Answers.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the journal is unavailable: "
+                    + e.getMessage());
         } catch (RuntimeException e) {
             log.error("reading a page of alerts failed", e);
             return Answers.error(HttpResponseStatus.INTERNAL_SERVER_ERROR,
@@ -196,10 +203,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         streaming = true;
-        // A stream is silent from the client's side for as long as it lasts.
-        if (ctx.pipeline().get(IDLE) != null) {
-            ctx.pipeline().remove(IDLE);
-        }
+        timeouts(ctx).streaming();
         services.streams().open(ctx.channel(), query);
     }
 
@@ -225,9 +229,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof ReadTimeoutException) {
-            log.debug("closing idle API connection of {}", ctx.channel().remoteAddress());
-        } else if (cause instanceof IOException || cause instanceof DecoderException) {
+        if (cause instanceof IOException || cause instanceof DecoderException) {
             // Resets and failed TLS handshakes are the client's business; the handshake is counted by the server.
             log.debug("API connection of {} failed", ctx.channel().remoteAddress(), cause);
         } else {
@@ -244,6 +246,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ChannelFuture written = ctx.writeAndFlush(response);
         if (!keepAlive) {
             written.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            written.addListener(done -> timeouts(ctx).answered());
         }
     }
 }

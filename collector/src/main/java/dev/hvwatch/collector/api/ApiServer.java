@@ -24,7 +24,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -55,7 +54,6 @@ public final class ApiServer implements AutoCloseable {
     private static final int MAX_INITIAL_LINE = 8192;
     private static final int MAX_HEADERS = 8192;
     private static final int MAX_REQUEST_BYTES = 8192;
-    private static final long IDLE_SECONDS = 60;
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS,
             new DefaultThreadFactory("api-http"), NioIoHandler.newFactory());
@@ -65,6 +63,7 @@ public final class ApiServer implements AutoCloseable {
     private final ExecutorService queries;
     private final AlertStreams streams;
     private final AtomicLong handshakeFailures = new AtomicLong();
+    private final AtomicLong headerTimeouts = new AtomicLong();
     private final AtomicLong tokenReloadFailures = new AtomicLong();
     private final Channel server;
 
@@ -96,9 +95,10 @@ public final class ApiServer implements AutoCloseable {
                                         .addLast("handshake", new HandshakeCounter());
                             }
                             channel.pipeline()
+                                    .addLast(RequestTimeouts.NAME, new RequestTimeouts(config.headerTimeout(),
+                                            config.idleTimeout(), headerTimeouts))
                                     .addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, MAX_HEADERS))
                                     .addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                                    .addLast(ApiHandler.IDLE, new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS))
                                     .addLast("api", new ApiHandler(services));
                         }
                     })
@@ -199,6 +199,9 @@ public final class ApiServer implements AutoCloseable {
         FunctionCounter.builder("hvwatch.collector.api.handshake.failures", handshakeFailures, AtomicLong::get)
                 .description("TLS handshakes of API clients that failed; the connection was closed")
                 .register(registry);
+        FunctionCounter.builder("hvwatch.collector.api.header.timeouts", headerTimeouts, AtomicLong::get)
+                .description("API requests not complete within api.headerTimeout of their first byte; answered 408 "
+                        + "and closed").register(registry);
         FunctionCounter.builder("hvwatch.collector.api.tokens.reloads", tokens, ApiTokens::reloads)
                 .description("Changed api.tokens files loaded without a restart").register(registry);
         FunctionCounter.builder("hvwatch.collector.api.tokens.reload.failures", tokenReloadFailures, AtomicLong::get)

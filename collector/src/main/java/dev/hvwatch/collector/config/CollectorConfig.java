@@ -3,6 +3,7 @@ package dev.hvwatch.collector.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.hvwatch.collector.ingest.IngestServer;
+import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.WireFormat;
 import java.net.InetAddress;
@@ -29,6 +30,9 @@ import java.util.List;
  * journal:
  *   dir: /var/lib/hvwatch/journal   # the durable alert journal (Chronicle Queue), one file per day
  *   sync: false                  # force each batch to the disk before acknowledging it (survives power loss)
+ *   minFreeBytes: 67108864       # room the journal leaves on its file system: below it plus a batch, batches are
+ *                                #   refused (journal_unavailable; agents keep them) and /readyz says why, since a
+ *                                #   write into the journal's memory mapping on a full disk would fault
  * outputs:                       # none by default; each NAME reads the journal with its own cursor
  *   NAME:                        # letters, digits, . _ -: names the output's cursor and its metrics' output label
  *     type: file                 # required: file, syslog, kafka or webhook (the transport)
@@ -81,13 +85,23 @@ import java.util.List;
  *   clientNames: []              # CNs of client certificates allowed in (others get 403); needs api.tls
  *   openOnLoopback: [/healthz, /readyz, /metrics]   # paths a peer on a loopback address may GET without
  *                                #   credentials; [] to require them everywhere. /api/v1 always requires them.
+ *   headerTimeout: 10s           # a request must be complete (headers and all) this long after its first byte;
+ *                                #   otherwise 408 and the connection closes (counted)
+ *   idleTimeout: 60s             # a connection with no request under way is closed after this long
  *   stream:
  *     maxClients: 64             # live streams (/api/v1/stream) at once; more are refused with 503
  *     heartbeat: 15s             # a comment line sent to an idle stream, so proxies and clients see it alive
  *     stallTimeout: 10s          # a client that reads nothing for this long while events wait is cut off
  *                                #   (counted); it resumes without loss by sending Last-Event-ID
- * maxFrameBytes: 1048576         # largest frame accepted from an agent, 64 bytes to 64 MiB
+ * maxFrameBytes: 1048576         # largest frame accepted from an agent, 64 bytes to 64 MiB (before its HELLO: 4 KiB)
  * idleTimeout: 60s               # close a connection silent this long (ms, s, m, h); agents send heartbeats
+ * frameTimeout: 30s              # close a connection that does not complete a frame this long after its first byte
+ * maxBufferedBytes: 67108864     # memory for incoming frames and batches waiting for the journal, all connections
+ *                                #   together (at least 4 x maxFrameBytes); a connection that would pass it is
+ *                                #   refused (overloaded) and retries later
+ * maxSeqGap: 100000              # the largest jump of seq accepted beyond what the journal holds for the agent, what
+ *                                #   its HELLO says it resumes after, and what it sent on the connection; a larger
+ *                                #   one is refused (seq_jump) instead of hiding the alerts that follow
  * </pre>
  * Relative paths anywhere in the file are relative to the file's directory.
  */
@@ -98,11 +112,17 @@ public record CollectorConfig(
         Map<String, OutputConfig> outputs,
         Api api,
         Integer maxFrameBytes,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        Duration frameTimeout,
+        Long maxBufferedBytes,
+        Long maxSeqGap) {
 
     public static final InetSocketAddress DEFAULT_LISTEN =
             InetSocketAddress.createUnresolved("127.0.0.1", IngestServer.DEFAULT_PORT);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(30);
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 64L * 1024 * 1024;
+    public static final long DEFAULT_MAX_SEQ_GAP = 100_000;
     /** The name {@link #of} gives its JSON-lines file output. */
     public static final String JSON_LINES_OUTPUT = "jsonl";
     private static final int MIN_FRAME_BYTES = 64;
@@ -111,17 +131,30 @@ public record CollectorConfig(
 
     public CollectorConfig {
         listen = listen != null ? listen : DEFAULT_LISTEN;
-        journal = journal != null ? journal : new Journal(null, null);
+        journal = journal != null ? journal : new Journal(null, null, null);
         outputs = outputs != null ? Collections.unmodifiableMap(new LinkedHashMap<>(outputs)) : Map.of();
         api = api != null ? api : Api.DEFAULT;
         maxFrameBytes = maxFrameBytes != null ? maxFrameBytes : WireFormat.DEFAULT_MAX_FRAME_BYTES;
         idleTimeout = idleTimeout != null ? idleTimeout : DEFAULT_IDLE_TIMEOUT;
+        frameTimeout = frameTimeout != null ? frameTimeout : DEFAULT_FRAME_TIMEOUT;
+        maxBufferedBytes = maxBufferedBytes != null ? maxBufferedBytes : DEFAULT_MAX_BUFFERED_BYTES;
+        maxSeqGap = maxSeqGap != null ? maxSeqGap : DEFAULT_MAX_SEQ_GAP;
         if (maxFrameBytes < MIN_FRAME_BYTES || maxFrameBytes > MAX_FRAME_BYTES) {
             throw new IllegalArgumentException("maxFrameBytes must be between " + MIN_FRAME_BYTES + " and "
                     + MAX_FRAME_BYTES + ", not " + maxFrameBytes);
         }
         if (idleTimeout.isZero() || idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must be longer than 0");
+        }
+        if (frameTimeout.isZero() || frameTimeout.isNegative()) {
+            throw new IllegalArgumentException("frameTimeout must be longer than 0");
+        }
+        if (maxBufferedBytes < 4L * maxFrameBytes) {
+            throw new IllegalArgumentException("maxBufferedBytes must be at least 4 x maxFrameBytes ("
+                    + 4L * maxFrameBytes + "), not " + maxBufferedBytes);
+        }
+        if (maxSeqGap < 1) {
+            throw new IllegalArgumentException("maxSeqGap must be at least 1, not " + maxSeqGap);
         }
         outputs.forEach((name, output) -> {
             if (!OUTPUT_NAME.matcher(name).matches()) {
@@ -141,14 +174,23 @@ public record CollectorConfig(
      */
     public static CollectorConfig of(InetSocketAddress listen, TlsFiles tls, Path journalDir, Path jsonLines) {
         return new CollectorConfig(listen, new Tls(tls.cert(), tls.key(), tls.ca(), null, null),
-                new Journal(journalDir, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
+                new Journal(journalDir, null, null), jsonLines == null ? null : Map.of(JSON_LINES_OUTPUT,
                         new OutputConfig.File(null, null, null, null, jsonLines, null)),
-                Api.DEFAULT.listeningOn(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null);
+                Api.DEFAULT.listeningOn(InetSocketAddress.createUnresolved("127.0.0.1", 0)), null, null, null, null,
+                null);
     }
 
     /** The same configuration with other outputs. */
     public CollectorConfig withOutputs(Map<String, OutputConfig> newOutputs) {
-        return new CollectorConfig(listen, tls, journal, newOutputs, api, maxFrameBytes, idleTimeout);
+        return new CollectorConfig(listen, tls, journal, newOutputs, api, maxFrameBytes, idleTimeout, frameTimeout,
+                maxBufferedBytes, maxSeqGap);
+    }
+
+    /** The same configuration with other limits for agents' connections. */
+    public CollectorConfig withIngestLimits(int newMaxFrameBytes, Duration newIdleTimeout, Duration newFrameTimeout,
+            long newMaxBufferedBytes, long newMaxSeqGap) {
+        return new CollectorConfig(listen, tls, journal, outputs, api, newMaxFrameBytes, newIdleTimeout,
+                newFrameTimeout, newMaxBufferedBytes, newMaxSeqGap);
     }
 
     /** The same configuration with relative paths taken as relative to {@code dir}, the config file's directory. */
@@ -157,8 +199,8 @@ public record CollectorConfig(
         outputs.forEach((name, output) -> resolvedOutputs.put(name, output.resolvedAgainst(dir)));
         return new CollectorConfig(listen,
                 tls.resolvedAgainst(dir),
-                new Journal(dir.resolve(journal.dir()), journal.sync()), resolvedOutputs, api.resolvedAgainst(dir),
-                maxFrameBytes, idleTimeout);
+                new Journal(dir.resolve(journal.dir()), journal.sync(), journal.minFreeBytes()), resolvedOutputs,
+                api.resolvedAgainst(dir), maxFrameBytes, idleTimeout, frameTimeout, maxBufferedBytes, maxSeqGap);
     }
 
     public record Tls(
@@ -187,12 +229,16 @@ public record CollectorConfig(
         }
     }
 
-    public record Journal(Path dir, Boolean sync) {
+    public record Journal(Path dir, Boolean sync, Long minFreeBytes) {
         public static final Path DEFAULT_DIR = Path.of("/var/lib/hvwatch/journal");
 
         public Journal {
             dir = dir != null ? dir : DEFAULT_DIR;
             sync = sync != null ? sync : Boolean.FALSE;
+            minFreeBytes = minFreeBytes != null ? minFreeBytes : AlertJournal.DEFAULT_MIN_FREE_BYTES;
+            if (minFreeBytes < 0) {
+                throw new IllegalArgumentException("journal.minFreeBytes must not be negative, not " + minFreeBytes);
+            }
         }
     }
 
@@ -203,18 +249,28 @@ public record CollectorConfig(
             Path tokens,
             List<String> clientNames,
             List<String> openOnLoopback,
-            Stream stream) {
+            Stream stream,
+            Duration headerTimeout,
+            Duration idleTimeout) {
 
         public static final int DEFAULT_PORT = 9848;
         /** The paths that may be open; the alert routes never are. */
         public static final List<String> PROBE_PATHS = List.of("/healthz", "/readyz", "/metrics");
-        public static final Api DEFAULT = new Api(null, null, null, null, null, null);
+        public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+        public static final Api DEFAULT = new Api(null, null, null, null, null, null, null, null);
 
         public Api {
             listen = listen != null ? listen : InetSocketAddress.createUnresolved("127.0.0.1", DEFAULT_PORT);
             clientNames = clientNames != null ? List.copyOf(clientNames) : List.of();
             openOnLoopback = openOnLoopback != null ? List.copyOf(openOnLoopback) : PROBE_PATHS;
             stream = stream != null ? stream : new Stream(null, null, null);
+            headerTimeout = headerTimeout != null ? headerTimeout : DEFAULT_HEADER_TIMEOUT;
+            idleTimeout = idleTimeout != null ? idleTimeout : DEFAULT_IDLE_TIMEOUT;
+            if (headerTimeout.isZero() || headerTimeout.isNegative() || idleTimeout.isZero()
+                    || idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("api.headerTimeout and api.idleTimeout must be longer than 0");
+            }
             for (String path : openOnLoopback) {
                 if (!PROBE_PATHS.contains(path)) {
                     throw new IllegalArgumentException("api.openOnLoopback: '" + path + "' cannot be opened; only "
@@ -233,12 +289,18 @@ public record CollectorConfig(
 
         /** The same settings on another address. */
         public Api listeningOn(InetSocketAddress address) {
-            return new Api(address, tls, tokens, clientNames, openOnLoopback, stream);
+            return new Api(address, tls, tokens, clientNames, openOnLoopback, stream, headerTimeout, idleTimeout);
+        }
+
+        /** The same settings with other timeouts. */
+        public Api withTimeouts(Duration header, Duration idle) {
+            return new Api(listen, tls, tokens, clientNames, openOnLoopback, stream, header, idle);
         }
 
         Api resolvedAgainst(Path dir) {
             return new Api(listen, tls == null ? null : tls.resolvedAgainst(dir),
-                    tokens == null ? null : dir.resolve(tokens), clientNames, openOnLoopback, stream);
+                    tokens == null ? null : dir.resolve(tokens), clientNames, openOnLoopback, stream, headerTimeout,
+                    idleTimeout);
         }
 
         /** Literal loopback addresses and "localhost" only: a host name is not resolved, and so needs TLS. */

@@ -1,9 +1,13 @@
 package dev.hvwatch.collector.ingest;
 
+import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.wire.FrameDecoder;
 import dev.hvwatch.protocol.wire.FrameEncoder;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -26,7 +30,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -35,33 +38,46 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The collector's listening side: TCP port {@value #DEFAULT_PORT} on 127.0.0.1 unless configured otherwise, TLS 1.3
- * with a client certificate required, then framing, then {@link IngestHandler}.
+ * with a client certificate required, then the idle timeout, the {@link FrameGuard} (memory and per-frame deadline),
+ * framing, then {@link IngestHandler}.
  */
-public final class IngestServer implements AutoCloseable {
+public final class IngestServer implements AutoCloseable, MeterBinder {
     public static final int DEFAULT_PORT = 7847;
     private static final Logger log = LoggerFactory.getLogger(IngestServer.class);
     private static final long SHUTDOWN_TIMEOUT_MILLIS = 5000;
 
-    private final InetSocketAddress listen;
+    private final CollectorConfig config;
     private final ServerTls tls;
     private final AlertJournal journal;
-    private final int maxFrameBytes;
-    private final Duration idleTimeout;
     private final IngestStats stats;
+    private final BufferBudget budget;
+    private final ConnectedAgents agents = new ConnectedAgents();
     private final FrameEncoder encoder = new FrameEncoder();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup ioGroup;
     private volatile Channel serverChannel;
     private ExecutorService journalWriter;
 
-    public IngestServer(InetSocketAddress listen, ServerTls tls, AlertJournal journal, int maxFrameBytes,
-            Duration idleTimeout, IngestStats stats) {
-        this.listen = listen;
+    /** Listens on {@code config.listen()} with its limits ({@code maxFrameBytes}, timeouts, memory, seq gap). */
+    public IngestServer(CollectorConfig config, ServerTls tls, AlertJournal journal, IngestStats stats) {
+        this.config = config;
         this.tls = tls;
         this.journal = journal;
-        this.maxFrameBytes = maxFrameBytes;
-        this.idleTimeout = idleTimeout;
         this.stats = stats;
+        this.budget = new BufferBudget(config.maxBufferedBytes());
+    }
+
+    /** Bytes of incoming frames and waiting batches held now, all connections together. */
+    public long bufferedBytes() {
+        return budget.used();
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Gauge.builder("hvwatch.collector.buffered.bytes", budget, BufferBudget::used)
+                .description("Bytes of agents' frames received in part and of batches waiting for the journal, all "
+                        + "connections together; at maxBufferedBytes further input is refused (overloaded)")
+                .baseUnit("bytes").register(registry);
     }
 
     /** Binds and returns the bound address, whose port is the real one when port 0 was configured. */
@@ -82,19 +98,26 @@ public final class IngestServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         channels.add(channel);
+                        int maxFrameBytes = config.maxFrameBytes();
+                        FrameDecoder decoder = new FrameDecoder(maxFrameBytes);
+                        decoder.limit(Math.min(maxFrameBytes, IngestHandler.HELLO_FRAME_BYTES));
                         channel.pipeline()
                                 .addLast("tls", tls.context().newHandler(channel.alloc()))
-                                .addLast("idle", new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
-                                .addLast("decoder", new FrameDecoder(maxFrameBytes))
+                                .addLast("idle", new ReadTimeoutHandler(config.idleTimeout().toMillis(),
+                                        TimeUnit.MILLISECONDS))
+                                .addLast("guard", new FrameGuard(decoder, budget, config.frameTimeout()))
+                                .addLast("decoder", decoder)
                                 .addLast("encoder", encoder)
-                                .addLast("ingest", new IngestHandler(journal, journalWriter, stats));
+                                .addLast("ingest", new IngestHandler(journal, journalWriter, stats, agents, budget,
+                                        maxFrameBytes, config.maxSeqGap()));
                     }
                 })
-                .bind(listen.getHostString(), listen.getPort())
+                .bind(config.listen().getHostString(), config.listen().getPort())
                 .awaitUninterruptibly();
         if (!bound.isSuccess()) {
             close();
-            throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
+            throw new IOException("cannot listen on " + config.listen().getHostString() + ":"
+                    + config.listen().getPort() + ": "
                     + bound.cause().getMessage(), bound.cause());
         }
         serverChannel = bound.channel();

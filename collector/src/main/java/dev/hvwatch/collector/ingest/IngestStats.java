@@ -1,8 +1,11 @@
 package dev.hvwatch.collector.ingest;
 
 import dev.hvwatch.protocol.wire.ProtocolException;
+import dev.hvwatch.protocol.wire.RefusalReason;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +31,14 @@ public final class IngestStats {
         }
     }
 
+    /** Refusals of a connection rather than of a frame, counted by {@link #connectionsRefused(RefusalReason)}. */
+    public static final Set<RefusalReason> CONNECTION_REFUSALS = Collections.unmodifiableSet(EnumSet.of(
+            RefusalReason.DUPLICATE_CONNECTION, RefusalReason.JOURNAL_UNAVAILABLE, RefusalReason.OVERLOADED,
+            RefusalReason.FRAME_TIMEOUT));
+
     private final AtomicLong connectionsAccepted = new AtomicLong();
+    private final AtomicLong alertsRefused = new AtomicLong();
+    private final Map<RefusalReason, AtomicLong> connectionsRefused = counters(RefusalReason.class);
     private final AtomicLong connectionsOpen = new AtomicLong();
     private final AtomicLong idleTimeouts = new AtomicLong();
     private final AtomicLong alertsJournaled = new AtomicLong();
@@ -73,6 +83,19 @@ public final class IngestStats {
         return journalFailures.get();
     }
 
+    /**
+     * Connections refused for {@code reason}, one of {@link #CONNECTION_REFUSALS}: the agent was told why and the
+     * connection closed. Frames refused for breaking the protocol are {@link #framesRejected}.
+     */
+    public long connectionsRefused(RefusalReason reason) {
+        return connectionsRefused.get(reason).get();
+    }
+
+    /** Alerts received but not journaled (the journal could not take them); not acknowledged, so resent. */
+    public long alertsRefused() {
+        return alertsRefused.get();
+    }
+
     /** Open connections closed because a reloaded revocation list names their client certificate. */
     public long revokedConnectionsClosed() {
         return revokedConnectionsClosed.get();
@@ -109,8 +132,13 @@ public final class IngestStats {
         duplicatesSkipped.addAndGet(skipped);
     }
 
-    void journalFailed() {
+    void journalFailed(int alerts) {
         journalFailures.incrementAndGet();
+        alertsRefused.addAndGet(alerts);
+    }
+
+    void connectionRefused(RefusalReason reason) {
+        connectionsRefused.get(reason).incrementAndGet();
     }
 
     void revokedConnectionClosed() {

@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.journal;
 
 import java.io.Closeable;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import net.openhft.chronicle.core.values.LongValue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -20,9 +21,10 @@ public final class JournalCursor implements Closeable {
     private long readOrdinal;
     private volatile long committedOrdinal;
 
-    JournalCursor(SingleChronicleQueue queue, String name, LongSupplier journalEntries) {
+    JournalCursor(SingleChronicleQueue queue, String name, LongSupplier journalEntries, LongSupplier firstEverIndex,
+            Set<Long> unreadable) {
         this.committed = queue.indexForId(name);
-        this.scanner = new JournalScanner(queue);
+        this.scanner = new JournalScanner(queue, firstEverIndex, unreadable);
         this.journalEntries = journalEntries;
         long last = committed.getVolatileValue();
         // When the committed entry's file was removed, the scanner starts from the oldest entry still there.

@@ -3,6 +3,7 @@ package dev.hvwatch.collector.journal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -18,7 +19,7 @@ public final class JournalReader {
             return;
         }
         try (SingleChronicleQueue queue = AlertJournal.builder(dir).readOnly(true).build();
-             JournalScanner scanner = new JournalScanner(queue)) {
+             JournalScanner scanner = new JournalScanner(queue, () -> 0, ConcurrentHashMap.newKeySet())) {
             for (JournalEntry entry = scanner.next(); entry != null; entry = scanner.next()) {
                 each.accept(entry);
             }

@@ -1,9 +1,13 @@
 package dev.hvwatch.collector.journal;
 
 import java.io.Closeable;
+import java.util.Set;
+import java.util.function.LongSupplier;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads the journal forward from any position, given by index: what queries, live streams and named cursors are
@@ -16,18 +20,31 @@ public final class JournalScanner implements Closeable {
     public enum Seek {
         /** Just after the entry with the index asked for. */
         AFTER,
-        /** At the oldest entry: the one asked for is older than anything the journal still holds. */
+        /**
+         * At the oldest entry: the index asked for is 0 (before any entry), or an entry the journal held once but
+         * whose file is gone.
+         */
         OLDEST,
         /** Nowhere useful: the journal never held that index (and never will, if it is ahead of the last one). */
         NOT_FOUND
     }
 
+    private static final Logger log = LoggerFactory.getLogger(JournalScanner.class);
+
     private final SingleChronicleQueue queue;
+    private final LongSupplier firstEverIndex;
+    private final Set<Long> unreadable;
     private final ExcerptTailer tailer;
     private long lastRead;
 
-    JournalScanner(SingleChronicleQueue queue) {
+    /**
+     * @param firstEverIndex the index of the first entry the journal ever held, 0 while it has held none
+     * @param unreadable where entries that cannot be read are counted, each once
+     */
+    JournalScanner(SingleChronicleQueue queue, LongSupplier firstEverIndex, Set<Long> unreadable) {
         this.queue = queue;
+        this.firstEverIndex = firstEverIndex;
+        this.unreadable = unreadable;
         this.tailer = queue.createTailer();
     }
 
@@ -41,16 +58,12 @@ public final class JournalScanner implements Closeable {
                 }
             }
         }
-        long oldest = queue.firstIndex();
-        // An empty queue's first index is Long.MAX_VALUE: then no index is older, and none is known.
-        if (oldest != Long.MAX_VALUE && index < oldest) {
-            tailer.toStart();
-            lastRead = 0;
-            return Seek.OLDEST;
-        }
         tailer.toStart();
         lastRead = 0;
-        return Seek.NOT_FOUND;
+        long firstEver = firstEverIndex.getAsLong();
+        // An empty queue's first index is Long.MAX_VALUE; one whose older files were removed starts after firstEver.
+        boolean removed = firstEver != 0 && index >= firstEver && index < queue.firstIndex();
+        return index == 0 || removed ? Seek.OLDEST : Seek.NOT_FOUND;
     }
 
     /** Positions the scanner after the last entry journaled so far: {@link #next} returns only newer ones. */
@@ -60,14 +73,33 @@ public final class JournalScanner implements Closeable {
         lastRead = last < 0 ? 0 : last;
     }
 
-    /** The next entry, or null when the scanner has caught up with the journal. */
+    /**
+     * The next entry, or null when the scanner has caught up with the journal. An entry that cannot be read is
+     * skipped and counted.
+     *
+     * @throws JournalUnavailableException when reading faults in the mapping (a tmpfs with no page left to map)
+     */
     public JournalEntry next() {
-        try (DocumentContext dc = tailer.readingDocument()) {
-            if (!dc.isPresent()) {
-                return null;
+        try {
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return null;
+                    }
+                    lastRead = dc.index();
+                    try {
+                        return JournalFormat.read(dc.wire().bytes(), dc.index());
+                    } catch (IllegalStateException e) {
+                        if (unreadable.add(dc.index())) {
+                            log.warn("journal entry 0x{} cannot be read and is skipped (counted): {}",
+                                    Long.toHexString(dc.index()), e.getMessage());
+                        }
+                    }
+                }
             }
-            lastRead = dc.index();
-            return JournalFormat.read(dc.wire().bytes(), dc.index());
+        } catch (InternalError e) {
+            throw new JournalUnavailableException("reading the journal faulted in its memory mapping ("
+                    + e.getMessage() + "): is its disk full?");
         }
     }
 

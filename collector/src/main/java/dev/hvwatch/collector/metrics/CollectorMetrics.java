@@ -1,8 +1,10 @@
 package dev.hvwatch.collector.metrics;
 
 import dev.hvwatch.collector.ingest.IngestStats;
+import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.tls.ServerTls;
 import dev.hvwatch.protocol.wire.ProtocolException;
+import dev.hvwatch.protocol.wire.RefusalReason;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -19,7 +21,7 @@ public final class CollectorMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     /** @param more further series, such as the outputs' */
-    public CollectorMetrics(IngestStats stats, ServerTls tls, MeterBinder... more) {
+    public CollectorMetrics(IngestStats stats, ServerTls tls, AlertJournal journal, MeterBinder... more) {
         counter("hvwatch.collector.connections", "TLS connections accepted from agents", stats,
                 IngestStats::connectionsAccepted);
         Gauge.builder("hvwatch.collector.connections.open", stats, IngestStats::connectionsOpen)
@@ -36,6 +38,13 @@ public final class CollectorMetrics {
                     .tag("reason", reason.label())
                     .register(registry);
         }
+        for (RefusalReason reason : IngestStats.CONNECTION_REFUSALS) {
+            FunctionCounter.builder("hvwatch.collector.connections.refused", stats, s -> s.connectionsRefused(reason))
+                    .description("Connections refused, by reason, the agent told why: duplicate_connection, "
+                            + "journal_unavailable, overloaded, frame_timeout")
+                    .tag("reason", reason.label())
+                    .register(registry);
+        }
         counter("hvwatch.collector.idle.timeouts", "Connections closed after the idle timeout without a frame",
                 stats, IngestStats::idleTimeouts);
         counter("hvwatch.collector.revoked.connections.closed", "Open connections closed because a reloaded "
@@ -46,6 +55,16 @@ public final class CollectorMetrics {
                 + "journaled already", stats, IngestStats::duplicatesSkipped);
         counter("hvwatch.collector.journal.failures", "Batches the journal could not take; the agent resends them",
                 stats, IngestStats::journalFailures);
+        counter("hvwatch.collector.alerts.refused", "Alerts received that the journal could not take; not "
+                + "acknowledged, so the agent keeps and resends them", stats, IngestStats::alertsRefused);
+        Gauge.builder("hvwatch.collector.journal.writable", journal, j -> j.unavailableReason() == null ? 1 : 0)
+                .description("1 while the journal takes alerts; 0 while it cannot (not open, disk below "
+                        + "journal.minFreeBytes, a write faulted): /readyz says why, ingest refuses batches")
+                .register(registry);
+        Gauge.builder("hvwatch.collector.journal.unreadable.entries", journal, AlertJournal::unreadableEntries)
+                .description("Journal entries found that cannot be read (a damaged journal); skipped by recovery "
+                        + "and readers, each counted once")
+                .register(registry);
         counter("hvwatch.collector.tls.reloads", "Changed TLS files (certificate, key, CA, revocation list) "
                 + "loaded without a restart", tls, ServerTls::reloads);
         counter("hvwatch.collector.tls.reload.failures", "Changed TLS files refused; the previous ones stayed in "

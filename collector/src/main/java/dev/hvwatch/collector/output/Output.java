@@ -9,6 +9,7 @@ import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.Backoff;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * destination fails, the same batch is retried after a growing delay; ingest and the other outputs go on, and the
  * output's lag shows what it owes. A restart resumes after the last committed batch, so nothing is skipped; a batch
  * delivered before a crash lost its commit is delivered again (except by transports that can tell, see
- * {@link Transport#notYetDelivered}).
+ * {@link Transport#notYetDelivered}). While the journal is not open (a collector started on a full disk), the output
+ * waits for it. An entry whose JSON does not parse (a damaged journal) is skipped, logged and counted
+ * ({@link #skipped}), never retried for ever nor dropped unnoticed.
  */
 public final class Output implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Output.class);
@@ -33,7 +36,9 @@ public final class Output implements Closeable {
     private static final long REPORT_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final String name;
-    private final JournalCursor cursor;
+    private final AlertJournal journal;
+    /** Made once the journal is open; confined to the output's thread but for {@link #lag}. */
+    private volatile JournalCursor cursor;
     private final AlertFormat format;
     private final Transport transport;
     private final int batchSize;
@@ -41,14 +46,15 @@ public final class Output implements Closeable {
     private final Thread thread;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
     private volatile boolean up = true;
     private volatile boolean stopping;
     private long lastReportNanos;
 
-    private Output(String name, JournalCursor cursor, AlertFormat format, Transport transport, int batchSize,
+    private Output(String name, AlertJournal journal, AlertFormat format, Transport transport, int batchSize,
             Backoff backoff) {
         this.name = name;
-        this.cursor = cursor;
+        this.journal = journal;
         this.format = format;
         this.transport = transport;
         this.batchSize = batchSize;
@@ -62,8 +68,10 @@ public final class Output implements Closeable {
      */
     public static Output start(String name, AlertJournal journal, AlertFormat format, Transport transport,
             int batchSize, Duration retryInitial, Duration retryMax) {
-        Output output = new Output(name, journal.cursor(cursorName(name)), format, transport, batchSize,
-                new Backoff(retryInitial, retryMax));
+        Output output = new Output(name, journal, format, transport, batchSize, new Backoff(retryInitial, retryMax));
+        if (journal.isOpen()) {
+            output.cursor = journal.cursor(cursorName(name));
+        }
         output.thread.start();
         return output;
     }
@@ -77,9 +85,15 @@ public final class Output implements Closeable {
         return name;
     }
 
-    /** Journaled alerts this output has not delivered yet. */
+    /** Journaled alerts this output has not delivered yet; 0 while the journal is not open. */
     public long lag() {
-        return cursor.lag();
+        JournalCursor reading = cursor;
+        return reading == null ? journal.entries() : reading.lag();
+    }
+
+    /** Journal entries skipped because their JSON does not parse, since the collector started. */
+    public long skipped() {
+        return skipped.get();
     }
 
     /** Alerts delivered since the collector started. */
@@ -109,7 +123,9 @@ public final class Output implements Closeable {
         try {
             transport.close();
         } finally {
-            cursor.close();
+            if (cursor != null) {
+                cursor.close();
+            }
         }
     }
 
@@ -120,6 +136,13 @@ public final class Output implements Closeable {
         long idleNanos = 0;
         while (!stopping) {
             try {
+                if (cursor == null) {
+                    if (!journal.isOpen()) {
+                        LockSupport.parkNanos(MAX_IDLE_NANOS);
+                        continue;
+                    }
+                    cursor = journal.cursor(cursorName(name));
+                }
                 if (entries.isEmpty()) {
                     // After a start, read as far as any earlier batch can have reached, whatever its size was then.
                     entries = read(resumed ? batchSize : OutputConfig.MAX_BATCH_SIZE);
@@ -145,7 +168,8 @@ public final class Output implements Closeable {
                 entries = List.of();
                 batch = null;
                 recovered();
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | InternalError e) {
+                // InternalError: a read that faulted in the journal's mapping (a full tmpfs); tried again later.
                 failed(e);
                 LockSupport.parkNanos(backoff.next().toNanos());
             }
@@ -164,13 +188,22 @@ public final class Output implements Closeable {
     private List<Formatted> formatted(List<JournalEntry> entries) {
         List<Formatted> batch = new ArrayList<>(entries.size());
         for (JournalEntry entry : entries) {
-            Alert alert = entry.alert();
+            Alert alert;
+            try {
+                alert = entry.alert();
+            } catch (UncheckedIOException e) {
+                skipped.incrementAndGet();
+                log.error("output {}: journal entry 0x{} (agent {}, seq {}) is not a readable alert and is skipped "
+                        + "(counted): {}", name, Long.toHexString(entry.index()), entry.agent(), entry.seq(),
+                        e.getMessage());
+                continue;
+            }
             batch.add(new Formatted(entry, alert, format.format(entry, alert)));
         }
         return batch;
     }
 
-    private void failed(Exception e) {
+    private void failed(Throwable e) {
         errors.incrementAndGet();
         long now = System.nanoTime();
         if (up || now - lastReportNanos > REPORT_EVERY_NANOS) {

@@ -75,6 +75,10 @@ public final class Outputs implements MeterBinder, Closeable {
             FunctionCounter.builder("hvwatch.output.errors", output, Output::errors)
                     .description("Failed deliveries; each batch is retried until it is delivered")
                     .tag("output", output.name()).register(registry);
+            FunctionCounter.builder("hvwatch.output.skipped.alerts", output, Output::skipped)
+                    .description("Journal entries skipped because they are not readable alerts (a damaged journal); "
+                            + "each is logged")
+                    .tag("output", output.name()).register(registry);
             Gauge.builder("hvwatch.output.up", output, o -> o.up() ? 1 : 0)
                     .description("1 while the output's last delivery succeeded, 0 while it is retrying")
                     .tag("output", output.name()).register(registry);

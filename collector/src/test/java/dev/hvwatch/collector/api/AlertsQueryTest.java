@@ -163,6 +163,7 @@ class AlertsQueryTest {
                 Map.entry("limit=ten", "limit"),
                 Map.entry("cursor=not-a-cursor", "cursor"),
                 Map.entry("cursor=7fffffffffffffff", "cursor"),
+                Map.entry("cursor=1", "cursor"),
                 Map.entry("since=1&since=2", "since"),
                 Map.entry("sevrity=high", "sevrity"));
 

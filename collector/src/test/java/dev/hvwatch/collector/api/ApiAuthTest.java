@@ -68,7 +68,7 @@ class ApiAuthTest {
     void probesNeedCredentialsWhenNotOpenedOnLoopback() throws Exception {
         api = ApiFixture.start(new TestPki(dir.resolve("pki")), dir, new CollectorConfig.Api(
                 InetSocketAddress.createUnresolved("127.0.0.1", 0), null,
-                ApiFixture.tokensFile(dir, "prometheus " + ApiFixture.TOKEN), null, List.of("/healthz"), null));
+                ApiFixture.tokensFile(dir, "prometheus " + ApiFixture.TOKEN), null, List.of("/healthz"), null, null, null));
 
         assertThat(api.get("/healthz", null).statusCode()).isEqualTo(200);
         assertThat(api.get("/readyz", null).statusCode()).isEqualTo(401);
@@ -149,7 +149,7 @@ class ApiAuthTest {
         CollectorConfig.Tls tls = new CollectorConfig.Tls(server.cert(), server.key(), pki.pki().caCert(),
                 pki.pki().crl(), ApiFixture.RELOAD);
         return ApiFixture.start(pki, dir, new CollectorConfig.Api(InetSocketAddress.createUnresolved("127.0.0.1", 0),
-                tls, tokens, List.of("soc-siem"), null, null));
+                tls, tokens, List.of("soc-siem"), null, null, null, null));
     }
 
     private int status(String route, String authorization) {

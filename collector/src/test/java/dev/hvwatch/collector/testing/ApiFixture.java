@@ -22,8 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 
@@ -41,7 +42,7 @@ public final class ApiFixture implements AutoCloseable {
     private final Collector collector;
     private final int ingestPort;
     private final HttpClient http;
-    private final List<TestAgent> agents = new ArrayList<>();
+    private final Map<String, TestAgent> agents = new HashMap<>();
 
     private ApiFixture(TestPki pki, Path dir, CollectorConfig config) throws Exception {
         this.scheme = config.api().tls() == null ? "http" : "https";
@@ -58,7 +59,7 @@ public final class ApiFixture implements AutoCloseable {
     public static ApiFixture start(Path dir, CollectorConfig.Stream stream) throws Exception {
         TestPki pki = new TestPki(dir.resolve("pki"));
         CollectorConfig.Api api = new CollectorConfig.Api(InetSocketAddress.createUnresolved("127.0.0.1", 0), null,
-                tokensFile(dir, "soc-reader " + TOKEN), null, null, stream);
+                tokensFile(dir, "soc-reader " + TOKEN), null, null, stream, null, null);
         return start(pki, dir, api);
     }
 
@@ -68,7 +69,7 @@ public final class ApiFixture implements AutoCloseable {
         CollectorConfig.Tls tls = new CollectorConfig.Tls(base.tls().cert(), base.tls().key(), base.tls().ca(), null,
                 RELOAD);
         return new ApiFixture(pki, dir, new CollectorConfig(base.listen(), tls, base.journal(), base.outputs(), api,
-                base.maxFrameBytes(), base.idleTimeout()));
+                base.maxFrameBytes(), base.idleTimeout(), null, null, null));
     }
 
     /** A tokens file readable by its owner only, as the collector requires. */
@@ -103,11 +104,19 @@ public final class ApiFixture implements AutoCloseable {
         return dir;
     }
 
-    /** Journals the alerts through a real agent connection over mutual TLS, as {@code identity}. */
+    /**
+     * Journals the alerts through a real agent connection over mutual TLS, as {@code identity}: one connection per
+     * identity, kept for the next alerts, as an agent keeps its one connection.
+     */
     public void ingest(String identity, List<Alert> alerts) throws Exception {
-        TestAgent agent = new TestAgent(TlsContexts.client(pki.agent(identity)), ingestPort);
-        agents.add(agent);
-        agent.deliver(identity, alerts, 500);
+        TestAgent agent = agents.get(identity);
+        if (agent == null) {
+            agent = new TestAgent(TlsContexts.client(pki.agent(identity)), ingestPort);
+            agents.put(identity, agent);
+            agent.deliver(identity, alerts, 500);
+        } else {
+            agent.deliverMore(alerts, 500);
+        }
     }
 
     public URI uri(String pathAndQuery) {
@@ -158,7 +167,7 @@ public final class ApiFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        for (TestAgent agent : agents) {
+        for (TestAgent agent : agents.values()) {
             agent.close();
         }
         collector.close();

@@ -34,6 +34,19 @@ public final class Rsyslog implements AutoCloseable {
 
     /** @param server rsyslog's certificate and key, and the CA that must have signed the client's certificate */
     public Rsyslog(Path dir, TlsFiles server) throws IOException, InterruptedException {
+        this(dir, server, "on", "64k");
+    }
+
+    /**
+     * A receiver that writes control characters as they came (rsyslog's default escapes them on reception, which
+     * would hide what a sender let through) and takes messages up to rsyslog's default size, 8 KiB.
+     */
+    public static Rsyslog raw(Path dir, TlsFiles server) throws IOException, InterruptedException {
+        return new Rsyslog(dir, server, "off", "8k");
+    }
+
+    private Rsyslog(Path dir, TlsFiles server, String escapeControlCharacters, String maxMessageSize)
+            throws IOException, InterruptedException {
         requireInstalled();
         this.dir = dir;
         Files.createDirectories(dir.resolve("work"));
@@ -42,7 +55,8 @@ public final class Rsyslog implements AutoCloseable {
         udpPort = freePort();
         config = dir.resolve("rsyslog.conf");
         Files.writeString(config, """
-                global(workDirectory="%1$s/work" maxMessageSize="64k"
+                global(workDirectory="%1$s/work" maxMessageSize="%8$s"
+                       parser.escapeControlCharactersOnReceive="%9$s"
                        defaultNetstreamDriverCAFile="%2$s" defaultNetstreamDriverCertFile="%3$s"
                        defaultNetstreamDriverKeyFile="%4$s")
                 module(load="imtcp")
@@ -69,7 +83,8 @@ public final class Rsyslog implements AutoCloseable {
                       streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
                 input(type="imtcp" name="tcp" address="127.0.0.1" port="%6$d" ruleset="received")
                 input(type="imudp" name="udp" address="127.0.0.1" port="%7$d" ruleset="received")
-                """.formatted(dir, server.ca(), server.cert(), server.key(), tlsPort, tcpPort, udpPort));
+                """.formatted(dir, server.ca(), server.cert(), server.key(), tlsPort, tcpPort, udpPort,
+                        maxMessageSize, escapeControlCharacters));
         start();
     }
 

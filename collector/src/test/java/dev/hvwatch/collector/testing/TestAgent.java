@@ -30,11 +30,23 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 public final class TestAgent implements AutoCloseable {
     private static final long TIMEOUT_SECONDS = 10;
 
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup group;
+    private final boolean ownGroup;
     private final BlockingQueue<Frame> received = new LinkedBlockingQueue<>();
     private final Channel channel;
 
     public TestAgent(SslContext tls, int port) throws InterruptedException {
+        this(new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()), true, tls, port);
+    }
+
+    /** A client on {@code group}, which the test owns: for many connections at once without a thread each. */
+    public TestAgent(EventLoopGroup group, SslContext tls, int port) throws InterruptedException {
+        this(group, false, tls, port);
+    }
+
+    private TestAgent(EventLoopGroup group, boolean ownGroup, SslContext tls, int port) throws InterruptedException {
+        this.group = group;
+        this.ownGroup = ownGroup;
         channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -84,6 +96,11 @@ public final class TestAgent implements AutoCloseable {
      */
     public void deliver(String identity, List<Alert> alerts, int batchSize) throws InterruptedException {
         hello(identity);
+        deliverMore(alerts, batchSize);
+    }
+
+    /** After {@link #deliver}, on the same connection: sends more and waits until the last is acknowledged. */
+    public void deliverMore(List<Alert> alerts, int batchSize) throws InterruptedException {
         for (int from = 0; from < alerts.size(); from += batchSize) {
             send(Frame.Alerts.of(alerts.subList(from, Math.min(alerts.size(), from + batchSize))));
         }
@@ -117,6 +134,8 @@ public final class TestAgent implements AutoCloseable {
             return;
         }
         channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (ownGroup) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 }

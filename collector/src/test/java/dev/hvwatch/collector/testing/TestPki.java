@@ -32,7 +32,7 @@ public final class TestPki {
         CollectorConfig base = CollectorConfig.of(InetSocketAddress.createUnresolved("127.0.0.1", 0), collector,
                 journalDir, null);
         return new CollectorConfig(base.listen(), base.tls(), base.journal(), base.outputs(), base.api(),
-                maxFrameBytes, idleTimeout);
+                maxFrameBytes, idleTimeout, null, null, null);
     }
 
     public CollectorConfig collectorConfig(Path journalDir) {

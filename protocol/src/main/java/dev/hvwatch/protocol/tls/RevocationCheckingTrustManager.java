@@ -1,5 +1,7 @@
 package dev.hvwatch.protocol.tls;
 
+import io.netty.handler.ssl.OpenSslCertificateException;
+import io.netty.internal.tcnative.CertificateVerifier;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -22,20 +24,32 @@ final class RevocationCheckingTrustManager extends X509ExtendedTrustManager {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
-        trusted.checkClientTrusted(chain, authType, engine);
+        try {
+            trusted.checkClientTrusted(chain, authType, engine);
+        } catch (CertificateException e) {
+            throw untrusted(e);
+        }
         checkRevocation(chain);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
             throws CertificateException {
-        trusted.checkClientTrusted(chain, authType, socket);
+        try {
+            trusted.checkClientTrusted(chain, authType, socket);
+        } catch (CertificateException e) {
+            throw untrusted(e);
+        }
         checkRevocation(chain);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        trusted.checkClientTrusted(chain, authType);
+        try {
+            trusted.checkClientTrusted(chain, authType);
+        } catch (CertificateException e) {
+            throw untrusted(e);
+        }
         checkRevocation(chain);
     }
 
@@ -59,6 +73,20 @@ final class RevocationCheckingTrustManager extends X509ExtendedTrustManager {
     @Override
     public X509Certificate[] getAcceptedIssuers() {
         return trusted.getAcceptedIssuers();
+    }
+
+    /**
+     * The refusal with OpenSSL's verification error, so that the client hears a bad_certificate alert rather than
+     * internal_error and can tell its certificate was refused.
+     */
+    private static CertificateException untrusted(CertificateException refused) {
+        if (refused instanceof OpenSslCertificateException) {
+            return refused;
+        }
+        OpenSslCertificateException untrusted = new OpenSslCertificateException(refused.getMessage(),
+                CertificateVerifier.X509_V_ERR_CERT_UNTRUSTED);
+        untrusted.initCause(refused);
+        return untrusted;
     }
 
     private void checkRevocation(X509Certificate[] chain) throws CertificateException {

@@ -74,4 +74,26 @@ public sealed interface Frame {
             return FrameType.HEARTBEAT;
         }
     }
+
+    /**
+     * Collector → agent, just before it closes the connection: why it refuses what the agent sent or who it is.
+     * Nothing the agent sent and was not acknowledged is kept; the agent logs and counts the reason, backs off and
+     * sends again.
+     *
+     * @param message one sentence for the agent's log, at most {@value #MAX_MESSAGE} characters
+     */
+    record Refuse(RefusalReason reason, String message) implements Frame {
+        public static final int MAX_MESSAGE = 1024;
+
+        public Refuse {
+            Objects.requireNonNull(reason, "reason");
+            message = message == null ? "" : message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE)
+                    : message;
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.REFUSE;
+        }
+    }
 }

@@ -21,9 +21,15 @@ import java.util.List;
 public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     private static final ObjectReader HELLO = strictReader(new TypeReference<Frame.Hello>() { });
     private static final ObjectReader WELCOME = strictReader(new TypeReference<Frame.Welcome>() { });
+    /** Lenient: a newer collector's reason reads as OTHER, and fields it may add are ignored. */
+    private static final ObjectReader REFUSE = strictReader(new TypeReference<Frame.Refuse>() { })
+            .with(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_USING_DEFAULT_VALUE)
+            .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final int ACK_PAYLOAD_BYTES = Long.BYTES;
 
     private final int maxFrameBytes;
+    private int limit;
+    private long framesDecoded;
     private boolean failed;
 
     public FrameDecoder() {
@@ -38,6 +44,32 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
             throw new IllegalArgumentException("maxFrameBytes " + maxFrameBytes + " is smaller than a frame header");
         }
         this.maxFrameBytes = maxFrameBytes;
+        this.limit = maxFrameBytes;
+        // Pieces of a large frame are kept as they came instead of copied into one buffer that doubles as it grows,
+        // which would hold up to twice the frame.
+        setCumulator(COMPOSITE_CUMULATOR);
+    }
+
+    /**
+     * Accepts frames up to {@code bytes} (at most the maximum given at construction) from now on: a peer that has
+     * not yet said who it is needs no room for a batch.
+     */
+    public void limit(int bytes) {
+        if (bytes < WireFormat.HEADER_BYTES || bytes > maxFrameBytes) {
+            throw new IllegalArgumentException("frame limit " + bytes + " outside " + WireFormat.HEADER_BYTES + " to "
+                    + maxFrameBytes);
+        }
+        limit = bytes;
+    }
+
+    /** Frames decoded so far: a change tells a watcher that the frame it waited for is complete. */
+    public long framesDecoded() {
+        return framesDecoded;
+    }
+
+    /** Memory held for a frame not yet complete: the bytes received of it and the room of the buffers they are in. */
+    public int bufferedBytes() {
+        return internalBuffer().capacity();
     }
 
     @Override
@@ -76,16 +108,18 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
             return null;
         }
         try {
-            return read(frame);
+            Frame read = read(frame);
+            framesDecoded++;
+            return read;
         } finally {
             frame.release();
         }
     }
 
     private void checkLength(long length) {
-        if (length > maxFrameBytes) {
+        if (length > limit) {
             throw new ProtocolException(ProtocolException.Reason.OVERSIZED,
-                    "frame of " + length + " bytes exceeds maximum " + maxFrameBytes);
+                    "frame of " + length + " bytes exceeds maximum " + limit);
         }
         if (length < WireFormat.HEADER_BYTES) {
             throw new ProtocolException(ProtocolException.Reason.TRUNCATED,
@@ -106,6 +140,7 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
             case ALERTS -> new Frame.Alerts(alerts(frame));
             case ACK -> new Frame.Ack(ack(frame));
             case HEARTBEAT -> heartbeat(frame);
+            case REFUSE -> json(type, frame, REFUSE);
         };
     }
 

@@ -35,7 +35,7 @@ public final class FrameEncoder extends MessageToByteEncoder<Frame> {
         } else if (frame instanceof Frame.Alerts alerts) {
             writeArray(alerts.encoded(), out);
         } else if (!(frame instanceof Frame.Heartbeat)) {
-            // HELLO and WELCOME: the record components are the JSON fields.
+            // HELLO, WELCOME and REFUSE: the record components are the JSON fields.
             writeJson(frame, out);
         }
     }

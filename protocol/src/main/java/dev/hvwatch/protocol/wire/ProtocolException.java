@@ -17,7 +17,9 @@ public class ProtocolException extends DecoderException {
         TRUNCATED,
         MALFORMED,
         UNEXPECTED_FRAME,
-        IDENTITY_MISMATCH;
+        IDENTITY_MISMATCH,
+        /** A seq far beyond the last one journaled and the one the agent said it resumes after. */
+        SEQ_JUMP;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);

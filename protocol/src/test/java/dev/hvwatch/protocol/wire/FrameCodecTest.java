@@ -23,7 +23,8 @@ class FrameCodecTest {
                 Frame.Alerts.of(List.of(TestAlerts.alert("kvm-01", 1), TestAlerts.alert("kvm-01", 2))),
                 Frame.Alerts.of(List.of()),
                 new Frame.Ack(Long.MAX_VALUE),
-                new Frame.Heartbeat());
+                new Frame.Heartbeat(),
+                new Frame.Refuse(RefusalReason.SEQ_JUMP, "seq 9000000 follows 12"));
     }
 
     @ParameterizedTest
@@ -70,6 +71,55 @@ class FrameCodecTest {
         assertThat(bytes.readableBytes()).isEqualTo(4 + 2 + 8);
         assertThat(bytes.getLong(6)).isEqualTo(0x0102030405060708L);
         bytes.release();
+    }
+
+    @Test
+    void refuseIsJsonWithTheReasonAsAWord() {
+        ByteBuf bytes = encode(new Frame.Refuse(RefusalReason.DUPLICATE_CONNECTION, "in use"));
+
+        bytes.skipBytes(4);
+        assertThat(bytes.readUnsignedByte()).isEqualTo((short) 1);
+        assertThat(bytes.readUnsignedByte()).isEqualTo((short) 0x06);
+        assertThat(bytes.toString(StandardCharsets.UTF_8))
+                .isEqualTo("{\"reason\":\"duplicate_connection\",\"message\":\"in use\"}");
+        bytes.release();
+    }
+
+    @Test
+    void aRefusalOfANewerCollectorReadsAsOther() {
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
+
+        decoder.writeInbound(raw(1, 0x06, "{\"reason\":\"moon_phase\",\"message\":\"m\",\"retry\":5}"
+                .getBytes(StandardCharsets.UTF_8)));
+
+        assertThat((Frame) decoder.readInbound()).isEqualTo(new Frame.Refuse(RefusalReason.OTHER, "m"));
+    }
+
+    @Test
+    void theLimitCanBeLoweredForAPeerThatHasNotSaidWhoItIs() {
+        FrameDecoder limited = new FrameDecoder(4096);
+        limited.limit(64);
+        EmbeddedChannel decoder = new EmbeddedChannel(limited);
+
+        assertThatThrownBy(() -> decoder.writeInbound(raw(1, FrameType.ALERTS.code(), new byte[100])))
+                .isInstanceOf(ProtocolException.class).hasMessage("frame of 102 bytes exceeds maximum 64");
+        assertThatThrownBy(() -> limited.limit(4097)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void whatIsHeldOfAnIncompleteFrameIsKnown() {
+        FrameDecoder frames = new FrameDecoder();
+        EmbeddedChannel decoder = new EmbeddedChannel(frames);
+        ByteBuf bytes = encode(new Frame.Welcome(3));
+        int length = bytes.readableBytes();
+
+        decoder.writeInbound(bytes.readRetainedSlice(5));
+        assertThat(frames.bufferedBytes()).isEqualTo(5);
+        decoder.writeInbound(bytes.readRetainedSlice(length - 5));
+        bytes.release();
+
+        assertThat(frames.bufferedBytes()).isZero();
+        assertThat((Frame) decoder.readInbound()).isEqualTo(new Frame.Welcome(3));
     }
 
     @Test

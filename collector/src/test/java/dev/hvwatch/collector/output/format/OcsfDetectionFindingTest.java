@@ -3,42 +3,73 @@ package dev.hvwatch.collector.output.format;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hvwatch.collector.testing.TestAlerts;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
+import dev.hvwatch.protocol.VmRef;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks findings against OCSF 1.3's Detection Finding (class 2004): the attributes the schema requires of the event
- * and of its objects, and the values its enumerations allow (schema files events/base_event.json,
- * events/findings/finding.json, detection_finding.json and the objects metadata, product, finding_info, analytic).
+ * Findings against the OCSF release {@code metadata.version} claims, as transcribed from the official schema in
+ * {@code ocsf-1.8.0.txt}: every attribute known to its object, of its type, within its enum and profile, not
+ * deprecated; the required ones present. The transcription names its release; a claim of another fails here.
  */
 class OcsfDetectionFindingTest {
-    private static final List<String> EVENT_REQUIRED = List.of("activity_id", "category_uid", "class_uid", "metadata",
-            "severity_id", "time", "type_uid", "finding_info");
-    private static final Set<Integer> ACTIVITY_IDS = Set.of(0, 1, 2, 3, 99);
-    private static final Set<Integer> SEVERITY_IDS = Set.of(0, 1, 2, 3, 4, 5, 6, 99);
-    private static final Set<Integer> STATUS_IDS = Set.of(0, 1, 2, 3, 4, 5, 6, 99);
-    private static final Set<Integer> ANALYTIC_TYPE_IDS = Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99);
+    private static final OcsfSchema SCHEMA = OcsfSchema.load("ocsf-1.8.0.txt");
     private static final Map<Integer, String> SEVERITY_CAPTIONS = Map.of(0, "Unknown", 1, "Informational", 2, "Low",
             3, "Medium", 4, "High", 5, "Critical", 6, "Fatal");
 
     @Test
-    void everyAlertIsAValidDetectionFinding() throws IOException {
+    void theClaimedReleaseIsTheTranscribedOne() throws IOException {
+        assertThat(SCHEMA.version()).isEqualTo("1.8.0");
+        assertThat(OcsfDetectionFinding.SCHEMA_VERSION).isEqualTo(SCHEMA.version());
+        assertThat(finding(TestAlerts.alert("kvm-01", 1)).at("/metadata/version").asText()).isEqualTo(SCHEMA.version());
+    }
+
+    @Test
+    void everyAlertIsAValidDetectionFindingOfThatRelease() throws IOException {
+        List<Alert> kinds = List.of(TestAlerts.alert("kvm-01", 9), withoutVm(TestAlerts.alert("kvm-01", 9)),
+                TestAlerts.noisyNeighbour("kvm-01", 9), withVm(TestAlerts.alert("kvm-01", 9),
+                        new VmRef("guest-2", "", 1L, null, null, "8c4f3e2a", null, null, "libvirt")));
         for (Severity severity : Severity.values()) {
             for (AlertState state : AlertState.values()) {
-                for (Alert alert : List.of(TestAlerts.alert("kvm-01", 9), withoutVm(TestAlerts.alert("kvm-01", 9)))) {
-                    assertValid(finding(with(alert, severity, state)), with(alert, severity, state));
+                for (Alert kind : kinds) {
+                    Alert alert = with(kind, severity, state);
+                    JsonNode f = finding(alert);
+                    assertThat(SCHEMA.problems(f)).as("%s as OCSF:%n%s", alert, f).isEmpty();
+                    assertThat(f.get("type_uid").asInt()).isEqualTo(2004 * 100 + f.get("activity_id").asInt());
+                    assertThat(f.get("severity").asText())
+                            .isEqualTo(SEVERITY_CAPTIONS.get(f.get("severity_id").asInt()));
+                    assertThat(f.get("resources")).hasSize(alert.vm() == null ? 1 : 2);
                 }
             }
         }
+    }
+
+    @Test
+    void theCheckFindsWhatTheReleaseDoesNotDefine() throws IOException {
+        JsonNode f = finding(TestAlerts.noisyNeighbour("kvm-01", 1));
+        ((ObjectNode) f).put("is_alerted", true);
+        ((ObjectNode) f.get("cloud")).put("project_uid", "p");
+        ((ObjectNode) f.at("/finding_info/analytic")).put("type_id", 12);
+        ((ObjectNode) f.get("metadata")).remove("profiles");
+        ((ObjectNode) f.at("/resources/0/owner")).put("uid", 7);
+        ((ObjectNode) f.get("unmapped")).put("anything", "goes");
+
+        assertThat(SCHEMA.problems(f)).containsExactlyInAnyOrder(
+                "/is_alerted: detection_finding has no attribute is_alerted in OCSF 1.8.0",
+                "/cloud: belongs to profile cloud, which metadata.profiles lacks",
+                "/cloud/project_uid: deprecated in OCSF 1.8.0",
+                "/finding_info/analytic/type_id: 12 is not among [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99]",
+                "/resources/0/owner/uid: string_t expected, got 7");
     }
 
     @Test
@@ -56,6 +87,7 @@ class OcsfDetectionFindingTest {
         assertThat(close.get("type_uid").asInt()).isEqualTo(200403);
         assertThat(close.get("status_id").asInt()).isEqualTo(4);
         assertThat(close.get("status").asText()).isEqualTo("Resolved");
+        assertThat(close.get("is_alert").asBoolean()).isFalse();
         assertThat(close.at("/finding_info/uid")).isEqualTo(create.at("/finding_info/uid"));
         assertThat(close.at("/metadata/uid")).isNotEqualTo(create.at("/metadata/uid"));
     }
@@ -70,9 +102,13 @@ class OcsfDetectionFindingTest {
         assertThat(finding.at("/resources/0/type").asText()).isEqualTo("Virtual Machine");
         assertThat(finding.at("/resources/0/name").asText()).isEqualTo("guest-1");
         assertThat(finding.at("/resources/0/uid").asText()).isEqualTo("5f0c8a4e-0000-4000-8000-000000000001");
+        assertThat(finding.at("/resources/0/role").asText()).isEqualTo("Affected");
         assertThat(finding.at("/resources/1/type").asText()).isEqualTo("Host");
         assertThat(finding.at("/resources/1/name").asText()).isEqualTo("kvm-01");
         assertThat(finding.at("/evidences/0/data/waitRatio").asDouble()).isEqualTo(0.42);
+        assertThat(finding.get("evidences")).hasSize(1);
+        assertThat(finding.has("cloud")).isFalse();
+        assertThat(finding.at("/metadata/profiles").isMissingNode()).isTrue();
         assertThat(finding.at("/finding_info/analytic/name").asText()).isEqualTo("vcpu-starvation");
         assertThat(finding.at("/finding_info/title").asText()).isEqualTo("vCPU starved");
         assertThat(finding.at("/unmapped/agent").asText()).isEqualTo("kvm-01");
@@ -81,30 +117,61 @@ class OcsfDetectionFindingTest {
         assertThat(finding.at("/unmapped/vm_pid").asLong()).isEqualTo(4242);
     }
 
-    private static void assertValid(JsonNode f, Alert alert) {
-        String what = alert.severity() + " " + alert.state() + (alert.vm() == null ? " without VM" : "");
-        for (String attribute : EVENT_REQUIRED) {
-            assertThat(f.has(attribute)).as(what + ": required " + attribute).isTrue();
-        }
-        assertThat(f.get("class_uid").asInt()).isEqualTo(2004);
-        assertThat(f.get("category_uid").asInt()).isEqualTo(2);
-        assertThat(ACTIVITY_IDS).contains(f.get("activity_id").asInt());
-        assertThat(f.get("type_uid").asInt()).isEqualTo(2004 * 100 + f.get("activity_id").asInt());
-        assertThat(SEVERITY_IDS).contains(f.get("severity_id").asInt());
-        assertThat(f.get("severity").asText()).isEqualTo(SEVERITY_CAPTIONS.get(f.get("severity_id").asInt()));
-        assertThat(STATUS_IDS).contains(f.get("status_id").asInt());
-        assertThat(f.get("time").isIntegralNumber()).as(what + ": time in epoch ms").isTrue();
-        assertThat(f.at("/metadata/version").asText()).isEqualTo("1.3.0");
-        assertThat(f.at("/metadata/product/vendor_name").isTextual()).as(what + ": product.vendor_name").isTrue();
-        assertThat(f.at("/metadata/product/name").isTextual()).isTrue();
-        assertThat(f.at("/finding_info/uid").isTextual()).as(what + ": finding_info.uid").isTrue();
-        assertThat(f.at("/finding_info/title").isTextual()).as(what + ": finding_info.title").isTrue();
-        assertThat(ANALYTIC_TYPE_IDS).contains(f.at("/finding_info/analytic/type_id").asInt());
-        assertThat(f.at("/finding_info/analytic/type_id").isIntegralNumber()).as(what + ": analytic.type_id").isTrue();
-        for (JsonNode resource : f.get("resources")) {
-            assertThat(resource.has("uid") || resource.has("name")).as(what + ": resource uid or name").isTrue();
-        }
-        assertThat(f.get("resources")).hasSize(alert.vm() == null ? 1 : 2);
+    @Test
+    void theTenantIsTheCloudAccountAndTheVmsOwnerAndLabels() throws IOException {
+        JsonNode finding = finding(TestAlerts.noisyNeighbour("kvm-01", 4));
+
+        assertThat(finding.at("/metadata/profiles").toString()).isEqualTo("[\"cloud\"]");
+        assertThat(finding.at("/cloud/provider").asText()).isEqualTo("OpenStack");
+        assertThat(finding.at("/cloud/account/name").asText()).isEqualTo("payments");
+        assertThat(finding.at("/cloud/account/uid").asText()).isEqualTo("8c4f3e2a9b7d4c1e8f6a5b3c2d1e0f9a");
+        assertThat(finding.at("/resources/0/name").asText()).isEqualTo("instance-0000a1f3");
+        assertThat(finding.at("/resources/0/owner/name").asText()).isEqualTo("alice");
+        assertThat(finding.at("/resources/0/labels").toString()).isEqualTo("[\"instance_name=db-primary\","
+                + "\"project=payments\",\"project_id=8c4f3e2a9b7d4c1e8f6a5b3c2d1e0f9a\",\"flavor=m1.large\","
+                + "\"manager=libvirt\"]");
+    }
+
+    @Test
+    void whoTookTheCpuIsEvidenceOfRoleActor() throws IOException {
+        JsonNode evidences = finding(TestAlerts.noisyNeighbour("kvm-01", 4)).get("evidences");
+
+        assertThat(evidences).hasSize(4);
+        assertThat(evidences.at("/0/data").toString()).isEqualTo("{\"threshold\":0.2,\"waitRatio\":0.97}");
+        assertThat(evidences.at("/1/name").asText()).isEqualTo("antagonist");
+        assertThat(evidences.at("/1/resources/0/name").asText()).isEqualTo("instance-0000b200");
+        assertThat(evidences.at("/1/resources/0/role_id").asInt()).isEqualTo(2);
+        assertThat(evidences.at("/1/resources/0/owner/name").asText()).isEqualTo("bob");
+        assertThat(evidences.at("/1/resources/0/labels/0").asText()).isEqualTo("instance_name=web-frontend");
+        assertThat(evidences.at("/1/data").toString()).isEqualTo("{\"share_of_wait\":0.82,\"cpus\":\"0-1\"}");
+        assertThat(evidences.at("/2/resources/0/name").asText()).isEqualTo("batch-7");
+        assertThat(evidences.at("/2/resources/0/labels").toString()).isEqualTo("[\"manager=qemu\"]");
+        assertThat(evidences.at("/3/name").asText()).isEqualTo("host processes");
+        assertThat(evidences.at("/3/resources/0/type").asText()).isEqualTo("Host");
+        assertThat(evidences.at("/3/data").toString())
+                .isEqualTo("{\"share_of_wait\":0.11,\"processes\":[\"stress-ng\",\"kworker/0:1\"]}");
+    }
+
+    @Test
+    void evidenceOfAnotherShapeStaysWithTheFigures() throws IOException {
+        Alert odd = withEvidence(TestAlerts.alert("kvm-01", 1), Map.of("antagonists", "web-frontend", "waitRatio", 1));
+        JsonNode finding = finding(odd);
+
+        assertThat(finding.get("evidences")).hasSize(1);
+        assertThat(finding.at("/evidences/0/data/antagonists").asText()).isEqualTo("web-frontend");
+        assertThat(SCHEMA.problems(finding)).isEmpty();
+    }
+
+    @Test
+    void hazardousCharactersAreEscapedNotWritten() throws IOException {
+        String nasty = "a\u0000b\u001b[31mc\r\nd\u0085e\u009bf\u202eg\u2028h\u007fi";
+        Alert alert = withVm(TestAlerts.alert("kvm-01", 1), new VmRef(nasty, "u", 1L));
+        byte[] bytes = new OcsfDetectionFinding().format(null, alert);
+        String text = new String(bytes, StandardCharsets.UTF_8);
+
+        assertThat(text.chars().filter(SafeText::isHazard)).isEmpty();
+        assertThat(text).contains("a\\u0000b\\u001B[31mc\\r\\nd\\u0085e\\u009Bf\\u202Eg\\u2028h\\u007Fi");
+        assertThat(AlertJson.mapper().readTree(bytes).at("/resources/0/name").asText()).isEqualTo(nasty);
     }
 
     private static JsonNode finding(Alert alert) throws IOException {
@@ -114,6 +181,16 @@ class OcsfDetectionFindingTest {
     private static Alert with(Alert a, Severity severity, AlertState state) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), severity, a.category(),
                 state, a.vm(), a.vcpu(), a.device(), a.nist(), a.evidence(), a.message());
+    }
+
+    private static Alert withVm(Alert a, VmRef vm) {
+        return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), a.severity(),
+                a.category(), a.state(), vm, a.vcpu(), a.device(), a.nist(), a.evidence(), a.message());
+    }
+
+    private static Alert withEvidence(Alert a, Map<String, Object> evidence) {
+        return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), a.severity(),
+                a.category(), a.state(), a.vm(), a.vcpu(), a.device(), a.nist(), evidence, a.message());
     }
 
     private static Alert withoutVm(Alert a) {

@@ -12,6 +12,7 @@ import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.EncodedAlert;
 import dev.hvwatch.protocol.Severity;
+import dev.hvwatch.protocol.VmRef;
 import dev.hvwatch.collector.journal.JournalEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -67,6 +68,63 @@ class Rfc5424MessageTest {
                 multiline.time(), "kvm-01", "r", "t", Severity.LOW, Category.AGENT, AlertState.FIRING, null, null,
                 null, List.of(), Map.of(), "first\nsecond\tthird"));
         assertThat(text).endsWith("] first second third");
+    }
+
+    @Test
+    void theTenantAndWhoTookTheCpuAreParameters() {
+        String message = text(new Rfc5424Message(DEFAULTS, null), TestAlerts.noisyNeighbour("kvm-01", 7));
+
+        assertThat(message).contains(" vm=\"instance-0000a1f3\" vmUuid=\"5f0c8a4e-0000-4000-8000-000000000001\" "
+                + "vmPid=\"4242\" vcpu=\"0\" nist=\"HY-SR-5\" instanceName=\"db-primary\" project=\"payments\" "
+                + "projectId=\"8c4f3e2a9b7d4c1e8f6a5b3c2d1e0f9a\" user=\"alice\" flavor=\"m1.large\" "
+                + "manager=\"libvirt\" antagonist1=\"instance-0000b200\" "
+                + "antagonist1Uuid=\"5f0c8a4e-0000-4000-8000-000000000002\" antagonist1Project=\"shop\" "
+                + "antagonist1Share=\"0.82\" antagonist1Cpus=\"0-1\" antagonist2=\"batch-7\" "
+                + "antagonist2Uuid=\"5f0c8a4e-0000-4000-8000-000000000003\" antagonist2Share=\"0.05\" "
+                + "antagonist2Cpus=\"1\" otherHostShare=\"0.11\" otherHostProcess1=\"stress-ng\" "
+                + "otherHostProcess2=\"kworker/0:1\"] vCPU 0 of db-primary");
+        assertThat(message).doesNotContain("truncated");
+    }
+
+    @Test
+    void controlAndBidiCharactersCannotEndTheMessageOrForgeAnother() {
+        String nasty = "evil\r\n<13>1 2025-01-01T00:00:00Z forged - - - [x] gotcha\u0000\u001b[2J\u0085\u009b\u202e\"]\\";
+        Alert alert = new Alert("id", "kvm-01", 1, "2025-01-02T03:04:05.000000000Z", "kvm-01", "r", nasty,
+                Severity.LOW, Category.AGENT, AlertState.FIRING, new VmRef(nasty, "u", 1L, nasty, null, null, null,
+                null, null), null, nasty, List.of(), Map.of(), nasty);
+        String message = text(new Rfc5424Message(DEFAULTS, null), alert);
+
+        assertThat(message.chars().filter(SafeText::isHazard)).isEmpty();
+        assertThat(message).contains(" vm=\"evil  <13>1 2025-01-01T00:00:00Z forged - - - [x\\] gotcha\\\\u0000\\\\u001B[2J"
+                + "\\\\u0085\\\\u009B\\\\u202E\\\"\\]\\\\\"");
+        assertThat(message).endsWith("] evil  <13>1 2025-01-01T00:00:00Z forged - - - [x] gotcha\\u0000\\u001B[2J"
+                + "\\u0085\\u009B\\u202E\"]\\");
+    }
+
+    @Test
+    void valuesAndTheStructuredDataAreHeldToTheirSizes() {
+        String longName = "n".repeat(5000);
+        Alert noisy = TestAlerts.noisyNeighbour("kvm-01", 7);
+        List<Map<String, Object>> antagonists = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            VmRef vm = new VmRef(longName + i, longName, i, null, longName, null, null, null, null);
+            antagonists.add(Map.of("vm", AlertJson.mapper().convertValue(vm, Map.class), "share_of_wait", 0.1,
+                    "cpus", longName));
+        }
+        Alert big = new Alert(noisy.id(), noisy.agent(), noisy.seq(), noisy.time(), noisy.host(), noisy.rule(),
+                longName, noisy.severity(), noisy.category(), noisy.state(), new VmRef(longName, "u", 1L, longName,
+                longName, longName, longName, longName, longName), 0, null, noisy.nist(),
+                Map.of("antagonists", antagonists), longName);
+        Rfc5424Message format = new Rfc5424Message(DEFAULTS, null);
+        String message = text(format, big);
+
+        assertThat(text(format, big)).isEqualTo(message);
+        assertThat(message).contains(" title=\"" + "n".repeat(Rfc5424Message.MAX_SD_VALUE - 1) + "…\"");
+        String sd = message.substring(message.indexOf('['), message.indexOf("] ") + 1);
+        assertThat(sd.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(Rfc5424Message.MAX_SD_OCTETS);
+        assertThat(sd).endsWith(" truncated=\"true\"]").contains(" antagonist1=").doesNotContain("antagonist5");
+        assertThat(message.substring(message.indexOf("] ") + 2)).hasSize(Rfc5424Message.MAX_TEXT);
+        assertThat(message.getBytes(StandardCharsets.UTF_8).length).isLessThan(8192);
     }
 
     private static String text(Rfc5424Message format, Alert alert) {
