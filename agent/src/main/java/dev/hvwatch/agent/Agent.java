@@ -6,9 +6,11 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.Shown;
+import dev.hvwatch.agent.metrics.InterferenceMetrics;
 import dev.hvwatch.agent.metrics.VmMetrics;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
+import dev.hvwatch.agent.rules.attribution.Attribution;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleReloader;
 import dev.hvwatch.agent.ship.AlertShipper;
@@ -18,6 +20,7 @@ import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
+import dev.hvwatch.agent.source.census.ProcCensus;
 import dev.hvwatch.agent.source.cgroup.CgroupCpuSource;
 import dev.hvwatch.agent.source.debugfs.DebugfsSource;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
@@ -87,13 +90,22 @@ public final class Agent implements AutoCloseable {
         shipper = AlertShipper.start(config.collector(), identity, spool);
         spoolKeeper = SpoolKeeper.start(spool,
                 new SpoolOverflowAlarm(spool, alerts, alertSink(), SPOOL_ALARM_INTERVAL));
+        Path proc = config.sampling().procRoot();
+        ProcCensus census = new ProcCensus(proc);
+        Attribution attribution = config.attribution().enabled()
+                ? new Attribution(census, config.attribution().interval(), config.attribution().interferenceFloor(),
+                        new InterferenceMetrics(metrics.registry()))
+                : Attribution.off();
         rules = new RuleEngine(pack, alerts, alertSink(), Runtime.getRuntime().availableProcessors(),
-                metrics::alertsFiring);
+                metrics::alertsFiring, attribution);
         registerAlertCounters(pack);
+        metrics.bindCounter("hvwatch.attribution.censuses", "Censuses of the host's CPU time taken to name who took "
+                + "a starved vCPU's CPU (only while a rule is near its threshold)", attribution,
+                Attribution::censusesTaken);
+        metrics.bindSourceErrors("census", census, c -> c.errors() + attribution.censusesFailed());
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),
                 Shown.of(config.metrics())), rules);
-        Path proc = config.sampling().procRoot();
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
         SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
         KvmStatSeries kvmStats = new KvmStatSeries();
