@@ -92,11 +92,11 @@ final class CensusDelta {
         Map<Vm, Taken> byVm = new IdentityHashMap<>();
         for (Thread t : vcpus) {
             if (t != victim) {
-                take(byVm, t.vm(), t.runNanos() * overlap(s, t.allowed()), t.allowed());
+                take(byVm, t.vm(), t.runNanos() * overlap(s, t.allowed()), t.allowed(), true);
             }
         }
         for (Work w : vmWork) {
-            take(byVm, w.vm(), w.nanos() * overlap(s, w.allowed()), w.allowed());
+            take(byVm, w.vm(), w.nanos() * overlap(s, w.allowed()), w.allowed(), false);
         }
         double vms = 0;
         for (Taken t : byVm.values()) {
@@ -121,13 +121,19 @@ final class CensusDelta {
         return new Split(victim.waitNanos(), vms + host, byVm, host, processes);
     }
 
-    private static void take(Map<Vm, Taken> byVm, Vm vm, double nanos, CpuList allowed) {
+    private static void take(Map<Vm, Taken> byVm, Vm vm, double nanos, CpuList allowed, boolean vcpu) {
         if (nanos <= 0) {
             return;
         }
         Taken t = byVm.computeIfAbsent(vm, v -> new Taken());
         t.nanos += nanos;
-        t.cpus = t.cpus == null || allowed == null ? allowed : t.cpus.union(allowed);
+        if (allowed != null) {
+            if (vcpu) {
+                t.vcpuCpus = t.vcpuCpus == null ? allowed : t.vcpuCpus.union(allowed);
+            } else {
+                t.otherCpus = t.otherCpus == null ? allowed : t.otherCpus.union(allowed);
+            }
+        }
     }
 
     /** |S ∩ A| / |A|; an unknown side is every CPU of the census. */
@@ -148,7 +154,17 @@ final class CensusDelta {
     /** CPU time a VM took from a victim, and the CPUs its contributing threads may run on. */
     static final class Taken {
         double nanos;
-        CpuList cpus;
+        private CpuList vcpuCpus;
+        private CpuList otherCpus;
+
+        /**
+         * Where its contributing vCPU threads may run (what vcpupin, cpuset or taskset said), or where its other
+         * threads may when only those took the CPU (QEMU's own, vhost); empty when unknown.
+         */
+        CpuList cpus() {
+            CpuList c = vcpuCpus != null ? vcpuCpus : otherCpus;
+            return c != null ? c : CpuList.parse("");
+        }
     }
 
     /**

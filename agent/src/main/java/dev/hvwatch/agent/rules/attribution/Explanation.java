@@ -70,8 +70,7 @@ public final class Explanation {
             double weight = s.waitNanos() / wait / s.total();
             for (Map.Entry<Vm, Taken> t : s.byVm().entrySet()) {
                 byVm.computeIfAbsent(t.getKey(), v -> new double[1])[0] += weight * t.getValue().nanos;
-                CpuList c = t.getValue().cpus;
-                cpus.merge(t.getKey(), c == null ? CpuList.parse("") : c, CpuList::union);
+                cpus.merge(t.getKey(), t.getValue().cpus(), CpuList::union);
             }
             host += weight * s.host();
             s.processes().forEach((name, nanos) -> byName.merge(name, weight * nanos, Double::sum));

@@ -165,6 +165,21 @@ class CensusDeltaTest {
         assertThat(s.host()).isCloseTo(1 * S, within(1.0));
     }
 
+    /**
+     * An antagonist's cpus are where its vCPUs may run (vcpupin) even when its QEMU floats: A's vCPU on {0} ran 6 s,
+     * its QEMU (on {0,1}) 2 s more, half of which counts. B's vCPU idled and only its vhost thread, on {0}, ran.
+     */
+    @Test
+    void anAntagonistsCpusAreItsVcpusWhereTheyTookPartElseItsOtherThreads() {
+        CensusDelta d = new Host(2).busy(0, 10).busy(1, 2)
+                .vcpu(VICTIM, 0, "0", 0.5, 9.5).vcpu(A, 0, "0", 6, 0).vcpu(B, 0, "0-1", 0, 0)
+                .process(200, "qemu-system-x86", A, "0-1", 8).process(301, "vhost-300", B, "0", 1).delta();
+        Explanation x = explain(d, VICTIM);
+        assertThat(antagonists(x)).extracting(e -> e.get("cpus")).containsExactly("0", "0");
+        assertThat(share(x, A)).isCloseTo(7 / 9.5, EXACT);
+        assertThat(share(x, B)).isCloseTo(1 / 9.5, EXACT);
+    }
+
     /** The evidence's shape: a VM as alerts name it, tenant included; at most 5, none under 1%; clause naming two. */
     @Test
     void evidenceNamesVmsAsAlertsDoAndStaysBounded() {
