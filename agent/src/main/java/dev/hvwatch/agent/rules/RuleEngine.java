@@ -329,14 +329,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             }
         }
         if (rule.neighbourQuery() >= 0 && s.vm != null) {
-            List<Map<String, Object>> slowed = new ArrayList<>();
-            for (Attribution.Slowed v : attribution.slowedBy(s.vm, rule.neighbourQuery(), now)) {
-                Map<String, Object> entry = new LinkedHashMap<>();
-                entry.put("vm", AlertFactory.vmObject(v.vm()));
-                entry.put("share_of_wait", Math.round(v.share() * 1e4) / 1e4);
-                slowed.add(entry);
-            }
-            out.put("slowed", slowed);
+            out.put("slowed", attribution.slowedEvidence(s.vm, rule.neighbourQuery(), now));
         }
         return out;
     }

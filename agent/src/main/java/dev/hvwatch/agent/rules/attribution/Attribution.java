@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.rules.attribution;
 
+import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.rules.attribution.CensusDelta.Split;
 import dev.hvwatch.agent.rules.attribution.CensusDelta.Taken;
 import dev.hvwatch.agent.rules.expr.NeighbourQuery;
@@ -15,6 +16,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -169,11 +171,11 @@ public final class Attribution {
     }
 
     /** A VM whose wait another caused: its share of the wait, over the query's window. */
-    public record Slowed(Vm vm, double share) {
+    record Slowed(Vm vm, double share) {
     }
 
     /** The VMs query {@code index} counts for the antagonist VM at {@code now}, largest share first. */
-    public List<Slowed> slowedBy(Vm antagonist, int index, long now) {
+    List<Slowed> slowedBy(Vm antagonist, int index, long now) {
         NeighbourQuery q = queries.get(index);
         Window w = window(now, q.spanNanos());
         List<Slowed> out = new ArrayList<>();
@@ -184,6 +186,18 @@ public final class Attribution {
             }
         });
         out.sort(Comparator.comparingDouble(Slowed::share).reversed());
+        return out;
+    }
+
+    /** {@link #slowedBy} as a noisy-neighbour alert's evidence: each VM as alerts name it, and its share_of_wait. */
+    public List<Map<String, Object>> slowedEvidence(Vm antagonist, int index, long now) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Slowed v : slowedBy(antagonist, index, now)) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("vm", AlertFactory.vmObject(v.vm()));
+            entry.put("share_of_wait", Math.round(v.share() * 1e4) / 1e4);
+            out.add(entry);
+        }
         return out;
     }
 

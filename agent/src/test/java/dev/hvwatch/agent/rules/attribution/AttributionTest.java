@@ -156,6 +156,8 @@ class AttributionTest {
             assertThat(s.vm()).isSameAs(VICTIM);
             assertThat(s.share()).isCloseTo(0.95, within(1e-6));
         });
+        assertThat(attribution.slowedEvidence(HOG, 0, 12 * S)).as("the noisy-neighbour alert's evidence.slowed")
+                .containsExactly(Map.of("vm", Map.of("name", "victim", "uuid", "", "pid", 100, "manager", "qemu"), "share_of_wait", 0.95));
         for (int t = 13; t <= 80; t++) {
             attribution.onTick(t * S, VMS);
         }
