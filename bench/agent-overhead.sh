@@ -2,6 +2,8 @@
 # Measures the agent's own cost while it watches real QEMU/KVM guests: CPU time per sampling interval
 # (utime+stime from /proc/PID/stat) and resident memory (VmRSS, VmHWM), over a measured window after warm-up.
 #   bench/agent-overhead.sh [GUESTS=4] [SECONDS=60] [PROGRAM=spin|io|idle]
+# Environment: WARMUP=seconds before the window (10); ATTRIBUTION=false runs the agent without naming who took the CPU
+# (attribution.enabled), to measure what attribution costs while guests starve each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 guests="${1:-4}"; seconds="${2:-60}"; program="${3:-spin}"
@@ -42,6 +44,8 @@ sampling:
   interval: ${interval_ms}ms
 metrics:
   listen: 127.0.0.1:0
+attribution:
+  enabled: ${ATTRIBUTION:-true}
 YAML
 java $JAVA_OPTS -jar agent/target/hvwatch-agent.jar run -c "$work/agent.yaml" --embedded-collector --state-dir "$work/state" \
   >"$work/agent.out" 2>&1 &
@@ -63,3 +67,8 @@ intervals=$(( seconds * 1000 / interval_ms ))
 echo "guests=$guests program=$program watched=$watched window=${seconds}s interval=${interval_ms}ms"
 echo "agent cpu: ${cpu_ms} ms over ${intervals} intervals = $(awk -v c="$cpu_ms" -v n="$intervals" 'BEGIN{printf "%.2f", c/n}') ms per interval ($(awk -v c="$cpu_ms" -v s="$seconds" 'BEGIN{printf "%.2f", c/s/10}')% of one CPU)"
 echo "agent rss: $((rss_kib / 1024)) MiB (peak $((hwm_kib / 1024)) MiB)"
+port=$(grep -o 'metrics on http://127.0.0.1:[0-9]*' "$work/agent.out" | grep -o '[0-9]*$' || true)
+if [[ -n "$port" ]]; then
+  echo "attribution censuses since start: $(curl -s "http://127.0.0.1:$port/metrics" \
+    | awk '/^hvwatch_attribution_censuses_total/ {print $2}')"
+fi

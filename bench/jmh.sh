@@ -10,5 +10,5 @@ if [[ $# -gt 0 ]]; then
   pattern="$1"; shift
   exec java -cp "$cp" org.openjdk.jmh.Main "$pattern" "$@"
 fi
-java -cp "$cp" org.openjdk.jmh.Main -prof gc 'RingBenchmark|RuleEngineBenchmark'
+java -cp "$cp" org.openjdk.jmh.Main -prof gc 'RingBenchmark|RuleEngineBenchmark|AttributionRoundBenchmark|AttributionBenchmark'
 java -cp "$cp" dev.hvwatch.bench.LatencyBench 1000000 20

@@ -5,16 +5,19 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.MetricsServer;
 import dev.hvwatch.agent.metrics.Shown;
+import dev.hvwatch.agent.metrics.InterferenceMetrics;
 import dev.hvwatch.agent.metrics.VmMetrics;
 import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
+import dev.hvwatch.agent.rules.attribution.Attribution;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleReloader;
 import dev.hvwatch.agent.spool.Spool;
 import dev.hvwatch.agent.source.Sampler;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.UnavailableSource;
+import dev.hvwatch.agent.source.census.ProcCensus;
 import dev.hvwatch.agent.source.cgroup.CgroupCpuSource;
 import dev.hvwatch.agent.source.debugfs.DebugfsSource;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
@@ -78,13 +81,22 @@ public final class Agent implements AutoCloseable {
         RulePack pack = RulePack.load(config.rules().files());
         AlertFactory alerts = new AlertFactory(identity);
         delivery = AlertDelivery.start(config, alerts, this::spool);
+        Path proc = config.sampling().procRoot();
+        ProcCensus census = new ProcCensus(proc);
+        Attribution attribution = config.attribution().enabled()
+                ? new Attribution(census, config.attribution().interval(), config.attribution().interferenceFloor(),
+                        new InterferenceMetrics(metrics.registry()))
+                : Attribution.off();
         rules = new RuleEngine(pack, alerts, this::spool, Runtime.getRuntime().availableProcessors(),
-                metrics::alertsFiring);
+                metrics::alertsFiring, attribution);
         registerAlertCounters(pack);
+        metrics.bindCounter("hvwatch.attribution.censuses", "Censuses of the host's CPU time taken to name who took "
+                + "a starved vCPU's CPU (only while a rule is near its threshold)", attribution,
+                Attribution::censusesTaken);
+        metrics.bindSourceErrors("census", census, c -> c.errors() + attribution.censusesFailed());
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),
                 Shown.of(config.metrics())), rules);
-        Path proc = config.sampling().procRoot();
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
         SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
         KvmStatSeries kvmStats = new KvmStatSeries();
@@ -133,8 +145,8 @@ public final class Agent implements AutoCloseable {
                 "stage", Spool.STAGE);
         for (String reason : AlertShipper.refusalReasons()) {
             metrics.bindCounter("hvwatch.ship.refusals", "Times a collector refused this agent, by reason (its REFUSE "
-                    + "frame's, or certificate_revoked / certificate_refused from TLS); each is logged", shipper,
-                    s -> s.refusals(reason), "reason", reason);
+                    + "frame's, or certificate_revoked / certificate_refused from TLS); each is logged", delivery,
+                    d -> d.refusals(reason), "reason", reason);
         }
         metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
         metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);

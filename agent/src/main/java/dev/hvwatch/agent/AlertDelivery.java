@@ -105,6 +105,12 @@ final class AlertDelivery implements AutoCloseable {
         return s == null ? 0 : s.pending();
     }
 
+    /** Times a collector refused this agent for the reason; 0 before the spool opened (nothing was shipped). */
+    long refusals(String reason) {
+        AlertShipper s = shipper;
+        return s == null ? 0 : s.refusals(reason);
+    }
+
     /** 1 while the spool is open and its file system has room for an alert. */
     boolean writable() {
         Spool s = spool;

@@ -76,7 +76,7 @@ class LibvirtEndToEndKvmTest {
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
                     new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null,
-                    new AgentConfig.Libvirt("true", Libvirtd.URI));
+                    new AgentConfig.Libvirt("true", Libvirtd.URI), null);
             try (Agent agent = Agent.start(config)) {
                 Alert starved = Awaitility.await("starvation alert for the Nova instance at the collector")
                         .atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))

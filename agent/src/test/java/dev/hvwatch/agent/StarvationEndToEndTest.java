@@ -68,7 +68,7 @@ class StarvationEndToEndTest {
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
-                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null);
+                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null, null);
 
             try (Agent agent = Agent.start(config)) {
 

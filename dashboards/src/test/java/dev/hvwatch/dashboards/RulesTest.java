@@ -13,7 +13,7 @@ class RulesTest {
     void promtoolChecksTheRules() throws Exception {
         Promtool.Result r = Promtool.run(Path.of("."), new byte[0], "check", "rules", RULES.toString());
         assertThat(r.exitCode()).as(r.output()).isZero();
-        assertThat(r.output()).contains("SUCCESS: 22 rules found");
+        assertThat(r.output()).contains("SUCCESS: 24 rules found");
     }
 
     @Test

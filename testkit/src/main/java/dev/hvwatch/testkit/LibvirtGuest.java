@@ -9,7 +9,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -130,6 +132,7 @@ public final class LibvirtGuest implements AutoCloseable {
     /** Fluent configuration; {@link #start()} defines and starts the domain. */
     public static final class Builder extends GuestBuilder<Builder> {
         private Integer shares;
+        private final Map<Integer, String> vcpupin = new TreeMap<>();
         private String title;
         private Nova nova;
 
@@ -153,6 +156,15 @@ public final class LibvirtGuest implements AutoCloseable {
         /** {@code <vcpu cpuset=…>}: the host CPUs every vCPU may run on, e.g. {@code "0"}. */
         public Builder cpuset(String cpuset) {
             return cpus(cpuset);
+        }
+
+        /** {@code <cputune><vcpupin vcpu=… cpuset=…>}: the host CPUs one vCPU may run on, e.g. {@code (0, "1")}. */
+        public Builder vcpupin(int vcpu, String cpus) {
+            if (!cpus.matches("\\d+(-\\d+)?(,\\d+(-\\d+)?)*")) {
+                throw new IllegalArgumentException("not a CPU list: " + cpus);
+            }
+            vcpupin.put(vcpu, cpus);
+            return this;
         }
 
         /** {@code <cputune><shares>}: the domain's CPU weight (cgroup v1 cpu.shares; 1024 is the default). */
@@ -183,8 +195,14 @@ public final class LibvirtGuest implements AutoCloseable {
             x.append("<memory unit='MiB'>").append(memoryMib).append("</memory>");
             x.append("<vcpu placement='static'").append(cpus != null ? " cpuset='" + cpus + "'" : "").append('>')
                     .append(vcpus).append("</vcpu>");
-            if (shares != null) {
-                x.append("<cputune><shares>").append(shares).append("</shares></cputune>");
+            if (shares != null || !vcpupin.isEmpty()) {
+                x.append("<cputune>");
+                if (shares != null) {
+                    x.append("<shares>").append(shares).append("</shares>");
+                }
+                vcpupin.forEach((vcpu, cpus) -> x.append("<vcpupin vcpu='").append(vcpu).append("' cpuset='")
+                        .append(cpus).append("'/>"));
+                x.append("</cputune>");
             }
             x.append("<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>");
             x.append("<on_crash>destroy</on_crash>");

@@ -2,12 +2,16 @@ package dev.hvwatch.agent.alert;
 
 import dev.hvwatch.agent.source.discovery.Tenant;
 import dev.hvwatch.agent.source.discovery.Vm;
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.VmRef;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +45,19 @@ public final class AlertFactory {
         VmRef vm = f.vm() == null ? null : vmRef(f.vm());
         return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, f.rule(), f.title(),
                 f.severity(), f.category(), f.state(), vm, f.vcpu(), f.device(), f.nist(), f.evidence(), f.message());
+    }
+
+    /**
+     * The alert's VM object as a JSON object, for naming other VMs inside evidence (a starved VM's antagonists): the
+     * same map every stage after the spool reads back from the alert's JSON.
+     */
+    public static Map<String, Object> vmObject(Vm vm) {
+        try {
+            return AlertJson.mapper().readValue(AlertJson.mapper().writeValueAsBytes(vmRef(vm)),
+                    new TypeReference<Map<String, Object>>() { });
+        } catch (IOException e) {
+            throw new UncheckedIOException("a VM object that cannot be written as JSON: " + vm.describe(), e);
+        }
     }
 
     /** The alert's VM object: the VM as the host sees it, and its tenant as its manager recorded it. */

@@ -28,7 +28,8 @@ public record AgentConfig(
         Tracing tracing,
         Posture posture,
         Spool spool,
-        Libvirt libvirt) {
+        Libvirt libvirt,
+        Attribution attribution) {
 
     public AgentConfig {
         identity = identity != null ? identity : new Identity(null);
@@ -45,10 +46,33 @@ public record AgentConfig(
         posture = posture != null ? posture : new Posture(null, null, null, null, null, null, null, null, null, null);
         spool = spool != null ? spool : new Spool(null, null);
         libvirt = libvirt != null ? libvirt : new Libvirt(null, null);
+        attribution = attribution != null ? attribution : new Attribution(null, null, null);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null);
+    }
+
+    /**
+     * Who took the CPU a starved vCPU waited for: while a rule's {@code attribute_when} holds, a census of the host's
+     * CPU time every {@code interval}; the alert names the VMs and host processes that ran on the victim's CPUs.
+     *
+     * @param interferenceFloor the share of a VM's wait in one census interval that another VM must cause for the
+     *                          pair to get a {@code hvwatch_vm_cpu_interference_seconds_total} series: at most
+     *                          1/floor series per VM
+     */
+    public record Attribution(Boolean enabled, Duration interval, Double interferenceFloor) {
+        public Attribution {
+            enabled = enabled == null || enabled;
+            interval = interval != null ? interval : Duration.ofSeconds(5);
+            interferenceFloor = interferenceFloor != null ? interferenceFloor : 0.1;
+            Check.positive("attribution.interval", interval);
+            if (!(interferenceFloor > 0 && interferenceFloor <= 1)) {
+                throw new IllegalArgumentException("attribution.interferenceFloor must be a share above 0 and at most "
+                        + "1, got " + interferenceFloor);
+            }
+        }
     }
 
     /**
@@ -298,12 +322,12 @@ public record AgentConfig(
 
     public AgentConfig withCollector(Collector newCollector) {
         return new AgentConfig(identity, sampling, ring, rules, metrics, newCollector, state, kmsg, qmp, debugfs,
-                tracing, posture, spool, libvirt);
+                tracing, posture, spool, libvirt, attribution);
     }
 
     public AgentConfig withState(State newState) {
         return new AgentConfig(identity, sampling, ring, rules, metrics, collector, newState, kmsg, qmp, debugfs,
-                tracing, posture, spool, libvirt);
+                tracing, posture, spool, libvirt, attribution);
     }
 
     private static final class Check {

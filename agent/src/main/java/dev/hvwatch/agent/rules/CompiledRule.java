@@ -12,6 +12,9 @@ import java.util.Map;
  *
  * @param index      the rule's position among the rules of its scope (its state slot in each {@link Subject})
  * @param evidence   expression text → compiled value, for the alert's evidence
+ * @param attributeWhen  true near the threshold: attribution keeps censuses meanwhile (null: the rule names no one)
+ * @param neighbourQuery the index among its scope's {@code neighbours_slowed} queries of the first one its condition
+ *                       asks, whose VMs the alert's evidence lists; -1 for none
  */
 record CompiledRule(
         RuleSpec spec,
@@ -24,7 +27,9 @@ record CompiledRule(
         Template message,
         Template resolveMessage,
         Map<String, NumNode> evidence,
-        List<String> groupBy) {
+        List<String> groupBy,
+        NumNode attributeWhen,
+        int neighbourQuery) {
 
     String id() {
         return spec.id();

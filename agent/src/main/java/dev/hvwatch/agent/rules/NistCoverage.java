@@ -56,7 +56,8 @@ public final class NistCoverage {
                             + "CPU contention."),
             new Item("HY-SR-5", "Per-VM CPU floor, ceiling and priority", Status.COVERED,
                     "CPU ceilings and weights per VM, pinning shared across owners, and observed starvation, unfair "
-                            + "shares and exit storms."),
+                            + "shares (naming the VMs and host processes that took the CPU, and a VM that slows "
+                            + "several others) and exit storms."),
             new Item("HY-SR-6A", "Emulate only simple devices", Status.PARTLY,
                     "QEMU's user, seccomp filter and legacy devices on its command line; devices hot-plugged later are "
                             + "logged, not judged."),

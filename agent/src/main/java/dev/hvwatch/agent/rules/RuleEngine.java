@@ -7,7 +7,10 @@ import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.ring.TelemetryEvent;
+import dev.hvwatch.agent.rules.attribution.Attribution;
+import dev.hvwatch.agent.rules.attribution.Explanation;
 import dev.hvwatch.agent.rules.expr.MetricRef;
+import dev.hvwatch.agent.rules.expr.NeighbourQuery;
 import dev.hvwatch.agent.rules.expr.NumNode;
 import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.rules.expr.Symbols;
@@ -33,7 +36,8 @@ import java.util.function.Consumer;
  * <p>Events update subjects' values (SCHEDSTAT the vCPU's wait share, SAMPLE the metrics rules read); at each TICK
  * (end of a sampling round) every vcpu, vm, host and device rule is evaluated for every subject, so a rule sees one
  * consistent round. Notice rules are evaluated when a matching notice arrives, and at each TICK for resolution.
- * Nothing is allocated per event in steady state except when an alert is raised.
+ * Nothing is allocated per event in steady state except when an alert is raised, and while a rule's
+ * {@code attribute_when} holds: {@link Attribution} then takes the censuses that name who took the CPU.
  */
 public final class RuleEngine implements EventHandler<TelemetryEvent> {
     private static final long DROP_MEMORY_NANOS = 60_000_000_000L;
@@ -61,6 +65,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     /** What is firing by rule, severity and VM; each change is handed to {@link #onFiringChange}. */
     private final Map<FiringAlert, Integer> firingByLabels = new HashMap<>();
     private final Consumer<Map<FiringAlert, Integer>> onFiringChange;
+    private final Attribution attribution;
     /** Subject key → rule ids firing before a reload, so that a reload raises no second alert for them. */
     private final Map<String, Set<String>> carriedFiring = new HashMap<>();
     private double dropsTotal;
@@ -79,12 +84,20 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
      */
     public RuleEngine(RulePack pack, AlertFactory alerts, AlertSink sink, int hostCpus,
                       Consumer<Map<FiringAlert, Integer>> onFiringChange) {
+        this(pack, alerts, sink, hostCpus, onFiringChange, Attribution.off());
+    }
+
+    /** @param attribution who names the CPU's takers in the alerts of rules with {@code attribute_when} */
+    public RuleEngine(RulePack pack, AlertFactory alerts, AlertSink sink, int hostCpus,
+                      Consumer<Map<FiringAlert, Integer>> onFiringChange, Attribution attribution) {
         this.pack = pack;
         this.alerts = alerts;
         this.sink = sink;
         this.hostCpus = hostCpus;
         this.onFiringChange = onFiringChange;
+        this.attribution = attribution;
         this.host = newHost();
+        configureAttribution();
     }
 
     /** Hands a new rule pack to the engine thread; it takes effect at the next event. Any thread may call. */
@@ -195,9 +208,13 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             hostVcpus += vm.vcpus();
         }
         Symbols vmSymbols = symbols(Scope.VM);
+        List<NeighbourQuery> neighbours = vmSymbols.neighbourQueries();
         for (VmSubjects v : vms.values()) {
             v.vm.setNumber(vmSymbols.number("host_cpus"), hostCpus);
             v.vm.setNumber(vmSymbols.number("host_vcpus"), hostVcpus);
+            for (int i = 0; i < neighbours.size(); i++) {
+                v.vm.setNumber(neighbours.get(i).slot(), attribution.neighboursSlowed(v.vm0, i));
+            }
         }
         List<CompiledRule> vcpuRules = pack.rules(Scope.VCPU);
         List<CompiledRule> vmRules = pack.rules(Scope.VM);
@@ -209,6 +226,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             }
             evaluateAll(vmRules, v.vm, time);
         }
+        attribution.onTick(time, vms.keySet());
         evaluateAll(pack.rules(Scope.HOST), host, time);
         List<CompiledRule> deviceRules = pack.rules(Scope.DEVICE);
         for (Subject d : devices.values()) {
@@ -231,6 +249,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     /** A stopped VM cannot be starved or storm any more: its firing alerts resolve and its state is forgotten. */
     public void onVmStopped(Vm vm, long time) {
         swapIfReplaced();
+        attribution.onVmStopped(vm);
         VmSubjects v = vms.remove(vm);
         if (v == null) {
             return;
@@ -274,6 +293,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
 
     private void evaluate(CompiledRule rule, Subject s, long now) {
         Subject.RuleState state = s.states[rule.index()];
+        if (rule.attributeWhen() != null && isTrue(rule.attributeWhen().eval(s, now))) {
+            attribution.arm(now);
+        }
         double condition = rule.condition().eval(s, now);
         if (!state.firing) {
             if (!isTrue(condition)) {
@@ -285,7 +307,11 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             }
             if (now - state.pendingSince >= rule.holdForNanos() && !inhibited(rule)) {
                 markFiring(rule, s);
-                raise(rule, s, now, AlertState.FIRING, rule.message().render(s, now), Map.of());
+                Map<String, Object> named = whoTookTheCpu(rule, s, now);
+                raise(rule, s, now, AlertState.FIRING, rule.message().render(s, now), named);
+                if (s.antagonistsSlot >= 0) {
+                    s.setString(s.antagonistsSlot, ""); // the resolution's message says nothing of it
+                }
             }
         } else {
             double resolved = rule.resolve() != null ? rule.resolve().eval(s, now) : notTrue(condition);
@@ -295,6 +321,26 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
                 resolve(rule, s, now, message, Map.of());
             }
         }
+    }
+
+    /**
+     * The evidence of who took the CPU: for a rule with {@code attribute_when}, the victim's antagonists (and the
+     * message's clause, through the subject's {@code antagonists} string); for a rule counting
+     * {@code neighbours_slowed}, the VMs it counts.
+     */
+    private Map<String, Object> whoTookTheCpu(CompiledRule rule, Subject s, long now) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (rule.attributeWhen() != null && s.vm != null) {
+            Explanation x = attribution.explain(s.vm, s.vcpu, rule.holdForNanos(), now, vms.keySet());
+            if (x != null) {
+                out.putAll(x.evidence());
+                s.setString(s.antagonistsSlot, x.clause());
+            }
+        }
+        if (rule.neighbourQuery() >= 0 && s.vm != null) {
+            out.put("slowed", attribution.slowedEvidence(s.vm, rule.neighbourQuery(), now));
+        }
+        return out;
     }
 
     private void markFiring(CompiledRule rule, Subject s) {
@@ -532,6 +578,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             s.setString(sym.string("vm"), vm.name());
             s.setString(sym.string("uuid"), vm.uuid());
         }
+        if (s.antagonistsSlot >= 0) {
+            s.setString(s.antagonistsSlot, "");
+        }
         return s;
     }
 
@@ -563,7 +612,19 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         firingByLabels.clear();
         host = newHost();
         known.forEach(this::vm);
+        configureAttribution();
         onFiringChange.accept(Map.copyOf(firingByLabels));
+    }
+
+    /** Tells attribution how long a window the pack's rules explain and which neighbours_slowed they count. */
+    private void configureAttribution() {
+        long longest = 0;
+        for (CompiledRule r : pack.rules()) {
+            if (r.attributeWhen() != null) {
+                longest = Math.max(longest, r.holdForNanos());
+            }
+        }
+        attribution.configure(longest, pack.symbols(Scope.VM).neighbourQueries());
     }
 
     private void collectFiring(Subject s, List<CompiledRule> rules) {

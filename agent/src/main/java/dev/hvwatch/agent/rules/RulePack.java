@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonPointer;
 import dev.hvwatch.agent.rules.expr.Ast;
 import dev.hvwatch.agent.rules.expr.Compiler;
 import dev.hvwatch.agent.rules.expr.ExprException;
+import dev.hvwatch.agent.rules.expr.NeighbourQuery;
 import dev.hvwatch.agent.rules.expr.NumNode;
 import dev.hvwatch.agent.rules.expr.Parser;
 import dev.hvwatch.agent.rules.expr.Scope;
@@ -223,8 +224,45 @@ public final class RulePack {
                 : expression(s, "resolve_message", () -> Template.compile(r.resolveMessage(), compiler, forText));
         Map<String, NumNode> evidence = new LinkedHashMap<>();
         collectEvidence(condition, compiler, evidence);
+        NumNode attributeWhen = null;
+        if (r.attributeWhen() != null) {
+            if (scope != Scope.VCPU && scope != Scope.VM) {
+                throw new ConfigException(s.where("attribute_when") + "attribute_when names who took a vCPU's or a "
+                        + "VM's CPU; a " + r.scope() + " rule has none");
+            }
+            Ast when = parse(s, "attribute_when", r.attributeWhen());
+            attributeWhen = expression(s, "attribute_when", () -> compiler.number(when));
+        }
         return new CompiledRule(r, scope, symbols, index, conditionNode, resolveNode, r.holdFor().toNanos(), message,
-                resolveMessage, evidence, r.groupBy());
+                resolveMessage, evidence, r.groupBy(), attributeWhen, neighbourQuery(condition, symbols));
+    }
+
+    /** The first {@code neighbours_slowed} the condition asks, as an index into the scope's queries; -1 for none. */
+    private static int neighbourQuery(Ast ast, Symbols symbols) {
+        if (ast instanceof Ast.Call c) {
+            if (c.function().equals("neighbours_slowed") && c.args().get(0) instanceof Ast.Num share
+                    && c.args().get(1) instanceof Ast.Num span) {
+                List<NeighbourQuery> queries = symbols.neighbourQueries();
+                for (int i = 0; i < queries.size(); i++) {
+                    if (queries.get(i).share() == share.value()
+                            && queries.get(i).spanNanos() == (long) (span.value() * 1e9)) {
+                        return i;
+                    }
+                }
+            }
+            for (Ast a : c.args()) {
+                int q = neighbourQuery(a, symbols);
+                if (q >= 0) {
+                    return q;
+                }
+            }
+        } else if (ast instanceof Ast.Unary u) {
+            return neighbourQuery(u.operand(), symbols);
+        } else if (ast instanceof Ast.Binary b) {
+            int q = neighbourQuery(b.left(), symbols);
+            return q >= 0 ? q : neighbourQuery(b.right(), symbols);
+        }
+        return -1;
     }
 
     /** Every variable, metric and function the condition reads, so that the alert shows the figures behind it. */
@@ -268,7 +306,10 @@ public final class RulePack {
         if (ast instanceof Ast.Call c) {
             StringBuilder s = new StringBuilder(c.function()).append('(');
             for (int i = 0; i < c.args().size(); i++) {
-                s.append(i == 0 ? "" : ", ").append(text(c.args().get(i)));
+                Ast arg = c.args().get(i);
+                boolean share = i == 0 && c.function().equals("neighbours_slowed") && arg instanceof Ast.Num;
+                s.append(i == 0 ? "" : ", ").append(share ? Double.toString(((Ast.Num) arg).value())
+                        : text(arg));
             }
             return s.append(')').toString();
         }

@@ -15,6 +15,8 @@ import java.util.List;
  * @param groupBy      notice rules: the notice fields that make one alert subject (default: {@code vm}, else host)
  * @param condition    an expression that is true while the problem lasts
  * @param resolve      an expression that ends a firing alert (default: the condition is false) — hysteresis
+ * @param attributeWhen vcpu and vm rules: an expression true near the threshold, while which the agent keeps the CPU
+ *                     censuses that let the alert say who took the CPU (see {@code agent.rules.attribution})
  * @param holdFor      how long the condition must hold before the alert fires
  * @param inhibitedBy  rule ids: while any of them fires anywhere, this rule does not fire
  * @param message      the alert's sentence; {@code {{ expression | percent }}} placeholders are evaluated
@@ -33,6 +35,7 @@ public record RuleSpec(
         @JsonProperty("group_by") List<String> groupBy,
         String condition,
         String resolve,
+        @JsonProperty("attribute_when") String attributeWhen,
         @JsonProperty("for") Duration holdFor,
         @JsonProperty("inhibited_by") List<String> inhibitedBy,
         String message,

@@ -32,17 +32,21 @@ public record RuleTestFile(@JsonProperty("rule_files") List<String> ruleFiles, D
         }
     }
 
-    public record VmSpec(String name, Integer vcpus) {
+    /** A VM of the test: its vCPUs, and the host CPUs they may run on (default: all). */
+    public record VmSpec(String name, Integer vcpus, String cpus) {
         public VmSpec {
             vcpus = vcpus == null ? 1 : vcpus;
         }
     }
 
     /**
-     * One input, of one of three kinds:
+     * One input, of one of four kinds:
      * <ul>
      * <li>{@code vcpu: VM/N} with {@code wait_share}: the share of runnable time the vCPU waited in each interval
-     * (value i covers the interval ending at (i + 1) × interval);
+     * (value i covers the interval ending at (i + 1) × interval); the vCPU is runnable throughout, so it runs the
+     * rest of the interval;
+     * <li>{@code process: NAME} with {@code cpus} and {@code run_share}: a host process, the share of one CPU it ran
+     * in each interval (for rules that name who took the CPU);
      * <li>{@code metric: NAME} (as on /metrics) with {@code labels}, {@code vm} or {@code vcpu: VM/N} (neither: a
      * host series) and {@code values};
      * <li>{@code notice: TYPE} with {@code device}, {@code vm}, {@code facts} and the times {@code at}.
@@ -52,7 +56,8 @@ public record RuleTestFile(@JsonProperty("rule_files") List<String> ruleFiles, D
      */
     public record Input(String vcpu, @JsonProperty("wait_share") String waitShare, String metric,
                         Map<String, String> labels, String vm, String values, String notice,
-                        String device, Map<String, Object> facts, List<Duration> at) {
+                        String device, Map<String, Object> facts, List<Duration> at, String process, String cpus,
+                        @JsonProperty("run_share") String runShare) {
         public Input {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             facts = facts == null ? Map.of() : Map.copyOf(facts);

@@ -3,6 +3,9 @@ package dev.hvwatch.agent.rules;
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.rules.attribution.Attribution;
+import dev.hvwatch.agent.rules.attribution.InterferenceSink;
+import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertTime;
@@ -59,16 +62,21 @@ public final class RuleTester {
     private static List<String> runCase(RuleTestFile.Case c, RulePack pack, RuleTestFile file) throws ConfigException {
         long interval = file.interval().toNanos();
         List<Alert> raised = new ArrayList<>();
-        RuleEngine engine = new RuleEngine(pack, new AlertFactory("test-host"), raised::add, file.hostCpus());
+        SyntheticHost host = new SyntheticHost(file.hostCpus());
+        RuleEngine engine = new RuleEngine(pack, new AlertFactory("test-host"), raised::add, file.hostCpus(),
+                firing -> { }, new Attribution(host, Attribution.DEFAULT_INTERVAL,
+                        Attribution.DEFAULT_INTERFERENCE_FLOOR, InterferenceSink.NONE));
         Map<String, Vm> vms = new HashMap<>();
+        String where = "test '" + c.name() + "': ";
         for (RuleTestFile.VmSpec v : c.vms()) {
             Vm vm = new Vm(1000 + vms.size(), 1, v.name(), "", v.vcpus(), Optional.empty(), true, List.of());
             vms.put(v.name(), vm);
+            host.vm(vm, v.cpus() == null ? host.allCpus() : cpus(where + "VM " + v.name(), v.cpus()));
             engine.onVmStarted(vm);
         }
         List<Feed> feeds = new ArrayList<>();
         for (RuleTestFile.Input in : c.input()) {
-            feeds.add(feed(c, in, vms));
+            feeds.add(feed(c, in, vms, host));
         }
         long steps = c.duration() != null ? c.duration().toNanos() / interval + 1 : lastStep(c, feeds, interval) + 1;
         for (long i = 0; i < steps; i++) {
@@ -99,8 +107,26 @@ public final class RuleTester {
         long lastStep(long interval);
     }
 
-    private static Feed feed(RuleTestFile.Case c, RuleTestFile.Input in, Map<String, Vm> vms) throws ConfigException {
+    private static Feed feed(RuleTestFile.Case c, RuleTestFile.Input in, Map<String, Vm> vms, SyntheticHost host)
+            throws ConfigException {
         String where = "test '" + c.name() + "': ";
+        if (in.process() != null && in.runShare() != null) {
+            host.process(in.process(), in.cpus() == null ? host.allCpus() : cpus(where + in.process(), in.cpus()));
+            double[] shares = SeriesNotation.expand(where + "run_share", in.runShare());
+            return new Feed() {
+                @Override
+                public void step(RuleEngine engine, long i, long now, long previous) {
+                    if (i > 0 && i - 1 < shares.length && !Double.isNaN(shares[(int) i - 1])) {
+                        host.processRan(in.process(), (long) (shares[(int) i - 1] * (now - previous)));
+                    }
+                }
+
+                @Override
+                public long lastStep(long interval) {
+                    return shares.length;
+                }
+            };
+        }
         if (in.vcpu() != null && in.waitShare() != null) {
             VcpuRef ref = vcpu(where, in.vcpu(), vms);
             double[] shares = SeriesNotation.expand(where + "wait_share", in.waitShare());
@@ -117,6 +143,7 @@ public final class RuleTester {
                     }
                     if (i <= shares.length) {
                         engine.onSchedstat(ref.vm(), ref.vcpu(), now, run, wait, true);
+                        host.vcpu(ref.vm(), ref.vcpu(), run, wait);
                     }
                 }
 
@@ -167,10 +194,19 @@ public final class RuleTester {
                 }
             };
         }
-        throw new ConfigException(where + "an input needs vcpu with wait_share, metric with values, or notice with at");
+        throw new ConfigException(where + "an input needs vcpu with wait_share, metric with values, notice with at, "
+                + "or process with run_share");
     }
 
     private record VcpuRef(Vm vm, int vcpu) {
+    }
+
+    private static CpuList cpus(String where, String list) throws ConfigException {
+        try {
+            return CpuList.parse(list);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": cpus: " + e.getMessage());
+        }
     }
 
     private static VcpuRef vcpu(String where, String text, Map<String, Vm> vms) throws ConfigException {

@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.rules;
 
 import dev.hvwatch.agent.rules.expr.Group;
+import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.rules.expr.Symbols;
 import dev.hvwatch.agent.source.discovery.Vm;
 import java.util.Map;
@@ -19,6 +20,8 @@ final class Subject extends Group {
     Map<String, Object> lastFacts;
     /** How many series feed each numeric slot: one sets it exactly, several add up by differences. */
     final int[] contributors;
+    /** The string slot of who took the CPU, filled in for a firing alert's message; -1 where the scope has none. */
+    final int antagonistsSlot;
 
     Subject(Symbols symbols, int rules, Vm vm, int vcpu, String device, String key) {
         super(symbols);
@@ -27,6 +30,7 @@ final class Subject extends Group {
         this.device = device;
         this.key = key;
         contributors = new int[symbols.numberCount()];
+        antagonistsSlot = symbols.string(Scope.ANTAGONISTS);
         states = new RuleState[rules];
         for (int i = 0; i < rules; i++) {
             states[i] = new RuleState();

@@ -51,6 +51,10 @@ public final class CpuList {
         return cpus.isEmpty();
     }
 
+    public boolean contains(int cpu) {
+        return cpus.get(cpu);
+    }
+
     public CpuList union(CpuList other) {
         BitSet b = (BitSet) cpus.clone();
         b.or(other.cpus);

@@ -102,6 +102,28 @@ class AgentConfigFileTest {
     }
 
     @Test
+    void attributionIsReadAndABadFloorNamesTheKey() throws Exception {
+        AgentConfig c = parse("a.yaml", """
+                attribution:
+                  enabled: false
+                  interval: 2s
+                  interferenceFloor: 0.25
+                """);
+        assertThat(c.attribution()).isEqualTo(new AgentConfig.Attribution(false, Duration.ofSeconds(2), 0.25));
+        assertThat(AgentConfig.defaults().attribution())
+                .isEqualTo(new AgentConfig.Attribution(true, Duration.ofSeconds(5), 0.1));
+        assertThatThrownBy(() -> parse("a.yaml", "attribution:\n  interferenceFloor: 0\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("a.yaml line 1: attribution.interferenceFloor must be a share above 0 and at most 1, got 0.0");
+        assertThatThrownBy(() -> parse("a.yaml", "attribution:\n  interval: 0s\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("a.yaml line 1: attribution.interval must be positive");
+        assertThatThrownBy(() -> parse("a.yaml", "attribution:\n  floor: 0.2\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("a.yaml line 2: ").hasMessageContaining("unknown key 'attribution.floor'");
+    }
+
+    @Test
     void aMissingFileIsNamed() {
         assertThatThrownBy(() -> AgentConfigFile.load(java.nio.file.Path.of("/nonexistent/agent.yaml")))
                 .isInstanceOf(ConfigException.class)

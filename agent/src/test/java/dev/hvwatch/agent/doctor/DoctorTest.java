@@ -28,7 +28,7 @@ class DoctorTest {
         Path dev = Files.createDirectories(dir.resolve("dev"));
         Files.createDirectories(dir.resolve("proc/1/fd"));
         AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
-                null, null, null, new AgentConfig.KernelLog(true, dev.resolve("kmsg")), null, null, null, null, null, null);
+                null, null, null, new AgentConfig.KernelLog(true, dev.resolve("kmsg")), null, null, null, null, null, null, null);
 
         List<Finding> findings = new Doctor(config, sys, dev, dir).examine();
         Map<String, Finding> f = byCapability(findings);
@@ -59,7 +59,7 @@ class DoctorTest {
         Files.writeString(sys.resolve("kernel/security/lockdown"), "none [integrity] confidentiality\n");
         Files.createDirectories(dir.resolve("proc/1/fd"));
         AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
-                null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null);
 
         Map<String, Finding> f = byCapability(new Doctor(config, sys, dir, dir).examine());
 
@@ -75,7 +75,7 @@ class DoctorTest {
         Files.createDirectories(dir.resolve("proc/1/fd"));
         AgentConfig config = new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null,
                 null, new AgentConfig.Collector(null, null, dir.resolve("agent.pem"), dir.resolve("agent-key.pem"),
-                dir.resolve("ca.pem"), null), null, null, null, null, null, null, null, null);
+                dir.resolve("ca.pem"), null), null, null, null, null, null, null, null, null, null);
         List<Finding> findings = new Doctor(config, dir, dir, dir).examine();
         assertThat(byCapability(findings).get("collector").render()).startsWith("[FAIL] collector: cannot read "
                 + dir.resolve("agent.pem"));
@@ -110,7 +110,7 @@ class DoctorTest {
 
     private AgentConfig config(AgentConfig.Libvirt libvirt) {
         return new AgentConfig(null, new AgentConfig.Sampling(null, dir.resolve("proc")), null, null, null, null, null,
-                null, null, null, null, null, null, libvirt);
+                null, null, null, null, null, null, libvirt, null);
     }
 
     @Test

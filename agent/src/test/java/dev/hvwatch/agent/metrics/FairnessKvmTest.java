@@ -43,7 +43,7 @@ class FairnessKvmTest {
         AgentConfig config = new AgentConfig(new AgentConfig.Identity("fairness"),
                 new AgentConfig.Sampling(INTERVAL, null), null, null, new AgentConfig.Metrics("127.0.0.1:0"),
                 new AgentConfig.Collector("127.0.0.1:9", null, tls.cert(), tls.key(), tls.ca(), null),
-                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null);
+                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null, null);
         try (Agent agent = Agent.start(config)) {
             // 1. Two equal spinners on CPU 0: each gets half, its entitlement.
             QemuGuest a = spinner("equal-a", 0).start();

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.rules.attribution.Attribution;
+import dev.hvwatch.agent.rules.attribution.InterferenceSink;
+import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.VmLifecycle;
+import dev.hvwatch.agent.source.census.CpuCensus;
 import dev.hvwatch.agent.source.discovery.Tenancy;
 import dev.hvwatch.agent.source.discovery.Tenant;
 import dev.hvwatch.agent.source.discovery.Vm;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Category;
 import java.util.ArrayList;
@@ -167,5 +172,76 @@ class RuleEngineTest {
         assertThat(alerts).filteredOn(a -> a.state() == AlertState.FIRING)
                 .as("a new device's 500 count; a known one's 30 after the reload is no increase")
                 .extracting(Alert::device).containsExactly("0000:41:00.0", "0000:3b:00.0");
+    }
+
+    /**
+     * The default starvation rule with attribution: web waits 90% on CPU 0 where the Nova instance hog runs; the
+     * alert's evidence names hog as the alert's vm object does (tenant included), its message by its instance name,
+     * and its resolution says nothing of who.
+     */
+    @Test
+    void aStarvationAlertNamesWhoTookTheCpuAndItsResolutionDoesNot() throws Exception {
+        SyntheticHost host = new SyntheticHost(2);
+        RuleEngine engine = new RuleEngine(RulePack.load(List.of()), new AlertFactory("hv-1"), alerts::add, 2,
+                firing -> { }, new Attribution(host, Attribution.DEFAULT_INTERVAL,
+                        Attribution.DEFAULT_INTERFERENCE_FLOOR, InterferenceSink.NONE));
+        Vm hog = new Vm(5151, 9, "instance-0000beef", "7c2d3c4e-1111-4222-8333-944455556666", 1, Optional.empty(),
+                true, List.of(), Vm.LIBVIRT, new Tenancy());
+        hog.tenancy().set(new Tenant("batch-7", "analytics", "p-9", "bob", "u-9", "c4.large", null));
+        host.vm(WEB, CpuList.parse("0"));
+        host.vm(hog, CpuList.parse("0"));
+        host.process("stress-ng", CpuList.parse("0"));
+        for (int i = 0; i <= 30; i++) {
+            long waited = i <= 20 ? 9 * i * SECOND / 10 : 18 * SECOND;
+            long ran = i * SECOND - waited;
+            engine.onSchedstat(WEB, 0, i * SECOND, ran, waited, true);
+            host.vcpu(WEB, 0, ran, waited);
+            engine.onSchedstat(hog, 0, i * SECOND, i * 6 * SECOND / 10, 0, true);
+            host.vcpu(hog, 0, i * 6 * SECOND / 10, 0);
+            host.processRan("stress-ng", i == 0 ? 0 : 3 * SECOND / 10);
+            engine.onTick(i * SECOND);
+        }
+        // Each second on CPU 0: web ran 0.1 s, hog 0.6 s, stress-ng 0.3 s: of the 0.9 s others ran, 2/3 and 1/3.
+        Alert firing = alerts.get(0);
+        assertThat(firing.rule()).isEqualTo("vcpu-starvation");
+        assertThat(firing.message()).endsWith("(threshold 30% for 10s); the CPU went to VM batch-7 (67%) and host "
+                + "processes (33%)");
+        assertThat(firing.evidence()).containsEntry("other_host_share", 0.3333)
+                .containsEntry("other_host_processes", List.of("stress-ng"))
+                .containsEntry("antagonists", List.of(Map.of("vm", Map.of("name", "instance-0000beef",
+                        "uuid", "7c2d3c4e-1111-4222-8333-944455556666", "pid", 5151, "instance_name", "batch-7",
+                        "project", "analytics", "project_id", "p-9", "user", "bob", "flavor", "c4.large",
+                        "manager", "libvirt"), "share_of_wait", 0.6667, "cpus", "0")));
+        assertThat(AlertJson.parse(AlertJson.toLine(firing))).as("the same after a trip through JSON")
+                .isEqualTo(firing);
+        Alert resolved = alerts.get(1);
+        assertThat(resolved.state()).isEqualTo(AlertState.RESOLVED);
+        assertThat(resolved.message()).doesNotContain("went to");
+        assertThat(resolved.evidence()).doesNotContainKey("antagonists");
+    }
+
+    @Test
+    void rulesWithoutAttributeWhenTakeNoCensus() throws Exception {
+        List<Long> censuses = new ArrayList<>();
+        RuleEngine engine = new RuleEngine(RulePack.fromTexts(Map.of("r.yaml", """
+                rules:
+                  - id: starved
+                    title: t
+                    category: starvation
+                    severity: low
+                    scope: vcpu
+                    condition: wait_share > 0.5
+                    message: "{{vm}} waits{{antagonists}}"
+                """)), new AlertFactory("hv-1"), alerts::add, 2, firing -> { },
+                new Attribution((t, vms) -> {
+                    censuses.add(t);
+                    return new CpuCensus(t, new long[2], List.of(), List.of());
+                }, Attribution.DEFAULT_INTERVAL, Attribution.DEFAULT_INTERFERENCE_FLOOR, InterferenceSink.NONE));
+        for (int i = 0; i <= 20; i++) {
+            engine.onSchedstat(WEB, 0, i * SECOND, i * SECOND / 10, 9 * i * SECOND / 10, true);
+            engine.onTick(i * SECOND);
+        }
+        assertThat(alerts).singleElement().satisfies(a -> assertThat(a.message()).isEqualTo("web waits"));
+        assertThat(censuses).isEmpty();
     }
 }

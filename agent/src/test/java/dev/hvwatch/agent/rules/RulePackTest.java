@@ -67,6 +67,7 @@ class RulePackTest {
             bad category           | category  | 'speed'                     | my.yaml line 4: rules[0].category:
             bad placeholder        | message   | '"{{ wait_share | pct }}"'  | my.yaml line 8: rule my-rule: message: unknown format 'pct'
             unclosed placeholder   | message   | '"{{ vm "'                  | my.yaml line 8: rule my-rule: message: '{{' without '}}'
+            neighbours off vm rule | condition | 'neighbours_slowed(0.5, 5m) > 1' | my.yaml line 7: rule my-rule: condition: neighbours_slowed counts the VMs a VM slows down; use it in a vm rule
             """)
     void eachMistakeNamesItsLine(String what, String key, String value, String expected) {
         assertThat(refusal(ruleWith(key, value)).getMessage()).as(what).startsWith(expected);
@@ -92,6 +93,23 @@ class RulePackTest {
                 .getMessage()).startsWith("my.yaml line 7: rule my-rule: match and group_by are for notice rules");
         assertThat(refusal(VALID.replace("    scope: vcpu\n", "    scope: vcpu\n    for: soon\n")).getMessage())
                 .startsWith("my.yaml line 7: rules[0].for:").contains("'soon' is not a duration");
+    }
+
+    @Test
+    void attributionMistakes() {
+        String host = VALID.replace("scope: vcpu", "scope: host").replace("wait_share > 0.5", "1 > 0")
+                .replace("\"{{vm}} waits\"", "x");
+        assertThat(refusal(host.replace("    scope: host\n", "    scope: host\n    attribute_when: 1 > 0\n"))
+                .getMessage()).isEqualTo("my.yaml line 7: rule my-rule: attribute_when names who took a vCPU's or a "
+                + "VM's CPU; a host rule has none");
+        assertThat(refusal(VALID.replace("    scope: vcpu\n", "    scope: vcpu\n    attribute_when: wait_share >\n"))
+                .getMessage()).startsWith("my.yaml line 7: rule my-rule: attribute_when: expression ends too early");
+        String vm = VALID.replace("scope: vcpu", "scope: vm");
+        assertThat(refusal(vm.replace("wait_share > 0.5", "neighbours_slowed(1.5, 5m) >= 2")).getMessage())
+                .startsWith("my.yaml line 7: rule my-rule: condition: neighbours_slowed needs a share between 0 and 1 "
+                        + "here, e.g. 0.5");
+        assertThat(refusal(vm.replace("wait_share > 0.5", "neighbours_slowed(0.5, x) >= 2")).getMessage())
+                .startsWith("my.yaml line 7: rule my-rule: condition: neighbours_slowed needs a positive duration");
     }
 
     @Test

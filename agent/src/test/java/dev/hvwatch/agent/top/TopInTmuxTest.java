@@ -120,7 +120,7 @@ class TopInTmuxTest {
                 new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
                 new AgentConfig.Metrics("127.0.0.1:0"),
                 new AgentConfig.Collector("127.0.0.1:9", null, tls.cert(), tls.key(), tls.ca(), null),
-                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null);
+                new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null, null);
     }
 
     /**

@@ -21,7 +21,9 @@ import java.util.TreeSet;
  * {@code min_over(x, window)}, {@code ewma(x, tau)} the exponentially weighted average of x before this
  * observation (a VM's own baseline), {@code count_over(window)} and {@code sum_over(x, window)} for notices, and
  * {@code abs(x)}, {@code max(a, b)}, {@code min(a, b)} (an argument without data is left out: the larger of two
- * counts where only one source reports is that one's).
+ * counts where only one source reports is that one's); in VM rules {@code neighbours_slowed(share, window)}, the number
+ * of other VMs more than {@code share} of whose CPU wait over {@code window} this VM caused (see
+ * {@link NeighbourQuery}).
  */
 public final class Compiler {
     private static final double NANOS = 1e9;
@@ -179,6 +181,16 @@ public final class Compiler {
                 int b = symbols.baseline(canonical(c), duration(c, args.get(1)), x);
                 return (g, now) -> g.baselinesBefore[b];
             }
+            case "neighbours_slowed" -> {
+                arity(c, 2);
+                if (symbols.scope() != Scope.VM) {
+                    throw new ExprException(c.column(), "neighbours_slowed counts the VMs a VM slows down; use it in "
+                            + "a vm rule");
+                }
+                double share = share(c, args.get(0));
+                int slot = symbols.neighbourQuery(share, duration(c, args.get(1)));
+                return (g, now) -> g.numbers[slot];
+            }
             case "abs" -> {
                 arity(c, 1);
                 NumNode x = number(args.get(0));
@@ -192,7 +204,7 @@ public final class Compiler {
                         : (g, now) -> extreme(a.eval(g, now), b.eval(g, now), false);
             }
             default -> throw new ExprException(c.column(), "unknown function '" + f + "' (known: abs, avg_over, "
-                    + "count_over, delta, ewma, increase, max, max_over, min, min_over, rate, sum_over)");
+                    + "count_over, delta, ewma, increase, max, max_over, min, min_over, neighbours_slowed, rate, sum_over)");
         }
     }
 
@@ -208,6 +220,13 @@ public final class Compiler {
             throw new ExprException(arg.column(), c.function() + " needs a positive duration here, e.g. 30s or 5m");
         }
         return (long) (n.value() * NANOS);
+    }
+
+    private static double share(Ast.Call c, Ast arg) throws ExprException {
+        if (!(arg instanceof Ast.Num n) || n.value() <= 0 || n.value() >= 1) {
+            throw new ExprException(arg.column(), c.function() + " needs a share between 0 and 1 here, e.g. 0.5");
+        }
+        return n.value();
     }
 
     /** A stable text for an expression, so that equal calls share their window or baseline. */

@@ -7,15 +7,18 @@ import java.util.List;
  * {@code wait_share} over the last interval, cumulative {@code run_seconds} and {@code wait_seconds} (a VM's are
  * summed over its vCPUs), {@code interval_seconds}, {@code vcpu} (its index), a VM's {@code vcpus}, and the host's
  * {@code host_cpus} and {@code host_vcpus} (vCPUs of all watched VMs); a notice's {@code count} (its "count" fact,
- * else 1). Metric names (anything starting with {@code hvwatch_}, as on {@code /metrics}) are allowed in every scope
+ * else 1). vCPU and VM rules also have the string {@code antagonists}: in the message of a firing alert of a rule
+ * with {@code attribute_when}, who took the CPU ("; the CPU went to VM a (70%) and host processes (9%)"), else
+ * empty. Metric names (anything starting with {@code hvwatch_}, as on {@code /metrics}) are allowed in every scope
  * but NOTICE: in VCPU scope they read that vCPU's series, in VM scope the sum of the VM's series, in HOST scope the
  * host-wide series, in DEVICE scope the host-wide series whose {@code device} label names that device.
  */
 public enum Scope {
     /** One group per vCPU thread; evaluated each sampling round. */
-    VCPU(List.of("wait_share", "run_seconds", "wait_seconds", "interval_seconds", "vcpu"), List.of("vm", "uuid")),
+    VCPU(List.of("wait_share", "run_seconds", "wait_seconds", "interval_seconds", "vcpu"),
+            List.of("vm", "uuid", "antagonists")),
     /** One group per VM; evaluated each sampling round. */
-    VM(List.of("vcpus", "run_seconds", "wait_seconds", "host_cpus", "host_vcpus"), List.of("vm", "uuid")),
+    VM(List.of("vcpus", "run_seconds", "wait_seconds", "host_cpus", "host_vcpus"), List.of("vm", "uuid", "antagonists")),
     /** One group for the host; evaluated each sampling round. */
     HOST(List.of(), List.of("host")),
     /**
@@ -30,6 +33,8 @@ public enum Scope {
     public static final String METRIC_PREFIX = "hvwatch_";
     /** Facts of a notice are strings named {@code facts.NAME}. */
     public static final String FACT_PREFIX = "facts.";
+    /** The string a firing alert's attribution fills in (vcpu and vm scopes). */
+    public static final String ANTAGONISTS = "antagonists";
 
     private final List<String> numbers;
     private final List<String> strings;

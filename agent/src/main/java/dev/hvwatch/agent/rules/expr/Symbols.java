@@ -20,6 +20,7 @@ public final class Symbols {
     private final List<Long> windowSpans = new ArrayList<>();
     private final Map<String, Integer> baselines = new LinkedHashMap<>();
     private final List<Observer> observers = new ArrayList<>();
+    private final List<NeighbourQuery> neighbourQueries = new ArrayList<>();
 
     public Symbols(Scope scope) {
         this.scope = scope;
@@ -66,6 +67,24 @@ public final class Symbols {
     /** Every metric the scope's rules read, with its slot. */
     public Map<MetricRef, Integer> metrics() {
         return metrics;
+    }
+
+    /** The slot of {@code neighbours_slowed(share, window)}; equal queries share one. */
+    int neighbourQuery(double share, long spanNanos) {
+        for (NeighbourQuery q : neighbourQueries) {
+            if (q.share() == share && q.spanNanos() == spanNanos) {
+                return q.slot();
+            }
+        }
+        int slot = numbers.size();
+        numbers.put("neighbours_slowed#" + slot, slot);
+        neighbourQueries.add(new NeighbourQuery(slot, share, spanNanos));
+        return slot;
+    }
+
+    /** Every {@code neighbours_slowed} the scope's rules ask, in the order first asked. */
+    public List<NeighbourQuery> neighbourQueries() {
+        return neighbourQueries;
     }
 
     int window(String canonical, long spanNanos, NumNode arg) {
