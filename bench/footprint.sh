@@ -84,7 +84,9 @@ tls: {cert: $work/ca/collector.pem, key: $work/ca/collector-key.pem, ca: $work/c
 journal: {dir: $work/journal}
 api: {listen: 127.0.0.1:$(port)}
 YAML
-collector run --config "$work/collector.yaml" >"$work/collector.out" 2>&1 &
+# exec: the pid kept is the collector's own, so that clean-up stops it.
+(exec java -XX:+UseSerialGC -Xmx128m -jar collector/target/hvwatch-collector.jar run --config "$work/collector.yaml") \
+  >"$work/collector.out" 2>&1 &
 collector_pid=$!
 pids+=("$collector_pid")
 
