@@ -68,7 +68,7 @@ for d in "${domains[@]}"; do qemu_pids+=("$(cat "/run/libvirt/qemu/$d.pid")"); d
 for i in $(seq 1 "$plain_vms"); do
   qemu-system-x86_64 -accel kvm -m 32 -smp "$plain_vcpus" -nodefaults -display none \
     -name "guest=${prefix}q-$i,debug-threads=on" -uuid "$(cat /proc/sys/kernel/random/uuid)" \
-    -drive "file=$img,format=raw,if=ide,snapshot=on,readonly=on" 2>"$work/qemu-$i.err" &
+    -drive "file=$img,format=raw,if=ide,snapshot=on" 2>"$work/qemu-$i.err" &
   pids+=($!)
 done
 
@@ -173,8 +173,8 @@ for entry in $agents; do
     END { for (k in sum) if (sum[k] > 0) printf "  %-22s %3d threads %8.2f\n", k, n[k], sum[k]*1000/t/w }' \
     "$work/threads-$label.0" "$work/threads-$label.1" | sort -k4 -rn
   curl -s "${metrics_of[$label]}" > "$work/$label.metrics"
-  printf '  VMs watched: %s; series: %s; alerts raised: %s; spooled, unacknowledged: %s\n' \
-    "$(grep -c '^hvwatch_vm_info' "$work/$label.metrics")" "$(grep -vc '^#' "$work/$label.metrics")" \
+  printf '  VMs watched: %s of %s; series: %s; alerts raised: %s; spooled, unacknowledged: %s\n' \
+    "$(grep -c '^hvwatch_vm_info' "$work/$label.metrics")" $((libvirt_vms + plain_vms)) "$(grep -vc '^#' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_alerts_total/ {s += $2} END {print s + 0}' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_spool_pending_alerts/ {print $2}' "$work/$label.metrics")"
 done
