@@ -68,6 +68,7 @@ public final class Agent implements AutoCloseable {
     private final EventRing ring;
     private final RuleEngine rules;
     private final DiscoverySource discovery;
+    private final SchedstatSource schedstat;
     private final Sampler sampler;
     private final MetricsServer metricsServer;
     private final RuleReloader reloader;
@@ -95,7 +96,7 @@ public final class Agent implements AutoCloseable {
                 Shown.of(config.metrics())), rules);
         Path proc = config.sampling().procRoot();
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
-        SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
+        schedstat = new SchedstatSource(proc, discovery, ring);
         KvmStatSeries kvmStats = new KvmStatSeries();
         libvirt = LibvirtSource.wanted(config.libvirt().enabled(), config.libvirt().uri(), LIBVIRT_RUN)
                 ? new LibvirtSource(config.libvirt().uri(), discovery::watched, ring, kvmStats) : null;
@@ -130,6 +131,7 @@ public final class Agent implements AutoCloseable {
             health.dropsOf(LibvirtSource.EVENTS_STAGE, libvirt::eventsDropped);
         }
         sampler.add(health);
+        metrics.bindSelfMonitoring(sampler);
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
@@ -230,6 +232,7 @@ public final class Agent implements AutoCloseable {
         if (libvirt != null) {
             libvirt.close();
         }
+        schedstat.close();
         exits.close();
         iommuFaults.close();
         perf.close();
@@ -247,6 +250,7 @@ public final class Agent implements AutoCloseable {
         }
         ring.close();
         metricsServer.close();
+        metrics.close();
         spoolKeeper.close();
         shipper.close();
         spool.close();

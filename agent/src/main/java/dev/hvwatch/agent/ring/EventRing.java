@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.ring;
 
-import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
+import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
@@ -32,8 +32,9 @@ public final class EventRing implements AutoCloseable {
         disruptor = new Disruptor<>(TelemetryEvent::new, size, new NamedThreads("hvwatch-ring"), ProducerType.MULTI,
                 // Events come in bursts once per sampling interval. Busy-spinning or sleeping strategies poll in
                 // between (SleepingWaitStrategy measured at ~20% of a CPU per idle consumer); blocking costs a
-                // lock and a signal per batch, and nothing while idle.
-                new LiteTimeoutBlockingWaitStrategy(10, TimeUnit.MILLISECONDS));
+                // lock and a signal per batch, and nothing while idle. Without a timeout: a 10 ms one woke each idle
+                // consumer 100 times a second, 5-6 ms of CPU a second each (BENCHMARKS.md, "Agent footprint").
+                new BlockingWaitStrategy());
         disruptor.handleEventsWith(consumers);
         ring = disruptor.start();
     }
