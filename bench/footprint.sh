@@ -177,4 +177,7 @@ for entry in $agents; do
     "$(grep -c '^hvwatch_vm_info' "$work/$label.metrics")" $((libvirt_vms + plain_vms)) "$(grep -vc '^#' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_alerts_total/ {s += $2} END {print s + 0}' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_spool_pending_alerts/ {print $2}' "$work/$label.metrics")"
+  # Where the sampling thread's time goes, for agents that say (hvwatch_source_duration_seconds).
+  awk -F'[{}" ]+' '/^hvwatch_source_duration_seconds\{/ { printf "    %-14s %7.2f ms\n", $3, $NF * 1000 }' \
+    "$work/$label.metrics" | sort -k2 -rn | sed '1s/^/  last round by source:\n/'
 done

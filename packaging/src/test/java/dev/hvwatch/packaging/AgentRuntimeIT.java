@@ -36,10 +36,9 @@ class AgentRuntimeIT {
             "micrometer-registry-prometheus", "prometheus-metrics-core", "prometheus-metrics-model",
             "prometheus-metrics-config", "prometheus-metrics-tracer-common",
             "prometheus-metrics-exposition-textformats", "prometheus-metrics-instrumentation-jvm",
-            // shipping alerts over TLS 1.3 with client certificates; BoringSSL for Linux x86_64 and aarch64
+            // shipping alerts over TLS 1.3 with client certificates (the JDK's TLS: no BoringSSL, see agent/pom.xml)
             "netty-common", "netty-buffer", "netty-transport", "netty-resolver", "netty-handler",
-            "netty-codec-base", "netty-transport-native-unix-common", "netty-tcnative-classes",
-            "netty-tcnative-boringssl-static-linux-x86_64", "netty-tcnative-boringssl-static-linux-aarch_64",
+            "netty-codec-base", "netty-transport-native-unix-common",
             // configuration (YAML), alerts and QMP (JSON)
             "jackson-databind", "jackson-core", "jackson-annotations", "jackson-dataformat-yaml", "snakeyaml",
             // the command line, top's terminal
@@ -48,7 +47,8 @@ class AgentRuntimeIT {
 
     /** What the agent must never carry: it is the collector's, the tests', or another system's. */
     private static final List<String> NEVER = List.of("hvwatch-collector", "hvwatch-testkit", "hvwatch-demo",
-            "kafka-clients", "zstd-jni", "snappy-java", "lz4-java", "bcpkix-jdk18on", "bcprov-jdk18on", "jna");
+            "kafka-clients", "zstd-jni", "snappy-java", "lz4-java", "bcpkix-jdk18on", "bcprov-jdk18on", "jna",
+            "prometheus-metrics-exposition-formats");
 
     private static final Pattern VERSION = Pattern.compile("-\\d[^-]*(-SNAPSHOT)?(?=(-[a-z][\\w-]*)?\\.jar$)");
 
