@@ -9,8 +9,9 @@
 #   bench/footprint.sh [LIBVIRT_VMS=3] [PLAIN_VMS=0] [PLAIN_VCPUS=2]
 # Environment: WARMUP (60), WINDOW (60), SCRAPE (1: seconds between scrapes),
 #   AGENTS ("hvwatch=agent/target"): space-separated LABEL=DIR, DIR holding hvwatch-agent.jar and lib/; an agent runs
-#   with DIR/jvm.options when there is one (what the launchers use), else with the launchers' flags before
-#   issue 14 (-XX:+UseSerialGC -Xms16m -Xmx128m -XX:-UsePerfData); AGENT_JAVA_OPTS is added after either.
+#   with DIR/jvm.options and MALLOC_ARENA_MAX=2 when there is one (what the launchers use), else with the
+#   launchers' flags before issue 14 (-XX:+UseSerialGC -Xms16m -Xmx128m -XX:-UsePerfData) and glibc's default
+#   arenas; AGENT_JAVA_OPTS is added after either.
 # Needs root, KVM, QEMU, libvirtd (started if need be) and `scripts/install-deps bench`.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -104,9 +105,10 @@ collector: {address: 127.0.0.1:$ingest, cert: $work/ca/$label.pem, key: $work/ca
 state: {dir: $work/state-$label}
 libvirt: {enabled: true}
 YAML
-  if [[ -f "$dir/jvm.options" ]]; then flags="@$dir/jvm.options"; else flags="$old_flags"; fi
+  # With jvm.options, as the launchers run it: their flags and their MALLOC_ARENA_MAX.
+  if [[ -f "$dir/jvm.options" ]]; then flags="@$dir/jvm.options"; arenas=2; else flags="$old_flags"; arenas=; fi
   # shellcheck disable=SC2086
-  java $flags ${AGENT_JAVA_OPTS:-} -jar "$dir/hvwatch-agent.jar" run -c "$work/$label.yaml" >"$work/$label.out" 2>&1 &
+  env ${arenas:+MALLOC_ARENA_MAX=$arenas} java $flags ${AGENT_JAVA_OPTS:-} -jar "$dir/hvwatch-agent.jar" run -c "$work/$label.yaml" >"$work/$label.out" 2>&1 &
   pid_of[$label]=$!
   pids+=($!)
   metrics_of[$label]="http://127.0.0.1:$mport/metrics"
