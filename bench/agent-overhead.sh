@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[[ -f agent/target/hvwatch-agent.jar ]] || mvn -B -q -DskipTests install
+[[ -f demo/target/hvwatch-demo.jar ]] || mvn -B -q -DskipTests install
 
 case "$program" in
   spin) code='\xFA\xEB\xFE' ;;            # cli; jmp $
@@ -47,7 +47,7 @@ metrics:
 attribution:
   enabled: ${ATTRIBUTION:-true}
 YAML
-java $JAVA_OPTS -jar agent/target/hvwatch-agent.jar run -c "$work/agent.yaml" --embedded-collector --state-dir "$work/state" \
+java $JAVA_OPTS -jar demo/target/hvwatch-demo.jar --no-guests -c "$work/agent.yaml" --state-dir "$work/state" \
   >"$work/agent.out" 2>&1 &
 agent=$!
 pids+=("$agent")

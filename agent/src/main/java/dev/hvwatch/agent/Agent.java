@@ -10,6 +10,7 @@ import dev.hvwatch.agent.metrics.VmMetrics;
 import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.RuleEngine;
+import dev.hvwatch.agent.ship.AlertShipper;
 import dev.hvwatch.agent.rules.attribution.Attribution;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.RuleReloader;
@@ -65,6 +66,7 @@ public final class Agent implements AutoCloseable {
     private final EventRing ring;
     private final RuleEngine rules;
     private final DiscoverySource discovery;
+    private final SchedstatSource schedstat;
     private final Sampler sampler;
     private final MetricsServer metricsServer;
     private final RuleReloader reloader;
@@ -98,7 +100,7 @@ public final class Agent implements AutoCloseable {
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),
                 Shown.of(config.metrics())), rules);
         discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
-        SchedstatSource schedstat = new SchedstatSource(proc, discovery, ring);
+        schedstat = new SchedstatSource(proc, discovery, ring);
         KvmStatSeries kvmStats = new KvmStatSeries();
         libvirt = LibvirtSource.wanted(config.libvirt().enabled(), config.libvirt().uri(), LIBVIRT_RUN)
                 ? new LibvirtSource(config.libvirt().uri(), discovery::watched, ring, kvmStats) : null;
@@ -134,6 +136,7 @@ public final class Agent implements AutoCloseable {
             health.dropsOf(LibvirtSource.EVENTS_STAGE, libvirt::eventsDropped);
         }
         sampler.add(health);
+        metrics.bindSelfMonitoring(sampler);
         reloader = new RuleReloader(config.rules().files(), rules, this::registerAlertCounters);
 
         metrics.bindGauge("hvwatch.spool.pending.alerts", "Alerts spooled that no collector has acknowledged yet",
@@ -259,6 +262,7 @@ public final class Agent implements AutoCloseable {
         if (libvirt != null) {
             libvirt.close();
         }
+        schedstat.close();
         exits.close();
         iommuFaults.close();
         perf.close();
@@ -276,6 +280,7 @@ public final class Agent implements AutoCloseable {
         }
         ring.close();
         metricsServer.close();
+        metrics.close();
         delivery.close();
     }
 }

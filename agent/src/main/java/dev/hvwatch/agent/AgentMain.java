@@ -4,12 +4,10 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.config.AgentConfigFile;
 import dev.hvwatch.agent.doctor.Doctor;
 import dev.hvwatch.agent.doctor.Finding;
-import dev.hvwatch.agent.embedded.Demo;
-import dev.hvwatch.agent.embedded.EmbeddedCollector;
 import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.metrics.WebConfig;
 import dev.hvwatch.protocol.config.ConfigException;
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -36,15 +34,35 @@ public final class AgentMain {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new AgentMain())
+        return withExitCodes(new CommandLine(new AgentMain()), "hvwatch-agent");
+    }
+
+    /** The exit codes and one-line errors of {@code hvwatch-agent}, for a command line of the agent or beside it. */
+    public static CommandLine withExitCodes(CommandLine commandLine, String program) {
+        return commandLine
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExitCodeExceptionMapper(e -> e instanceof ConfigException || e instanceof ParameterException
                         ? EXIT_CONFIG : EXIT_RUNTIME)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("hvwatch-agent: " + (e instanceof ConfigException ? "" : "error: ")
+                    cmd.getErr().println(program + ": " + (e instanceof ConfigException ? "" : "error: ")
                             + e.getMessage());
                     return cmd.getExitCodeExceptionMapper().getExitCode(e);
                 });
+    }
+
+    /**
+     * Runs an agent until the JVM is asked to stop (SIGTERM, Ctrl-C); {@code guestsComing} when the caller is
+     * starting guests of its own (the demo), so that an empty host is not reported as one.
+     */
+    public static void runUntilStopped(ConfigOption config, AgentConfig cfg, boolean guestsComing)
+            throws IOException, ConfigException, InterruptedException {
+        AgentConfigFile.requireCollectorTls(config.file, cfg);
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (Agent agent = Agent.start(cfg)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "hvwatch-shutdown"));
+            HostReport.printFirstLook(agent, guestsComing, System.out);
+            stopped.await();
+        }
     }
 
     @Command(name = "run", description = "Run the agent until stopped (SIGTERM or Ctrl-C).")
@@ -52,41 +70,9 @@ public final class AgentMain {
         @Mixin
         ConfigOption config;
 
-        @Option(names = "--embedded-collector", description = "Also run a collector in this process, with "
-                + "throw-away certificates, and print the alerts it receives. For trying hvwatch on one machine.")
-        boolean embeddedCollector;
-
-        @Option(names = "--demo", description = "Implies --embedded-collector; also starts two real QEMU/KVM test "
-                + "guests pinned to one CPU, one of them at low priority, so that a starvation alert fires.")
-        boolean demo;
-
-        @Option(names = "--state-dir", description = "With --embedded-collector or --demo: where the collector "
-                + "keeps its certificates and journal, and the agent its spool (default: a new temporary directory).")
-        Path stateDir;
-
         @Override
         public Integer call() throws Exception {
-            AgentConfig cfg = config.load();
-            Path trialDir = demo || embeddedCollector
-                    ? (stateDir != null ? stateDir : Files.createTempDirectory("hvwatch-")) : null;
-            try (EmbeddedCollector collector = trialDir != null
-                    ? EmbeddedCollector.start(trialDir, cfg.identity().host(), System.out)
-                    : null;
-                 Demo guests = demo ? Demo.start(System.out) : null) {
-                if (collector != null) {
-                    // A trial keeps all its state (spool, kernel-log cursor) beside its collector's, not in the
-                    // host's state directory, where a real agent's spool would be.
-                    cfg = cfg.withCollector(collector.agentEndpoint(cfg.collector()))
-                            .withState(new AgentConfig.State(trialDir.resolve("agent")));
-                }
-                AgentConfigFile.requireCollectorTls(config.file, cfg);
-                CountDownLatch stopped = new CountDownLatch(1);
-                try (Agent agent = Agent.start(cfg)) {
-                    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "hvwatch-shutdown"));
-                    HostReport.printFirstLook(agent, guests != null, System.out);
-                    stopped.await();
-                }
-            }
+            runUntilStopped(config, config.load(), false);
             return 0;
         }
     }

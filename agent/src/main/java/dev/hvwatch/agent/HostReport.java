@@ -15,7 +15,7 @@ final class HostReport {
             out.println("hvwatch: this host has no /dev/kvm (KVM is not available here); watching for QEMU guests anyway.");
         } else if (agent.vmCount() == 0 && !demoGuestsComing) {
             out.println("hvwatch: no KVM guests running on this host yet; watching every "
-                    + agent.config().sampling().interval().toMillis() + " ms (start a guest, or run with --demo).");
+                    + agent.config().sampling().interval().toMillis() + " ms (start a guest, or try ./hvwatch demo from a source checkout).");
         } else {
             out.println("hvwatch: watching " + agent.vmCount() + " VM(s); metrics at http://"
                     + agent.metricsAddress().getHostString() + ":" + agent.metricsAddress().getPort() + "/metrics");

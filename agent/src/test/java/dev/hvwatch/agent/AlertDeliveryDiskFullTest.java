@@ -119,7 +119,7 @@ class AlertDeliveryDiskFullTest {
             AgentConfig config = new AgentConfig(full.identity(),
                     new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
                     new AgentConfig.Metrics("127.0.0.1:0"), full.collector(), full.state(), null, null, null, null,
-                    new AgentConfig.Posture(false, null, null, null, null, null, null, null, null, null), null, null);
+                    new AgentConfig.Posture(false, null, null, null, null, null, null, null, null, null), null, null, null);
             try (Agent agent = Agent.start(config)) {
                 MetricsPage degraded = MetricsPage.scrape(agent.metricsAddress());
                 assertThat(degraded.value("hvwatch_spool_writable")).isZero();
@@ -135,7 +135,7 @@ class AlertDeliveryDiskFullTest {
         return new AgentConfig(new AgentConfig.Identity(HOST), null, null, null, null,
                 new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(), agentTls.ca(),
                         null),
-                new AgentConfig.State(stateDir), null, null, null, null, null, null, null);
+                new AgentConfig.State(stateDir), null, null, null, null, null, null, null, null);
     }
 
     private List<Alert> journaled() throws IOException {

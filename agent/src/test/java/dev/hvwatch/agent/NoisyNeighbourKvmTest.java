@@ -32,6 +32,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * guest on CPU 1, and the busy loop as host share. Once with plain QEMU (taskset, nice), once with libvirt domains
  * (vcpupin, cpuset, cputune shares, one of them an OpenStack instance).
  */
+@Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
 class NoisyNeighbourKvmTest {
     private static final Duration INTERVAL = Duration.ofMillis(500);

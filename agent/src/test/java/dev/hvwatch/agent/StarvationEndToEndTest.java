@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -71,10 +72,18 @@ class StarvationEndToEndTest {
                     new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null, null);
 
             try (Agent agent = Agent.start(config)) {
+                Instant started = Instant.now(); // Agent.start has just run the first round
 
                 Alert firing = Awaitility.await("starvation alert for the victim at the collector")
                         .atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
                         .until(() -> find(journal, AlertState.FIRING, "victim"), a -> a != null);
+                // Detection latency: the victim waits from the first round on, so the condition holds from the first
+                // delta (one interval in); the alert's time is the round that fired it, at most 2 intervals after the
+                // rule's 'for' (1 s) has passed.
+                Duration latency = Duration.between(started, Instant.parse(firing.time()));
+                System.out.println("starvation detected " + latency.toMillis() + " ms after the first round");
+                assertThat(latency)
+                        .isLessThanOrEqualTo(INTERVAL.plus(Duration.ofSeconds(1)).plus(INTERVAL.multipliedBy(2)));
                 assertThat(firing.vm().uuid()).isEqualTo(victimUuid.toString());
                 assertThat(firing.vm().pid()).isEqualTo(victim.pid());
                 assertThat(firing.host()).isEqualTo(HOST);

@@ -52,7 +52,8 @@ class DashboardsTest {
     }
 
     /**
-     * Every series a dashboard or rule reads is one the agent documents (README's metrics table; KVM statistics
+     * Every series a dashboard or rule reads is one the agent documents (README's metrics table, its own process and
+     * JVM series included; KVM statistics
      * are documented as a family, {@code hvwatch_kvm_<stat>}) or one the rule file records: a misspelt name would
      * only ever draw an empty panel.
      */
@@ -60,7 +61,7 @@ class DashboardsTest {
     void everySeriesReadIsDocumentedOrRecorded() throws Exception {
         String readme = Files.readString(Path.of("../README.md"));
         Set<String> documented = new HashSet<>();
-        Matcher m = Pattern.compile("hvwatch_[a-z0-9_]+").matcher(readme);
+        Matcher m = Pattern.compile("\\b(hvwatch|process|jvm)_[a-z0-9_]+").matcher(readme);
         while (m.find()) {
             documented.add(m.group());
         }

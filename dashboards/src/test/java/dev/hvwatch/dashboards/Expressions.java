@@ -18,7 +18,8 @@ import java.util.stream.Stream;
 final class Expressions {
     static final Path GRAFANA = Path.of("src/main/grafana");
     private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((.*),\\s*(\\w+)\\)");
-    private static final Pattern METRIC = Pattern.compile("\\b(hvwatch_[a-z0-9_]+|hvwatch:[a-z0-9_:]+)");
+    private static final Pattern METRIC =
+            Pattern.compile("\\b(hvwatch_[a-z0-9_]+|hvwatch:[a-z0-9_:]+|process_[a-z0-9_]+|jvm_[a-z0-9_]+)");
 
     /** @param where file and panel (or rule) title, for failure messages */
     record Expression(String where, String promql) {

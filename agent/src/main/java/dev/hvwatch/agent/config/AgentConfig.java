@@ -274,7 +274,7 @@ public record AgentConfig(
 
     /**
      * Where alerts go: {@code address}, and when it fails each of {@code failover} in turn. {@code cert}, {@code key}
-     * and {@code ca} are PEM files; the embedded collector of {@code run --embedded-collector} fills them in.
+     * and {@code ca} are PEM files; the demo's in-process collector fills them in.
      */
     public record Collector(String address, List<String> failover, Path cert, Path key, Path ca, Integer batchSize) {
         public Collector {

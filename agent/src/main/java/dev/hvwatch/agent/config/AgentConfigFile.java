@@ -38,7 +38,7 @@ public final class AgentConfigFile {
         if (c.cert() == null || c.key() == null || c.ca() == null) {
             throw new ConfigException((file != null ? file : "embedded default " + EMBEDDED)
                     + ": collector.cert, collector.key and collector.ca must be set to ship alerts"
-                    + " (or run with --embedded-collector to try hvwatch on one machine)");
+                    + " (or try hvwatch on one machine with ./hvwatch demo)");
         }
     }
 }

@@ -243,7 +243,7 @@ public final class Doctor {
         AgentConfig.Collector c = config.collector();
         if (c.cert() == null || c.key() == null || c.ca() == null) {
             return Finding.degraded("collector", "no client certificate configured: alerts cannot be shipped",
-                    "set collector.cert, collector.key and collector.ca (or run with --embedded-collector to try)");
+                    "set collector.cert, collector.key and collector.ca (or try hvwatch on one machine with ./hvwatch demo)");
         }
         List<String> unreadable = new ArrayList<>();
         for (Path p : List.of(c.cert(), c.key(), c.ca())) {

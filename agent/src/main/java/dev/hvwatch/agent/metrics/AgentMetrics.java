@@ -6,8 +6,12 @@ import dev.hvwatch.agent.rules.FiringAlert;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.hvwatch.agent.source.Sampler;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
@@ -18,11 +22,12 @@ import java.util.function.ToDoubleFunction;
  * of the figure (a source), never a lambda that nothing else references. Drops and source health are host series
  * published by the agent-health source, so that rules read them too.
  */
-public final class AgentMetrics {
+public final class AgentMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MultiGauge alertsFiring = MultiGauge.builder("hvwatch.alerts.firing")
             .description("Alerts firing now, by rule, severity and VM (vm=\"\" for the host or a device)")
             .register(registry);
+    private JvmGcMetrics gcMetrics;
 
     public PrometheusMeterRegistry registry() {
         return registry;
@@ -64,6 +69,36 @@ public final class AgentMetrics {
                 .map(f -> MultiGauge.Row.of(Tags.of("rule", f.getKey().rule(), "severity", f.getKey().severity(),
                         "vm", f.getKey().vm()), f.getValue()))
                 .toList(), true);
+    }
+
+    /**
+     * The agent's own cost, under the names operators know from other exporters: {@code process_cpu_seconds_total},
+     * {@code process_resident_memory_bytes}, {@code process_open_fds} and the rest of the Prometheus client's process
+     * collector; JVM memory pools and GC (Micrometer's binders); and, per source, how long its last
+     * sampling round took, {@code hvwatch_source_duration_seconds{source}} (node_exporter's
+     * {@code node_scrape_collector_duration_seconds}). Not in the constructor: its figures change with every scrape,
+     * which a golden /metrics cannot hold.
+     */
+    public void bindSelfMonitoring(Sampler sampler) {
+        ProcessMetrics.builder().register(registry.getPrometheusRegistry());
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
+        for (String source : sampler.sourceNames()) {
+            Gauge.builder("hvwatch.source.duration", sampler, s -> s.lastDurationSeconds(source))
+                    .description("How long the source's last sampling round took on the sampling thread")
+                    .baseUnit("seconds")
+                    .tag("source", source)
+                    .register(registry);
+        }
+    }
+
+    /** Stops what {@link #bindSelfMonitoring} listens to (GC notifications). */
+    @Override
+    public void close() {
+        if (gcMetrics != null) {
+            gcMetrics.close();
+        }
     }
 
     /** The text exposition Prometheus scrapes. */

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
+import org.springframework.security.crypto.bcrypt.BCrypt;
 
 /**
  * The optional web configuration of {@code /metrics} ({@code metrics.webConfig}), in the file format of the
@@ -97,7 +97,7 @@ public record WebConfig(
     /** Whether {@code password} is that of {@code user}; bcrypt, so slow on purpose: call off the I/O thread. */
     boolean passwordMatches(String user, String password) {
         String hash = basicAuthUsers.get(user);
-        return hash != null && OpenBSDBCrypt.checkPassword(hash, password.getBytes(StandardCharsets.UTF_8));
+        return hash != null && BCrypt.checkpw(password.getBytes(StandardCharsets.UTF_8), hash);
     }
 
     private ClientAuth clientAuth(Path file) throws ConfigException {

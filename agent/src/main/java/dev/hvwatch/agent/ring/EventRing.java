@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.ring;
 
-import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
+import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
@@ -39,8 +39,9 @@ public final class EventRing implements AutoCloseable {
         disruptor = new Disruptor<>(TelemetryEvent::new, size, new NamedThreads("hvwatch-ring"), ProducerType.MULTI,
                 // Events come in bursts once per sampling interval. Busy-spinning or sleeping strategies poll in
                 // between (SleepingWaitStrategy measured at ~20% of a CPU per idle consumer); blocking costs a
-                // lock and a signal per batch, and nothing while idle.
-                new LiteTimeoutBlockingWaitStrategy(10, TimeUnit.MILLISECONDS));
+                // lock and a signal per batch, and nothing while idle. Without a timeout: a 10 ms one woke each idle
+                // consumer 100 times a second, 5-6 ms of CPU a second each (BENCHMARKS.md, "Agent footprint").
+                new BlockingWaitStrategy());
         // The Disruptor's default handler rethrows, which ends the consumer's thread for good: the agent would go on
         // sampling and serving frozen metrics with no rule evaluated. An event a consumer fails on is logged,
         // counted (hvwatch_events_dropped_total{stage="consumer"}) and skipped; the consumer goes on with the next one.

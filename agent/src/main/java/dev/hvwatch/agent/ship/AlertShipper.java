@@ -92,7 +92,7 @@ public final class AlertShipper implements AutoCloseable {
             throws SSLException {
         if (config.cert() == null || config.key() == null || config.ca() == null) {
             throw new IllegalArgumentException("collector.cert, collector.key and collector.ca must all be set to "
-                    + "ship alerts (or run with --embedded-collector)");
+                    + "ship alerts (or try hvwatch on one machine with ./hvwatch demo)");
         }
         return start(ShipperSettings.of(config.addresses(), identity,
                 new TlsFiles(config.cert(), config.key(), config.ca()), config.batchSize()), spool);

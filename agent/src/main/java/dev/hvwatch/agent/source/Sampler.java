@@ -49,6 +49,7 @@ public final class Sampler implements AutoCloseable {
         Instant now = Instant.now();
         long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         for (Health h : sources) {
+            long start = System.nanoTime();
             try {
                 h.source.sample(nowNanos);
                 if (!h.up) {
@@ -61,6 +62,8 @@ public final class Sampler implements AutoCloseable {
                     h.failureLogged = true;
                 }
                 h.up = false;
+            } finally {
+                h.lastNanos = System.nanoTime() - start;
             }
         }
         ring.publishTick(nowNanos);
@@ -73,6 +76,15 @@ public final class Sampler implements AutoCloseable {
 
     public List<String> sourceNames() {
         return sources.stream().map(h -> h.source.name()).toList();
+    }
+
+    /**
+     * How long the source's last round took on the sampling thread, in seconds (0 before its first); any thread may
+     * ask. Work a source hands to threads of its own (libvirt's statistics calls) is not in it.
+     */
+    public double lastDurationSeconds(String source) {
+        return sources.stream().filter(h -> h.source.name().equals(source)).mapToLong(h -> h.lastNanos).max()
+                .orElse(0) / 1e9;
     }
 
     @Override
@@ -88,6 +100,7 @@ public final class Sampler implements AutoCloseable {
     private static final class Health {
         final Source source;
         volatile boolean up;
+        volatile long lastNanos;
         boolean failureLogged;
 
         Health(Source source) {

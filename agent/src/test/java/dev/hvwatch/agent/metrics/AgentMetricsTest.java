@@ -2,8 +2,16 @@ package dev.hvwatch.agent.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.FiringAlert;
+import dev.hvwatch.agent.source.Sampler;
+import dev.hvwatch.agent.source.Source;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class AgentMetricsTest {
@@ -19,5 +27,45 @@ class AgentMetricsTest {
         metrics.alertsFiring(Map.of(new FiringAlert("kvm-error", "high", ""), 1));
         assertThat(metrics.scrape()).doesNotContain("vcpu-starvation")
                 .contains("hvwatch_alerts_firing{rule=\"kvm-error\",severity=\"high\",vm=\"\"} 1");
+    }
+
+    @Test
+    void theAgentsOwnCostIsServedUnderTheNamesOperatorsKnow() throws Exception {
+        try (AgentMetrics metrics = new AgentMetrics(); EventRing ring = new EventRing(64);
+             Sampler sampler = new Sampler(Duration.ofSeconds(1), ring)) {
+            sampler.add(new Source() {
+                @Override
+                public String name() {
+                    return "slow";
+                }
+
+                @Override
+                public void sample(long nowNanos) throws InterruptedException {
+                    Thread.sleep(30);
+                }
+            });
+            metrics.bindSelfMonitoring(sampler);
+            sampler.round();
+            String text = metrics.scrape();
+
+            // The process's own figures, as node_exporter's and the Prometheus clients' process collectors name them.
+            long rss = Long.parseLong(Files.readAllLines(Path.of("/proc/self/status")).stream()
+                    .filter(l -> l.startsWith("VmRSS:")).findFirst().orElseThrow().replaceAll("\\D", "")) * 1024;
+            assertThat(value(text, "process_resident_memory_bytes")).isBetween(rss * 0.5, rss * 2.0);
+            assertThat(value(text, "process_open_fds")).isGreaterThanOrEqualTo(3);
+            assertThat(value(text, "process_cpu_seconds_total")).isPositive();
+            assertThat(text).contains("# TYPE process_cpu_seconds_total counter");
+            // JVM memory and GC (Micrometer's binders).
+            assertThat(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"}")).isPositive();
+            assertThat(text).contains("jvm_memory_max_bytes{area=\"nonheap\"", "jvm_gc_memory_allocated_bytes_total");
+            // Per source: the last round's duration, here a 30 ms sleep (upper bound: a busy 2-CPU machine).
+            assertThat(value(text, "hvwatch_source_duration_seconds\\{source=\"slow\"}")).isBetween(0.030, 5.0);
+        }
+    }
+
+    private static double value(String exposition, String series) {
+        Matcher m = Pattern.compile("(?m)^" + series + " (\\S+)$").matcher(exposition);
+        assertThat(m.find()).as("%s in%n%s", series, exposition).isTrue();
+        return Double.parseDouble(m.group(1));
     }
 }

@@ -65,7 +65,7 @@ class DeviceFloodKvmTest {
                     new AgentConfig.Collector("127.0.0.1:1", null, agentTls.cert(), agentTls.key(), agentTls.ca(),
                             null),
                     new AgentConfig.State(dir.resolve("state")), new AgentConfig.KernelLog(false, null), null, null,
-                    null, new AgentConfig.Posture(false, null, null, null, null, null, null, null, null, null), null, null);
+                    null, new AgentConfig.Posture(false, null, null, null, null, null, null, null, null, null), null, null, null);
             long started = System.nanoTime();
             try (Agent agent = Agent.start(config)) {
                 Awaitility.await("vm-device-removed alerts raised and held back").atMost(60, TimeUnit.SECONDS)

@@ -1,5 +1,6 @@
 package dev.hvwatch.protocol.tls;
 
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslCertificateException;
 import io.netty.internal.tcnative.CertificateVerifier;
 import java.net.Socket;
@@ -80,7 +81,8 @@ final class RevocationCheckingTrustManager extends X509ExtendedTrustManager {
      * internal_error and can tell its certificate was refused.
      */
     private static CertificateException untrusted(CertificateException refused) {
-        if (refused instanceof OpenSslCertificateException) {
+        // Without BoringSSL (the agent's runtime has none) the JDK's engine already says bad_certificate.
+        if (refused instanceof OpenSslCertificateException || !OpenSsl.isAvailable()) {
             return refused;
         }
         OpenSslCertificateException untrusted = new OpenSslCertificateException(refused.getMessage(),

@@ -17,7 +17,12 @@ import java.util.regex.Pattern;
 /**
  * Finds QEMU processes under a proc root and their vCPU threads. A process counts as a QEMU guest when the program
  * name of its argv[0] is a QEMU system emulator; it runs under KVM when one of its fds is {@code /dev/kvm} or a KVM
- * VM descriptor. Verdicts are cached per (pid, start time), so a scan reads only {@code stat} of known processes.
+ * VM descriptor. Verdicts are cached per (pid, start time): a scan lists {@code /proc} and reads nothing of a
+ * process it has settled on but {@code stat} of the QEMUs it watches, so a round costs a directory listing however
+ * many processes the host runs. A settled pid is looked at again once it has left the listing; the kernel hands out
+ * pids in turn up to {@code pid_max} (32768 at least) before reusing one, so a pid that leaves and comes back between
+ * two scans one interval apart takes that many forks in one interval. A VM's threads are cached too (see
+ * {@link ThreadRoles}).
  */
 public final class ProcDiscovery {
     /** QEMU names vCPU threads "CPU n/KVM" (and "CPU n/TCG" under emulation) when started with debug-threads=on. */
@@ -28,6 +33,7 @@ public final class ProcDiscovery {
     private final Path procRoot;
     private final Map<Long, Verdict> verdicts = new HashMap<>();
     private final Map<Long, WatchedVm> watched = new HashMap<>();
+    private final Map<Long, ThreadRoles> threadRoles = new HashMap<>();
 
     public ProcDiscovery(Path procRoot) {
         this.procRoot = procRoot;
@@ -62,6 +68,7 @@ public final class ProcDiscovery {
             }
         }
         verdicts.keySet().retainAll(listed);
+        threadRoles.keySet().retainAll(listed);
         watched.entrySet().removeIf(e -> {
             boolean gone = !listed.contains(e.getKey());
             if (gone) {
@@ -73,18 +80,23 @@ public final class ProcDiscovery {
     }
 
     private void inspect(long pid, Path pidDir, List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
+        Verdict settled = verdicts.get(pid);
+        if (settled != null && settled.settled() && !watched.containsKey(pid)) {
+            return;
+        }
         long startTicks = ProcFiles.startTicks(pidDir);
         Verdict known = verdicts.get(pid);
         boolean sameProcess = known != null && known.startTicks == startTicks;
         if (sameProcess && known.settled()) {
             WatchedVm w = watched.get(pid);
             if (w != null) {
-                refreshVcpuThreads(w, pidDir);
+                w.replaceVcpuThreads(threadRoles.get(pid).vcpuThreads(pidDir));
             }
             return;
         }
         if (!sameProcess) {
             WatchedVm previous = watched.remove(pid);
+            threadRoles.remove(pid);
             if (previous != null) {
                 stopped.add(previous); // the pid now belongs to a new process
             }
@@ -95,7 +107,8 @@ public final class ProcDiscovery {
             return;
         }
         boolean kvm = holdsKvm(pidDir);
-        Map<Integer, Long> vcpus = vcpuThreads(pidDir);
+        ThreadRoles roles = new ThreadRoles(pid);
+        Map<Integer, Long> vcpus = roles.vcpuThreads(pidDir);
         // QEMU opens /dev/kvm before it creates vCPU threads, but a starved QEMU may take seconds to get there:
         // call it emulated (TCG) only once its vCPU threads exist, or after a few looks for QEMUs that do not name them.
         int looks = sameProcess ? known.looks() + 1 : 1;
@@ -112,6 +125,7 @@ public final class ProcDiscovery {
         WatchedVm w = new WatchedVm(vm);
         w.replaceVcpuThreads(vcpus);
         watched.put(pid, w);
+        threadRoles.put(pid, roles);
         started.add(w);
     }
 
@@ -138,27 +152,57 @@ public final class ProcDiscovery {
         return false;
     }
 
-    private static void refreshVcpuThreads(WatchedVm w, Path pidDir) throws IOException {
-        w.replaceVcpuThreads(vcpuThreads(pidDir));
-    }
+    /**
+     * Which of a QEMU's threads are its vCPUs, remembered per thread id so that a round reads the {@code comm} of new
+     * threads only. QEMU names a thread from inside it, just after creating it: a thread still bearing the process's
+     * own name (its main thread's, read each round, since {@code -name process=} renames it) may yet become a vCPU
+     * and is looked at again each round; a thread named otherwise keeps its role.
+     */
+    private static final class ThreadRoles {
+        private static final int NOT_A_VCPU = -1;
 
-    private static Map<Integer, Long> vcpuThreads(Path pidDir) throws IOException {
-        Map<Integer, Long> threads = new HashMap<>();
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(pidDir.resolve("task"))) {
-            for (Path task : tasks) {
-                String comm;
-                try {
-                    comm = ProcFiles.comm(task);
-                } catch (NoSuchFileException e) {
-                    continue;
-                }
-                Matcher m = VCPU_THREAD.matcher(comm);
-                if (m.matches()) {
-                    threads.put(Integer.parseInt(m.group(1)), Long.parseLong(task.getFileName().toString()));
+        private final long pid;
+        private final Map<Long, Integer> roles = new HashMap<>();
+        private String processName;
+
+        ThreadRoles(long pid) {
+            this.pid = pid;
+        }
+
+        Map<Integer, Long> vcpuThreads(Path pidDir) throws IOException {
+            Map<Integer, Long> threads = new HashMap<>();
+            Set<Long> listed = new HashSet<>();
+            try (DirectoryStream<Path> tasks = Files.newDirectoryStream(pidDir.resolve("task"))) {
+                for (Path task : tasks) {
+                    long tid = Long.parseLong(task.getFileName().toString());
+                    listed.add(tid);
+                    Integer role = roles.get(tid);
+                    if (role == null) {
+                        try {
+                            role = roleOf(tid, ProcFiles.comm(task));
+                        } catch (NoSuchFileException e) {
+                            continue;
+                        }
+                    }
+                    if (role >= 0) {
+                        threads.put(role, tid);
+                    }
                 }
             }
+            roles.keySet().retainAll(listed);
+            return threads;
         }
-        return threads;
+
+        private int roleOf(long tid, String comm) {
+            Matcher m = VCPU_THREAD.matcher(comm);
+            int role = m.matches() ? Integer.parseInt(m.group(1)) : NOT_A_VCPU;
+            if (tid == pid) {
+                processName = comm;
+            } else if (role >= 0 || processName != null && !comm.equals(processName)) {
+                roles.put(tid, role);
+            }
+            return role;
+        }
     }
 
     private static boolean isPidDir(Path p) {

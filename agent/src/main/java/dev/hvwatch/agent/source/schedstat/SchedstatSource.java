@@ -6,10 +6,12 @@ import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -18,9 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Per-vCPU scheduler run and wait time from {@code PROC/PID/task/TID/schedstat}, with the thread's state from
  * {@code .../stat}, for every vCPU thread discovery knows. A malformed file is counted and logged once per thread;
- * it never stops the round.
+ * it never stops the round. Both files stay open while the thread lives and are read again from offset 0 each
+ * round (the kernel renders them anew on every read): one {@code pread} each instead of open, read and close.
  */
-public final class SchedstatSource implements Source {
+public final class SchedstatSource implements Source, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SchedstatSource.class);
 
     private final Path procRoot;
@@ -28,6 +31,9 @@ public final class SchedstatSource implements Source {
     private final Batch batch;
     /** Large enough for a whole task stat line (52 fields) as well as a schedstat line. */
     private final byte[] buffer = new byte[1024];
+    private final ByteBuffer bytes = ByteBuffer.wrap(buffer);
+    private final Map<Long, ThreadFiles> open = new HashMap<>();
+    private long round;
     private final Schedstat reading = new Schedstat();
     private final LongAdder parseErrors = new LongAdder();
     private long lastLoggedErrorTid = -1;
@@ -53,21 +59,32 @@ public final class SchedstatSource implements Source {
     }
 
     private void sampleVcpus(long nowNanos) throws IOException {
+        round++;
         for (WatchedVm w : discovery.watched()) {
             for (Map.Entry<Integer, Long> vcpu : w.vcpuThreads().entrySet()) {
                 long tid = vcpu.getValue();
-                Path file = procRoot.resolve(Long.toString(w.vm().pid())).resolve("task").resolve(Long.toString(tid))
-                        .resolve("schedstat");
+                ThreadFiles files = open.get(tid);
                 int length;
                 boolean runnable;
                 try {
-                    runnable = isRunnable(file.resolveSibling("stat"));
-                    length = read(file);
+                    if (files == null) {
+                        files = ThreadFiles.open(procRoot.resolve(Long.toString(w.vm().pid())).resolve("task")
+                                .resolve(Long.toString(tid)));
+                        open.put(tid, files);
+                    }
+                    files.round = round;
+                    runnable = isRunnable(read(files.stat));
+                    length = read(files.schedstat);
                 } catch (NoSuchFileException e) {
                     continue; // the thread or VM ended after discovery looked; the next round notices
+                } catch (IOException e) {
+                    if (files != null && Files.exists(files.dir)) {
+                        throw e;
+                    }
+                    continue; // a read of an ended thread's file fails with ESRCH: it is gone
                 }
                 try {
-                    reading.parse(buffer, length, file.toString());
+                    reading.parse(buffer, length, files.origin);
                 } catch (SchedstatFormatException e) {
                     parseErrors.increment();
                     if (tid != lastLoggedErrorTid) {
@@ -80,26 +97,73 @@ public final class SchedstatSource implements Source {
                         reading.timeslices(), runnable);
             }
         }
+        open.values().removeIf(f -> {
+            boolean gone = f.round != round;
+            if (gone) {
+                f.close();
+            }
+            return gone;
+        });
     }
 
-    private int read(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(buffer, 0, buffer.length);
-        }
+    private int read(FileChannel file) throws IOException {
+        bytes.clear();
+        int length = file.read(bytes, 0);
+        return Math.max(length, 0);
     }
 
     /**
      * The state letter of {@code task/TID/stat}, the first field after the parenthesised command name (which may
      * itself contain ')'): R is running or waiting for a CPU.
      */
-    private boolean isRunnable(Path stat) throws IOException {
-        int length = read(stat);
+    private boolean isRunnable(int length) {
         for (int i = length - 1; i >= 0; i--) {
             if (buffer[i] == ')') {
                 return i + 2 < length && buffer[i + 2] == 'R';
             }
         }
         return false;
+    }
+
+    @Override
+    public void close() {
+        open.values().forEach(ThreadFiles::close);
+        open.clear();
+    }
+
+    /** A vCPU thread's two files, open; {@code round} is the last round that read them. */
+    private static final class ThreadFiles {
+        final Path dir;
+        final String origin;
+        final FileChannel stat;
+        final FileChannel schedstat;
+        long round;
+
+        private ThreadFiles(Path dir, FileChannel stat, FileChannel schedstat) {
+            this.dir = dir;
+            this.origin = dir.resolve("schedstat").toString();
+            this.stat = stat;
+            this.schedstat = schedstat;
+        }
+
+        static ThreadFiles open(Path dir) throws IOException {
+            FileChannel stat = FileChannel.open(dir.resolve("stat"));
+            try {
+                return new ThreadFiles(dir, stat, FileChannel.open(dir.resolve("schedstat")));
+            } catch (IOException e) {
+                stat.close();
+                throw e;
+            }
+        }
+
+        void close() {
+            try {
+                stat.close();
+                schedstat.close();
+            } catch (IOException e) {
+                LOG.debug("closing {}: {}", dir, e.getMessage());
+            }
+        }
     }
 
     /** Files that could not be parsed, since start. */

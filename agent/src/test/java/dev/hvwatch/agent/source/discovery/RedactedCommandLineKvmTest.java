@@ -76,7 +76,7 @@ class RedactedCommandLineKvmTest {
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
-                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null);
+                    new AgentConfig.State(dir.resolve("state")), null, null, null, null, null, null, null, null);
             try (Agent agent = Agent.start(config)) {
                 Alert started = Awaitility.await("vm-started at the collector").atMost(30, TimeUnit.SECONDS)
                         .pollInterval(Duration.ofMillis(200)).until(() -> alerts(journal).stream()

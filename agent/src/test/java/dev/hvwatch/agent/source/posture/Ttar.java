@@ -37,8 +37,12 @@ public final class Ttar {
                 } else if (line.startsWith("Path: ")) {
                     Path path = into.resolve(line.substring("Path: ".length()));
                     Files.createDirectories(path.getParent());
-                    Files.deleteIfExists(path);
                     String next = lines.get(++i);
+                    // A regular file is rewritten in place, as the kernel's files change: a reader holding it open
+                    // (schedstat's pread) sees the new content, not a deleted inode's.
+                    if (next.startsWith("SymlinkTo: ") || Files.isSymbolicLink(path)) {
+                        Files.deleteIfExists(path);
+                    }
                     if (next.startsWith("SymlinkTo: ")) {
                         Files.createSymbolicLink(path, Path.of(next.substring("SymlinkTo: ".length())));
                     } else if (next.startsWith("Lines: ")) {

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.embedded;
+package dev.hvwatch.demo;
 
 import dev.hvwatch.testkit.GuestProgram;
 import dev.hvwatch.testkit.QemuGuest;
@@ -10,18 +10,18 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code run --demo}: two real QEMU/KVM boot-sector guests that spin on the same host CPU, one at nice 19. The
+ * The demo's guests: two real QEMU/KVM boot-sector guests that spin on the same host CPU, one at nice 19. The
  * low-priority one gets about 1.5% of the CPU while runnable all the time, so its vCPU's wait share stays near
  * 100% and the starvation rule fires. Without KVM or QEMU the demo says why in one line and starts nothing.
  */
-public final class Demo implements AutoCloseable {
+public final class DemoGuests implements AutoCloseable {
     private final List<QemuGuest> guests = new ArrayList<>();
 
-    private Demo() {
+    private DemoGuests() {
     }
 
-    public static Demo start(PrintStream out) throws IOException {
-        Demo demo = new Demo();
+    public static DemoGuests start(PrintStream out) throws IOException {
+        DemoGuests demo = new DemoGuests();
         Optional<String> unavailable = RealKvm.unavailableReason();
         if (unavailable.isPresent()) {
             out.println("hvwatch: demo guests not started: " + unavailable.get());

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.embedded;
+package dev.hvwatch.demo;
 
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.collector.Collector;
@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 
 /**
- * A real collector inside the agent's process, for {@code run --embedded-collector}: a throw-away CA issues the
+ * A real collector inside the demo's process, beside the agent: a throw-away CA issues the
  * collector's and this agent's certificates, the collector listens on a free loopback port, and every alert it
  * journals is printed. The agent still talks to it over mutually authenticated TLS, as in production.
  */
