@@ -142,12 +142,15 @@ public final class Attribution {
         if (end == null || end.timeNanos() != now) {
             return null;
         }
+        // The latest census a window back, or the earliest after it; one taken before the VM existed (attribution
+        // armed by another VM) cannot say what its vCPUs waited for, so only censuses that saw the VM count.
         CpuCensus start = null;
         for (CpuCensus c : censuses) {
             if (c == end) {
                 break;
             }
-            if (start == null || c.timeNanos() <= now - windowNanos) {
+            if (c.vcpus().stream().anyMatch(t -> t.vm() == vm)
+                    && (start == null || c.timeNanos() <= now - windowNanos)) {
                 start = c;
             }
         }

@@ -34,6 +34,8 @@ class AttributionTest {
     private static final class SteadyHost implements CensusTaker {
         final List<Long> takenAt = new ArrayList<>();
         boolean failing;
+        /** Until then the victim's QEMU has not started: censuses see only hog and mild. */
+        long victimFrom = Long.MIN_VALUE;
 
         @Override
         public CpuCensus take(long timeNanos, Collection<Vm> vms) throws IOException {
@@ -43,10 +45,12 @@ class AttributionTest {
             takenAt.add(timeNanos / S);
             double t = timeNanos / (double) S;
             CpuList cpu0 = CpuList.parse("0");
-            List<VcpuTime> vcpus = List.of(
-                    new VcpuTime(VICTIM, 0, 1001, (long) (0.1 * t * S), (long) (0.9 * t * S), cpu0),
+            List<VcpuTime> vcpus = new ArrayList<>(List.of(
                     new VcpuTime(HOG, 0, 2001, (long) (0.855 * t * S), 0, cpu0),
-                    new VcpuTime(MILD, 0, 3001, (long) (0.045 * t * S), 0, cpu0));
+                    new VcpuTime(MILD, 0, 3001, (long) (0.045 * t * S), 0, cpu0)));
+            if (timeNanos >= victimFrom) {
+                vcpus.add(0, new VcpuTime(VICTIM, 0, 1001, (long) (0.1 * t * S), (long) (0.9 * t * S), cpu0));
+            }
             return new CpuCensus(timeNanos, new long[] {(long) (t * S)}, vcpus, List.of());
         }
     }
@@ -99,6 +103,25 @@ class AttributionTest {
         assertThat(x.antagonists().get(0).share()).isCloseTo(0.95, within(1e-6));
         assertThat(x.hostShare()).isCloseTo(0, within(1e-6));
         assertThat(attribution.censusesTaken()).isEqualTo(5);
+    }
+
+    /**
+     * Another VM armed attribution before the victim started (so the census a window back predates it): the
+     * explanation starts at the first census that saw the victim instead of finding nothing to compare.
+     */
+    @Test
+    void aVictimYoungerThanTheWindowIsExplainedFromItsFirstCensus() {
+        attribution.configure(10 * S, List.of());
+        host.victimFrom = 5 * S;
+        for (int t = 1; t <= 14; t++) {
+            attribution.arm(t * S);
+            attribution.onTick(t * S, VMS);
+        }
+        assertThat(host.takenAt).containsExactly(1L, 6L, 11L);
+        Explanation x = attribution.explain(VICTIM, 0, 10 * S, 15 * S, VMS);
+        assertThat(x).as("explained from the census of 6 s, the first with the victim").isNotNull();
+        assertThat(x.waitSeconds()).isCloseTo(9 * 0.9, within(1e-6));
+        assertThat(x.antagonists()).extracting(a -> a.vm().name()).containsExactly("hog", "mild");
     }
 
     @Test
