@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
-import dev.hvwatch.agent.spool.TinyTmpfs;
 import dev.hvwatch.collector.Collector;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
@@ -15,6 +14,7 @@ import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.Tmpfs;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AlertDeliveryDiskFullTest {
     private static final String HOST = "diskfull-host";
+    private static final long MIB = 1024 * 1024;
     private static final AlertFactory ALERTS = new AlertFactory(HOST);
 
     @TempDir
@@ -48,8 +49,8 @@ class AlertDeliveryDiskFullTest {
     void aFullSpoolCountsEveryAlertItLosesAndReportsThemOnceThereIsRoom() throws Exception {
         Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
         int port = freePort();
-        try (TinyTmpfs state = TinyTmpfs.mount(dir.resolve("state"), "2m")) {
-            AgentConfig config = config(pki, port, state.dir());
+        try (Tmpfs state = Tmpfs.mount(dir.resolve("state"), 2 * MIB)) {
+            AgentConfig config = config(pki, port, state.path());
             int offered = 6000; // about 1800 fit in 2 MiB less the spool's 1 MiB headroom
             long lost;
             AtomicReference<AlertDelivery> self = new AtomicReference<>();
@@ -62,7 +63,7 @@ class AlertDeliveryDiskFullTest {
                 assertThat(lost).as("the disk filled up: alerts were lost, and counted").isBetween(1000L, 5500L);
                 assertThat(delivery.writable()).isFalse();
 
-                state.resize("64m");
+                state.resize(64 * MIB);
                 assertThat(delivery.writable()).isTrue();
                 try (Collector collector = new Collector(CollectorConfig.of(new InetSocketAddress("127.0.0.1", port),
                         pki.issueServer("collector"), dir.resolve("journal"), dir.resolve("alerts.jsonl")))) {
@@ -82,9 +83,9 @@ class AlertDeliveryDiskFullTest {
     void anAgentStartedOnAFullDiskStartsDegradedAndSpoolsOnceThereIsRoom() throws Exception {
         Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
         int port = freePort();
-        try (TinyTmpfs state = TinyTmpfs.mount(dir.resolve("state"), "1m")) {
-            Files.write(state.dir().resolve("filler"), new byte[512 * 1024]);
-            AgentConfig config = config(pki, port, state.dir());
+        try (Tmpfs state = Tmpfs.mount(dir.resolve("state"), MIB)) {
+            Files.write(state.path().resolve("filler"), new byte[512 * 1024]);
+            AgentConfig config = config(pki, port, state.path());
             AtomicReference<AlertDelivery> self = new AtomicReference<>();
             try (AlertDelivery delivery = AlertDelivery.start(config, ALERTS, a -> self.get().offer(a));
                  Collector collector = new Collector(CollectorConfig.of(new InetSocketAddress("127.0.0.1", port),
@@ -97,7 +98,7 @@ class AlertDeliveryDiskFullTest {
                 assertThat(delivery.dropped()).isEqualTo(5);
                 assertThat(delivery.writable()).isFalse();
 
-                state.resize("64m");
+                state.resize(64 * MIB);
                 Awaitility.await("the spool opened by the retry").atMost(30, TimeUnit.SECONDS)
                         .until(delivery::writable);
                 assertThat(delivery.offer(alert(5))).isPositive();
@@ -113,9 +114,9 @@ class AlertDeliveryDiskFullTest {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void theWholeAgentStartsOnAFullStateDiskServesMetricsAndTakesAlertsOnceThereIsRoom() throws Exception {
         Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
-        try (TinyTmpfs state = TinyTmpfs.mount(dir.resolve("state"), "1m")) {
-            Files.write(state.dir().resolve("filler"), new byte[1024 * 1024 - 4096]);
-            AgentConfig full = config(pki, freePort(), state.dir());
+        try (Tmpfs state = Tmpfs.mount(dir.resolve("state"), MIB)) {
+            Files.write(state.path().resolve("filler"), new byte[1024 * 1024 - 4096]);
+            AgentConfig full = config(pki, freePort(), state.path());
             AgentConfig config = new AgentConfig(full.identity(),
                     new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
                     new AgentConfig.Metrics("127.0.0.1:0"), full.collector(), full.state(), null, null, null, null,
@@ -123,7 +124,7 @@ class AlertDeliveryDiskFullTest {
             try (Agent agent = Agent.start(config)) {
                 MetricsPage degraded = MetricsPage.scrape(agent.metricsAddress());
                 assertThat(degraded.value("hvwatch_spool_writable")).isZero();
-                state.resize("64m");
+                state.resize(64 * MIB);
                 Awaitility.await("the spool opened once there is room").atMost(30, TimeUnit.SECONDS)
                         .pollInterval(Duration.ofMillis(500)).until(() -> MetricsPage.scrape(agent.metricsAddress()).value("hvwatch_spool_writable") == 1);
             }

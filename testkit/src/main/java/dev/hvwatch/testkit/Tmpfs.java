@@ -30,6 +30,11 @@ public final class Tmpfs implements AutoCloseable {
         return mountPoint;
     }
 
+    /** Makes room: the same tmpfs, now of {@code bytes}, its files kept. */
+    public void resize(long bytes) throws IOException, InterruptedException {
+        run(List.of("mount", "-o", "remount,size=" + bytes, mountPoint.toString()));
+    }
+
     /** Bytes a process may still write there. */
     public long free() throws IOException {
         return Files.getFileStore(mountPoint).getUsableSpace();
