@@ -4,6 +4,8 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.collector.Collector;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.logging.ControlCharacters;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import java.io.IOException;
@@ -11,6 +13,10 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 
 /**
  * A real collector inside the demo's process, beside the agent: a throw-away CA issues the
@@ -18,6 +24,9 @@ import java.security.GeneralSecurityException;
  * journals is printed. The agent still talks to it over mutually authenticated TLS, as in production.
  */
 public final class EmbeddedCollector implements AutoCloseable {
+    /** A VM's start message holds its whole command line: the line shows its beginning, the journal all of it. */
+    private static final int MESSAGE_CHARS = 160;
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
     private final Collector collector;
     private final int port;
     private final TlsFiles agentTls;
@@ -43,9 +52,21 @@ public final class EmbeddedCollector implements AutoCloseable {
         return new EmbeddedCollector(collector, port, agent);
     }
 
-    private static String describe(Alert a) {
-        return "[collector] " + a.time() + " " + a.severity().wireName() + " " + a.state().wireName() + " "
-                + a.rule() + " seq=" + a.seq() + ": " + a.message();
+    /**
+     * One line per journaled alert: local time, severity (or "resolved"), rule, VM (or "host"), message. The
+     * collector journals each alert once, however often the agent resent it. A guest names its VM and so writes
+     * into the message: control characters are escaped, so that no name can forge a line or drive the terminal.
+     */
+    static String describe(Alert a) {
+        String time = TIME.format(Instant.parse(a.time()));
+        String severity = a.state() == AlertState.RESOLVED ? "resolved" : a.severity().wireName();
+        String subject = a.vm() != null ? a.vm().name() : a.device() != null ? a.device() : "host";
+        String message = a.message() == null ? "" : a.message();
+        if (message.length() > MESSAGE_CHARS) {
+            message = message.substring(0, MESSAGE_CHARS - 1) + "…";
+        }
+        return ControlCharacters.escape(String.format(Locale.ROOT, "%s  %-8s  %-27s  %-12s  %s", time, severity,
+                a.rule(), subject, message));
     }
 
     /** The agent's collector settings pointed at this collector, with the agent's issued certificate. */
