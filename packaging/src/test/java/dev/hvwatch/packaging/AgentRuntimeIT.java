@@ -46,7 +46,7 @@ class AgentRuntimeIT {
             // logging whose converters escape what a guest controls
             "slf4j-api", "logback-classic", "logback-core",
             // /metrics: concurrent clients, timeouts, TLS, basic auth (bcrypt)
-            "netty-codec-http", "spring-security-crypto");
+            "netty-codec-http", "netty-codec-compression", "spring-security-crypto");
 
     /** What the agent must never carry: it is the collector's, the tests', or another system's. */
     private static final List<String> NEVER = List.of("hvwatch-collector", "hvwatch-testkit", "hvwatch-demo",
