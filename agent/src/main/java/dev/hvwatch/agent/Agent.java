@@ -76,7 +76,7 @@ public final class Agent implements AutoCloseable {
         this.config = config;
         String identity = config.identity().host();
         RulePack pack = RulePack.load(config.rules().files());
-        AlertFactory alerts = new AlertFactory(identity);
+        AlertFactory alerts = new AlertFactory(identity, config.rules().runbooks());
         delivery = AlertDelivery.start(config, alerts, this::spool);
         rules = new RuleEngine(pack, alerts, this::spool, Runtime.getRuntime().availableProcessors(),
                 metrics::alertsFiring);

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * rule's facts as the pack states them (id, title, description, severity, category, NIST items, condition, {@code for},
  * resolution, message, evidence), generated here between two markers so that they cannot drift from the pack; the
  * operator's part below them is written by hand in the Meaning / Impact / Diagnosis / Mitigation form. The index,
- * {@code docs/runbooks/README.md}, holds a generated table of every rule.
+ * {@code docs/runbooks/README.md}, holds a generated table of every rule. Alerts the agent raises itself, outside the
+ * pack ({@code agent-spool-overflow}), have runbooks too, written wholly by hand.
  */
 final class Runbooks {
     static final String FACTS_BEGIN = "<!-- rule facts: generated from the rule pack by RunbooksTest "
@@ -38,11 +39,22 @@ final class Runbooks {
     private Runbooks() {
     }
 
-    /** Everything in {@code dir} that disagrees with {@code pack}, one sentence each; empty when all agree. */
-    static List<String> problems(Path dir, RulePack pack) throws IOException {
+    /**
+     * Everything in {@code dir} that disagrees with {@code pack} and the rules the agent raises itself
+     * ({@code builtIn}), one sentence each; empty when all agree.
+     */
+    static List<String> problems(Path dir, RulePack pack, Set<String> builtIn) throws IOException {
         List<String> problems = new ArrayList<>();
         Set<String> ids = pack.rules().stream().map(CompiledRule::id).collect(Collectors.toSet());
+        ids.addAll(builtIn);
         Set<String> files = runbookFiles(dir);
+        for (String rule : builtIn) {
+            if (files.contains(rule)) {
+                sections(dir.resolve(rule + ".md"), problems);
+            } else {
+                problems.add("rule " + rule + " has no runbook " + dir.resolve(rule + ".md"));
+            }
+        }
         for (CompiledRule rule : pack.rules()) {
             Path file = dir.resolve(rule.id() + ".md");
             if (!files.contains(rule.id())) {
@@ -57,17 +69,7 @@ final class Runbooks {
                 problems.add(file + ": the rule facts differ from the pack's; expected:\n" + facts(rule)
                         + "\nfound:\n" + stated);
             }
-            int at = -1;
-            for (String section : SECTIONS) {
-                Matcher m = Pattern.compile("(?m)^" + Pattern.quote(section) + "\\s*$").matcher(text);
-                if (!m.find()) {
-                    problems.add(file + ": no '" + section + "' section");
-                } else if (m.start() < at) {
-                    problems.add(file + ": '" + section + "' is out of order (Meaning, Impact, Diagnosis, Mitigation)");
-                } else {
-                    at = m.start();
-                }
-            }
+            sections(file, problems);
         }
         for (String name : files) {
             if (!ids.contains(name)) {
@@ -103,6 +105,22 @@ final class Runbooks {
         }
         Path index = dir.resolve(INDEX);
         Files.writeString(index, replace(Files.readString(index), INDEX_BEGIN, INDEX_END, index(pack)));
+    }
+
+    /** Adds to {@code problems} each of the four sections {@code file} lacks or has out of order. */
+    private static void sections(Path file, List<String> problems) throws IOException {
+        String text = Files.readString(file);
+        int at = -1;
+        for (String section : SECTIONS) {
+            Matcher m = Pattern.compile("(?m)^" + Pattern.quote(section) + "\\s*$").matcher(text);
+            if (!m.find()) {
+                problems.add(file + ": no '" + section + "' section");
+            } else if (m.start() < at) {
+                problems.add(file + ": '" + section + "' is out of order (Meaning, Impact, Diagnosis, Mitigation)");
+            } else {
+                at = m.start();
+            }
+        }
     }
 
     /** A rule's facts, in Markdown, markers excluded. */

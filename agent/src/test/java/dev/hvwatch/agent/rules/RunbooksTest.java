@@ -2,23 +2,28 @@ package dev.hvwatch.agent.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.agent.spool.SpoolOverflowAlarm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every rule of the default pack has a runbook, {@code docs/runbooks/<rule-id>.md}, every runbook a rule, and each
- * states its rule's severity, NIST items, condition and the rest as the pack does ({@link Runbooks}).
+ * Every rule of the default pack, and every alert the agent raises itself, has a runbook,
+ * {@code docs/runbooks/<rule-id>.md}, every runbook a rule, and each of the pack's states its rule's severity, NIST
+ * items, condition and the rest as the pack does ({@link Runbooks}). Alerts link them in {@code runbook_url}.
  * <p>
  * After a change to the pack, regenerate the runbooks' rule facts and the index, then review the diff and the prose:
  * {@code mvn -pl agent -am test -Dtest=RunbooksTest -Dsurefire.failIfNoSpecifiedTests=false -Drunbooks.update=true}
  */
 class RunbooksTest {
     private static final Path DOCS = Path.of("..", "docs", "runbooks");
+    /** The alerts the agent raises outside the rule pack. */
+    private static final Set<String> BUILT_IN = Set.of(SpoolOverflowAlarm.RULE);
 
     @TempDir
     Path dir;
@@ -30,7 +35,7 @@ class RunbooksTest {
             Runbooks.update(DOCS, pack);
         }
 
-        assertThat(Runbooks.problems(DOCS, pack)).as("docs/runbooks against the default pack (regenerate the rule "
+        assertThat(Runbooks.problems(DOCS, pack, BUILT_IN)).as("docs/runbooks against the default pack (regenerate the rule "
                 + "facts with -Drunbooks.update=true, then review the diff)").isEmpty();
     }
 
@@ -42,7 +47,7 @@ class RunbooksTest {
                 Files.copy(f, dir.resolve(f.getFileName()));
             }
         }
-        List<String> before = Runbooks.problems(dir, pack);
+        List<String> before = Runbooks.problems(dir, pack, BUILT_IN);
         Files.delete(dir.resolve("posture-tpm.md"));
         Files.writeString(dir.resolve("vm-teleported.md"), Files.readString(dir.resolve("vm-migrated.md")));
         Path fault = dir.resolve("iommu-fault.md");
@@ -51,8 +56,10 @@ class RunbooksTest {
         Files.writeString(smt, Files.readString(smt).replace("HY-SR-2 (", "HY-SR-4 ("));
         Path ksm = dir.resolve("posture-ksm.md");
         Files.writeString(ksm, Files.readString(ksm).replace("## Mitigation", "## What to do"));
+        Path spool = dir.resolve("agent-spool-overflow.md");
+        Files.writeString(spool, Files.readString(spool).replace("## Impact", "## Effect"));
 
-        List<String> found = new ArrayList<>(Runbooks.problems(dir, pack));
+        List<String> found = new ArrayList<>(Runbooks.problems(dir, pack, BUILT_IN));
         found.removeAll(before);
         assertThat(found).satisfiesExactlyInAnyOrder(
                 p -> assertThat(p).isEqualTo("rule posture-tpm has no runbook " + dir.resolve("posture-tpm.md")),
@@ -61,6 +68,7 @@ class RunbooksTest {
                         .contains("**Severity** low"),
                 p -> assertThat(p).startsWith(smt + ": the rule facts differ from the pack's").contains("HY-SR-4 ("),
                 p -> assertThat(p).isEqualTo(ksm + ": no '## Mitigation' section"),
+                p -> assertThat(p).isEqualTo(spool + ": no '## Impact' section"),
                 p -> assertThat(p).isEqualTo(dir.resolve("README.md") + ": links to posture-tpm.md, which does "
                         + "not exist"));
     }

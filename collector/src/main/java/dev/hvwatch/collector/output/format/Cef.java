@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
  * cn2Label=vmPid   cn2: QEMU pid                       cn3Label=vcpu     cn3: vCPU index
  * cs4Label=device  cs4: device                         cs5Label=nist     cs5: NIST SP 800-125A items, comma-separated
  * cs6Label=evidence  cs6: the rule's figures as JSON
+ * flexString1Label=runbook  flexString1: the runbook's URL
  * </pre>
  * Keys of absent fields are left out.
  */
@@ -61,6 +62,7 @@ public final class Cef implements AlertFormat {
         if (!alert.evidence().isEmpty()) {
             ext.labelled("cs6", "evidence", json(alert));
         }
+        ext.labelled("flexString1", "runbook", alert.runbookUrl());
         ext.put("msg", alert.message());
         return cef.toString();
     }

@@ -15,7 +15,8 @@ import dev.hvwatch.protocol.AlertTime;
  * (activity Create, status New, is_alert true); its resolution closes it (activity Close, status Resolved). Both
  * carry the same {@code finding_info.uid}, built from the host, the rule and the subject (VM, vCPU, device), so that
  * a SOC tool pairs them; {@code metadata.uid} is the alert's own id. The VM and the host are the affected
- * {@code resources}, the rule's figures the {@code evidences}; what OCSF has no place for (agent, seq, NIST
+ * {@code resources}, the rule's figures the {@code evidences}, the runbook's URL the {@code remediation}'s
+ * {@code references}; what OCSF has no place for (agent, seq, NIST
  * references, vCPU, device, QEMU pid) is under {@code unmapped}.
  */
 public final class OcsfDetectionFinding implements AlertFormat {
@@ -65,6 +66,11 @@ public final class OcsfDetectionFinding implements AlertFormat {
         resources(finding.putArray("resources"), alert);
         if (!alert.evidence().isEmpty()) {
             finding.putArray("evidences").addObject().set("data", JSON.valueToTree(alert.evidence()));
+        }
+        if (alert.runbookUrl() != null) {
+            ObjectNode remediation = finding.putObject("remediation");
+            remediation.put("desc", "The runbook of rule " + alert.rule() + ": diagnosis and mitigation");
+            remediation.putArray("references").add(alert.runbookUrl());
         }
         unmapped(finding.putObject("unmapped"), alert);
         return finding;

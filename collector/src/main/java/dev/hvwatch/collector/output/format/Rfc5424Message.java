@@ -15,7 +15,7 @@ import java.time.format.DateTimeFormatter;
  * configured facility and a severity from the alert's (critical 2, high 3, medium 4, low 5, info 6); TIMESTAMP the
  * alert's time cut to the microseconds RFC 5424 allows; HOSTNAME the alert's host; MSGID its rule (at most 32
  * characters). The structured data carries the alert's key fields: id, agent, seq, rule, title, severity, category,
- * state, vm, vmUuid, vmPid, vcpu, device, nist (comma-separated); values escape {@code "}, {@code \} and {@code ]}.
+ * state, vm, vmUuid, vmPid, vcpu, device, nist (comma-separated), runbook (its URL); values escape {@code "}, {@code \} and {@code ]}.
  * MSG is the alert's sentence (control characters as spaces, so that one message is one line) or the alert in
  * another format.
  */
@@ -76,6 +76,7 @@ public final class Rfc5424Message implements AlertFormat {
         if (!alert.nist().isEmpty()) {
             param(sd, "nist", String.join(",", alert.nist()));
         }
+        param(sd, "runbook", alert.runbookUrl());
         sd.append(']');
     }
 

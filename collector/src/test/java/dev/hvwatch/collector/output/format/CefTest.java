@@ -29,7 +29,8 @@ class CefTest {
                 + "dvchost=kvm-01 deviceExternalId=kvm-01 externalId=alert-kvm-01-7 cat=starvation cs1Label=state "
                 + "cs1=firing cn1Label=seq cn1=7 cs2Label=vm cs2=guest-1 cs3Label=vmUuid "
                 + "cs3=5f0c8a4e-0000-4000-8000-000000000001 cn2Label=vmPid cn2=4242 cn3Label=vcpu cn3=0 "
-                + "cs5Label=nist cs5=HY-SR-5 cs6Label=evidence cs6={\"threshold\":0.2,\"waitRatio\":0.42} msg=vCPU 0");
+                + "cs5Label=nist cs5=HY-SR-5 cs6Label=evidence cs6={\"threshold\":0.2,\"waitRatio\":0.42} flexString1Label=runbook "
+                + "flexString1=file:///usr/share/doc/hvwatch-agent/runbooks/vcpu-starvation.md msg=vCPU 0");
     }
 
     @Test
@@ -37,7 +38,8 @@ class CefTest {
         Alert alert = new Alert("id" + HOSTILE, "kvm-01", 3, "2025-01-02T03:04:05.000000000Z", "host" + HOSTILE,
                 "rule" + HOSTILE, "title" + HOSTILE, Severity.CRITICAL, Category.ISOLATION, AlertState.RESOLVED,
                 new VmRef("vm" + HOSTILE, "uuid", 1L), null, "dev" + HOSTILE, List.of("HY-SR-6C"),
-                Map.of("note", HOSTILE), "message" + HOSTILE);
+                Map.of("note", HOSTILE), "message" + HOSTILE,
+                "https://wiki.example.net/runbooks/rule" + HOSTILE + ".md");
         byte[] bytes = new Cef().format(null, alert);
         String cef = new String(bytes, StandardCharsets.UTF_8);
 
@@ -59,7 +61,8 @@ class CefTest {
                 .containsEntry("cs4", "dev" + HOSTILE)
                 .containsEntry("cs1", "resolved")
                 .containsEntry("cs1Label", "state")
-                .containsEntry("cn1", "3");
+                .containsEntry("cn1", "3")
+                .containsEntry("flexString1", "https://wiki.example.net/runbooks/rule" + HOSTILE + ".md");
         assertThat(ext.get("cs6")).isEqualTo("{\"note\":" + jsonString(HOSTILE) + "}");
         assertThat(ext).doesNotContainKey("key");
     }
