@@ -7,6 +7,7 @@ import dev.hvwatch.collector.Collector;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.AlertSchemaCheck;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The foundation slice with every stage real: QEMU/KVM guests spinning on one host CPU, the agent reading their
  * vCPU threads from the real /proc, the starvation rule, TLS with client certificates to a collector on its own
- * loopback endpoint, the collector's journal and its JSON-lines output.
+ * loopback endpoint, the collector's journal and its JSON-lines output, every alert of which follows the alert
+ * schema.
  */
 @ExtendWith(GuestCleanupExtension.class)
 class StarvationEndToEndTest {
@@ -114,6 +116,8 @@ class StarvationEndToEndTest {
                 Awaitility.await("stopped VMs leave /metrics").atMost(5, TimeUnit.SECONDS)
                         .until(() -> !MetricsPage.scrape(agent.metricsAddress()).contains("vm=\"noisy-1\""));
                 assertThat(MetricsPage.scrape(agent.metricsAddress()).text()).doesNotContain("vm=\"noisy-2\"").contains("vm=\"victim\"");
+                assertThat(Files.readAllLines(journal).stream().filter(l -> !l.isBlank()))
+                        .as("the collector's JSON-lines output").isNotEmpty().allSatisfy(AlertSchemaCheck::assertValid);
             }
         }
     }

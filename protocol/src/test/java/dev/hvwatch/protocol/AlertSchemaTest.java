@@ -64,8 +64,8 @@ class AlertSchemaTest {
         AlertSchemaCheck.noticeKinds().forEach(kind -> expected.add("notice-" + kind + ".json"));
         assertThat(examples().map(p -> p.getFileName().toString())).containsExactlyInAnyOrderElementsOf(expected);
         for (Category c : Category.values()) {
-            JsonNode example = AlertJson.mapper().readTree(EXAMPLES.resolve("category-" + c.wireName() + ".json")
-                    .toFile());
+            JsonNode example = AlertJson.mapper()
+                    .readTree(EXAMPLES.resolve("category-" + c.wireName() + ".json").toFile());
             assertThat(example.get("category").asText()).isEqualTo(c.wireName());
         }
     }
@@ -144,8 +144,9 @@ class AlertSchemaTest {
             shown.add(alert);
         }
         for (Category c : Category.values()) {
-            JsonNode file = AlertJson.mapper().readTree(EXAMPLES.resolve("category-" + c.wireName() + ".json").toFile());
-            assertThat(shown).as("docs/alert-schema.md shows category-" + c.wireName() + ".json").contains(file);
+            String name = "category-" + c.wireName() + ".json";
+            JsonNode file = AlertJson.mapper().readTree(EXAMPLES.resolve(name).toFile());
+            assertThat(shown).as("docs/alert-schema.md shows " + name).contains(file);
         }
     }
 
