@@ -81,7 +81,7 @@ public final class Agent implements AutoCloseable {
         this.config = config;
         String identity = config.identity().host();
         RulePack pack = RulePack.load(config.rules().files());
-        AlertFactory alerts = new AlertFactory(identity);
+        AlertFactory alerts = new AlertFactory(identity, config.rules().runbooks());
         delivery = AlertDelivery.start(config, alerts, this::spool);
         Path proc = config.sampling().procRoot();
         ProcCensus census = new ProcCensus(proc);

@@ -71,7 +71,7 @@ class LibvirtEndToEndKvmTest {
                 collectorTls, dir.resolve("journal"), journal))) {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
-                    new AgentConfig.Sampling(INTERVAL, null), null, new AgentConfig.Rules(List.of(AlertLines.starvationRule(dir))),
+                    new AgentConfig.Sampling(INTERVAL, null), null, new AgentConfig.Rules(List.of(AlertLines.starvationRule(dir)), null),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),

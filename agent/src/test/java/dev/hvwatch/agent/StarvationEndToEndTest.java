@@ -6,6 +6,7 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.collector.Collector;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.protocol.Alert;
+import dev.hvwatch.protocol.AlertSchemaCheck;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The foundation slice with every stage real: QEMU/KVM guests spinning on one host CPU, the agent reading their
  * vCPU threads from the real /proc, the starvation rule, TLS with client certificates to a collector on its own
- * loopback endpoint, the collector's journal and its JSON-lines output.
+ * loopback endpoint, the collector's journal and its JSON-lines output, every alert of which follows the alert
+ * schema.
  */
 @Tag("kvm")
 @ExtendWith(GuestCleanupExtension.class)
@@ -66,7 +68,7 @@ class StarvationEndToEndTest {
             int port = collector.start();
             AgentConfig config = new AgentConfig(new AgentConfig.Identity(HOST),
                     new AgentConfig.Sampling(INTERVAL, null), null,
-                    new AgentConfig.Rules(List.of(AlertLines.starvationRule(dir))),
+                    new AgentConfig.Rules(List.of(AlertLines.starvationRule(dir)), null),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),
@@ -126,6 +128,8 @@ class StarvationEndToEndTest {
                 Awaitility.await("stopped VMs leave /metrics").atMost(5, TimeUnit.SECONDS)
                         .until(() -> !MetricsPage.scrape(agent.metricsAddress()).contains("vm=\"noisy-1\""));
                 assertThat(MetricsPage.scrape(agent.metricsAddress()).text()).doesNotContain("vm=\"noisy-2\"").contains("vm=\"victim\"");
+                assertThat(Files.readAllLines(journal).stream().filter(l -> !l.isBlank()))
+                        .as("the collector's JSON-lines output").isNotEmpty().allSatisfy(AlertSchemaCheck::assertValid);
             }
         }
     }

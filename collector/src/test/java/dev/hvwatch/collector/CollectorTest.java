@@ -136,7 +136,7 @@ class CollectorTest {
     void alertsClaimingAnotherHostOrAgentAreRejected() throws Exception {
         Alert otherHost = new Alert("x", AGENT, 1, alert(AGENT, 1).time(), "kvm-02", "r", null,
                 alert(AGENT, 1).severity(), alert(AGENT, 1).category(), alert(AGENT, 1).state(),
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null);
         for (Alert forged : List.of(alert("kvm-02", 1), otherHost)) {
             TestAgent agent = connect(AGENT);
             agent.hello(AGENT);

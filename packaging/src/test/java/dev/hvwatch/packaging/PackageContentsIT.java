@@ -2,6 +2,7 @@ package dev.hvwatch.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.agent.alert.AlertFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,6 +45,24 @@ class PackageContentsIT {
                 all.filter(Files::isRegularFile).forEach(f -> assertThat(files)
                         .contains("/usr/share/hvwatch/dashboards/" + dashboards.relativize(f)));
             }
+        }
+    }
+
+    @Test
+    void theAgentsDebAndRpmHoldEveryRunbookWhereItsAlertsLinkThem() throws Exception {
+        Command.require("dpkg-deb", false);
+        Command.require("rpm", false);
+        List<String> runbooks;
+        try (Stream<Path> all = Files.list(Path.of("../docs/runbooks"))) {
+            runbooks = all.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".md")).toList();
+        }
+        String installed = AlertFactory.DEFAULT_RUNBOOKS.substring("file://".length());
+        assertThat(runbooks).contains("README.md", "vcpu-starvation.md", "agent-spool-overflow.md");
+        List<String> deb = debFiles("hvwatch-agent");
+        List<String> rpm = Command.ok("rpm", "-qlp", Packages.rpm("hvwatch-agent").toString()).lines().toList();
+        for (String runbook : runbooks) {
+            assertThat(deb).contains(installed + runbook);
+            assertThat(rpm).contains(installed + runbook);
         }
     }
 

@@ -25,6 +25,7 @@ class ShippedFilesTest {
         assertThat(config.state().dir()).isEqualTo(Path.of("/var/lib/hvwatch/agent"));
         assertThat(config.metrics().listen()).isEqualTo("127.0.0.1:9847");
         assertThat(config.collector().cert()).isEqualTo(Path.of("/etc/hvwatch/tls/agent.pem"));
+        assertThat(config.rules().runbooks()).isEqualTo("file:///usr/share/doc/hvwatch-agent/runbooks/");
         assertThat(unit("hvwatch-agent")).contains("StateDirectory=hvwatch/agent", "User=hvwatch-agent",
                 "ExecStart=/usr/bin/hvwatch-agent run");
     }

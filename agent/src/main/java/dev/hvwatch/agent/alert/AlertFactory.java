@@ -12,6 +12,8 @@ import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.VmRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -19,14 +21,52 @@ import java.util.UUID;
 
 /**
  * Builds canonical alerts for this agent. The sequence number is left at 0: the spool assigns it when it takes
- * the alert, so that sequence numbers follow spooling order and survive restarts.
+ * the alert, so that sequence numbers follow spooling order and survive restarts. Each alert carries the URL of its
+ * rule's runbook: the configured base followed by {@code <rule id>.md}, as the runbooks are named in
+ * {@code docs/runbooks} and installed by the packages.
  */
 public final class AlertFactory {
-    private final String agent;
+    /** Where the .deb and .rpm install the runbooks. */
+    public static final String DEFAULT_RUNBOOKS = "file:///usr/share/doc/hvwatch-agent/runbooks/";
 
-    /** @param agent this agent's identity, which is also its host name on the wire (the certificate's CN) */
-    public AlertFactory(String agent) {
+    private final String agent;
+    private final String runbooks;
+
+    /**
+     * @param agent    this agent's identity, which is also its host name on the wire (the certificate's CN)
+     * @param runbooks the runbooks' base URL, ending in '/' (see {@link #runbookBase})
+     */
+    public AlertFactory(String agent, String runbooks) {
         this.agent = agent;
+        this.runbooks = runbookBase("runbooks", runbooks);
+    }
+
+    /** With the runbooks where the packages install them. */
+    public AlertFactory(String agent) {
+        this(agent, DEFAULT_RUNBOOKS);
+    }
+
+    /**
+     * Checks a runbooks' base URL: absolute, and ending in '/' so that a rule id appended to it names a file in it
+     * rather than replacing its last segment. {@code key} names the setting in the error.
+     */
+    public static String runbookBase(String key, String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(key + " is not a URL: " + e.getMessage());
+        }
+        if (!uri.isAbsolute() || !url.endsWith("/")) {
+            throw new IllegalArgumentException(key + " must be an absolute URL ending in '/' (e.g. "
+                    + DEFAULT_RUNBOOKS + "), got '" + url + "'");
+        }
+        return url;
+    }
+
+    /** The runbook of {@code rule}. */
+    public String runbookUrl(String rule) {
+        return runbooks + rule + ".md";
     }
 
     /** What a rule says about one subject; everything else an alert holds is filled in here. */
@@ -44,7 +84,8 @@ public final class AlertFactory {
         Instant at = Instant.ofEpochSecond(0, timeNanos);
         VmRef vm = f.vm() == null ? null : vmRef(f.vm());
         return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, f.rule(), f.title(),
-                f.severity(), f.category(), f.state(), vm, f.vcpu(), f.device(), f.nist(), f.evidence(), f.message());
+                f.severity(), f.category(), f.state(), vm, f.vcpu(), f.device(), f.nist(), f.evidence(), f.message(),
+                runbookUrl(f.rule()));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.config;
 
+import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.ship.ShipperSettings;
 import dev.hvwatch.agent.spool.SpoolLimits;
 import dev.hvwatch.protocol.config.Durations;
@@ -35,7 +36,7 @@ public record AgentConfig(
         identity = identity != null ? identity : new Identity(null);
         sampling = sampling != null ? sampling : new Sampling(null, null);
         ring = ring != null ? ring : new Ring(null);
-        rules = rules != null ? rules : new Rules(null);
+        rules = rules != null ? rules : new Rules(null, null);
         metrics = metrics != null ? metrics : new Metrics(null);
         collector = collector != null ? collector : new Collector(null, null, null, null, null, null);
         state = state != null ? state : new State(null);
@@ -234,10 +235,15 @@ public record AgentConfig(
     /**
      * Rules: the default pack shipped with the agent, then these files (or every *.yaml in these directories, in
      * name order); a rule with the id of an earlier one replaces it. Reloaded on SIGHUP and when a file changes.
+     *
+     * @param runbooks the base URL of the runbooks: an alert's {@code runbook_url} is this followed by
+     *                 {@code <rule id>.md}
      */
-    public record Rules(List<Path> files) {
+    public record Rules(List<Path> files, String runbooks) {
         public Rules {
             files = files == null ? List.of() : List.copyOf(files);
+            runbooks = AlertFactory.runbookBase("rules.runbooks",
+                    runbooks != null ? runbooks : AlertFactory.DEFAULT_RUNBOOKS);
         }
     }
 

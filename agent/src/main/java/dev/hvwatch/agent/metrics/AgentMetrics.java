@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The agent's Prometheus registry and the series that are not per VM. Names follow the contract in
- * ARCHITECTURE.md; Micrometer adds the unit and {@code _total} suffixes from base units and meter types.
+ * The agent's Prometheus registry and the series that are not per VM. Names are a contract with dashboards and
+ * rules (README.md, "Metrics": Prometheus conventions, base units, {@code hvwatch_} prefix); Micrometer adds the unit
+ * and {@code _total} suffixes from base units and meter types.
  * Micrometer holds the object behind a function counter only weakly, so each binding takes the long-lived owner
  * of the figure (a source), never a lambda that nothing else references. Drops and source health are host series
  * published by the agent-health source, so that rules read them too.

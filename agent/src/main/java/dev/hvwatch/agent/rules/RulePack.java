@@ -287,7 +287,7 @@ public final class RulePack {
         }
     }
 
-    /** A readable name for an evidence value: the expression as an analyst would write it. */
+    /** A readable name for an evidence value: the expression as an analyst would write it, durations in seconds. */
     private static String text(Ast ast) {
         if (ast instanceof Ast.Ref r) {
             StringBuilder s = new StringBuilder(r.name());
@@ -301,19 +301,29 @@ public final class RulePack {
         }
         if (ast instanceof Ast.Num n) {
             double v = n.value();
-            return v == Math.rint(v) ? Long.toString((long) v) + "s" : v + "s";
+            return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
         }
         if (ast instanceof Ast.Call c) {
             StringBuilder s = new StringBuilder(c.function()).append('(');
             for (int i = 0; i < c.args().size(); i++) {
                 Ast arg = c.args().get(i);
                 boolean share = i == 0 && c.function().equals("neighbours_slowed") && arg instanceof Ast.Num;
-                s.append(i == 0 ? "" : ", ").append(share ? Double.toString(((Ast.Num) arg).value())
-                        : text(arg));
+                s.append(i == 0 ? "" : ", ").append(share ? Double.toString(((Ast.Num) arg).value()) : text(arg))
+                        .append(!share && arg instanceof Ast.Num && Compiler.takesDuration(c.function(), i) ? "s" : "");
             }
             return s.append(')').toString();
         }
+        if (ast instanceof Ast.Unary u) {
+            return u.op() + (u.op().equals("not") ? " " : "") + operand(u.operand());
+        }
+        if (ast instanceof Ast.Binary b) {
+            return operand(b.left()) + " " + b.op() + " " + operand(b.right());
+        }
         return ast.toString();
+    }
+
+    private static String operand(Ast ast) {
+        return ast instanceof Ast.Binary ? "(" + text(ast) + ")" : text(ast);
     }
 
     private static void require(Source s, String key, Object value) throws ConfigException {

@@ -31,6 +31,15 @@ public final class VmLifecycle {
     private VmLifecycle() {
     }
 
+    /** A QEMU process appeared: how it runs and its (redacted) command line, for the HY-SR-17 change log. */
+    public static Notice started(Vm vm) {
+        return new Notice(STARTED, null, Map.of(
+                "accelerator", vm.kvm() ? "kvm" : "tcg (emulated)",
+                "manager", vm.manager(),
+                "command_line", String.join(" ", vm.commandLine()),
+                "pid", vm.pid()), "VM " + vm.describe() + " started");
+    }
+
     /** @param reason why, in the source's words ("destroyed", "host-qmp-quit"); {@code initiator} may be null */
     public static Notice stopped(String vmName, String reason, String initiator, String via) {
         Map<String, Object> facts = facts(via, reason);

@@ -42,6 +42,16 @@ class AgentConfigFileTest {
     }
 
     @Test
+    void theRunbooksBaseUrlIsReadAndAMalformedOneNamesItsKeyAndLine() throws Exception {
+        assertThat(AgentConfig.defaults().rules().runbooks()).isEqualTo("file:///usr/share/doc/hvwatch-agent/runbooks/");
+        assertThat(parse("r.yaml", "rules:\n  runbooks: https://wiki.example.net/hvwatch/\n").rules().runbooks())
+                .isEqualTo("https://wiki.example.net/hvwatch/");
+        assertThatThrownBy(() -> parse("r.yaml", "rules:\n  runbooks: https://wiki.example.net/hvwatch\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("r.yaml line 1: rules.runbooks must be an absolute URL ending in '/'");
+    }
+
+    @Test
     void unknownKeyNamesFileLineAndKey() {
         assertThatThrownBy(() -> parse("agent.yaml", """
                 sampling:

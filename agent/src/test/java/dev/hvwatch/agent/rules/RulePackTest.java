@@ -123,6 +123,17 @@ class RulePackTest {
     }
 
     @Test
+    void evidenceNamesTheFiguresAsWrittenWithDurationsInSeconds() throws Exception {
+        RulePack pack = RulePack.fromTexts(Map.of("my.yaml", VALID.replace("scope: vcpu", "scope: vm").replace(
+                "condition: wait_share > 0.5", "condition: rate(run_seconds, 1m) / vcpus < 0.5 * min(1, host_cpus / "
+                        + "(host_vcpus + 1)) and ewma(rate(wait_seconds, 30s), 1.5m) > max(-vcpus, 0)")));
+
+        assertThat(pack.rules().get(0).evidence()).containsOnlyKeys("rate(run_seconds, 60s)", "run_seconds", "vcpus",
+                "min(1, host_cpus / (host_vcpus + 1))", "host_cpus", "host_vcpus", "ewma(rate(wait_seconds, 30s), 90s)",
+                "rate(wait_seconds, 30s)", "wait_seconds", "max(-vcpus, 0)");
+    }
+
+    @Test
     void rulesReloadWhenTheirFileChangesAndOnSighup() throws Exception {
         Path file = Files.writeString(dir.resolve("mine.yaml"), VALID);
         Files.writeString(dir.resolve("not-rules.jsonl"), "{}\n");

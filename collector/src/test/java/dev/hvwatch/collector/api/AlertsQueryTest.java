@@ -9,6 +9,7 @@ import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.testing.ApiFixture;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
+import dev.hvwatch.protocol.AlertSchemaCheck;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.Severity;
 import java.net.URLEncoder;
@@ -53,7 +54,7 @@ class AlertsQueryTest {
     }
 
     @Test
-    void pagesThroughEverythingOnceInJournalOrderWithTheCanonicalAlerts() throws Exception {
+    void pagesThroughEverythingOnceInJournalOrderWithCanonicalAlertsThatFollowTheSchema() throws Exception {
         List<String> pages = new ArrayList<>();
         List<String> alerts = new ArrayList<>();
         String cursor = null;
@@ -68,6 +69,7 @@ class AlertsQueryTest {
         }
 
         assertThat(alerts).containsExactlyElementsOf(journaled.stream().map(AlertJson::toLine).toList());
+        alerts.forEach(AlertSchemaCheck::assertValid);
         // 240 = 34 pages of 7 + one of 2.
         assertThat(pages).hasSize(35).doesNotHaveDuplicates();
     }

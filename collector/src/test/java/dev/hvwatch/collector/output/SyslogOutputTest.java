@@ -187,6 +187,7 @@ class SyslogOutputTest {
 
     private static Alert awkward(Alert a) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), AWKWARD, a.severity(),
-                a.category(), a.state(), a.vm(), a.vcpu(), a.device(), a.nist(), a.evidence(), a.message());
+                a.category(), a.state(), a.vm(), a.vcpu(), a.device(), a.nist(), a.evidence(), a.message(),
+                a.runbookUrl());
     }
 }

@@ -25,7 +25,8 @@ public final class TestAlerts {
         return new Alert("alert-" + identity + "-" + seq, identity, seq, AlertTime.format(EPOCH.plusSeconds(seq)),
                 identity, "vcpu-starvation", "vCPU starved", Severity.HIGH, Category.STARVATION, AlertState.FIRING,
                 new VmRef("guest-1", "5f0c8a4e-0000-4000-8000-000000000001", 4242L), 0, null, List.of("HY-SR-5"),
-                Map.of("waitRatio", 0.42, "threshold", 0.2), "vCPU 0 of guest-1 waited 42% of the last minute");
+                Map.of("waitRatio", 0.42, "threshold", 0.2), "vCPU 0 of guest-1 waited 42% of the last minute",
+                "file:///usr/share/doc/hvwatch-agent/runbooks/vcpu-starvation.md");
     }
 
     /**
@@ -71,7 +72,8 @@ public final class TestAlerts {
                 : new VmRef("guest-" + guest, "5f0c8a4e-0000-4000-8000-00000000000" + guest, 4000L + guest);
         return new Alert("alert-" + identity + "-" + seq, identity, seq, AlertTime.format(EPOCH.plusSeconds(seq)),
                 identity, rule, "title of " + rule, severity, Category.STARVATION, state, vm, null, null,
-                List.of("HY-SR-5"), Map.of("seq", seq), "alert " + seq + " of " + identity);
+                List.of("HY-SR-5"), Map.of("seq", seq), "alert " + seq + " of " + identity,
+                "file:///usr/share/doc/hvwatch-agent/runbooks/" + rule + ".md");
     }
 
     /** {@link #varied} alerts {@code from} to {@code to}, both included. */

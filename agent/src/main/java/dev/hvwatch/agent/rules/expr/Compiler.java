@@ -215,6 +215,12 @@ public final class Compiler {
         }
     }
 
+    /** Whether argument {@code index} of {@code function} is a duration: a window or a time constant. */
+    public static boolean takesDuration(String function, int index) {
+        return function.equals("count_over") ? index == 0
+                : index == 1 && (WINDOW_FUNCTIONS.contains(function) || function.equals("ewma"));
+    }
+
     private static long duration(Ast.Call c, Ast arg) throws ExprException {
         if (!(arg instanceof Ast.Num n) || n.value() <= 0) {
             throw new ExprException(arg.column(), c.function() + " needs a positive duration here, e.g. 30s or 5m");

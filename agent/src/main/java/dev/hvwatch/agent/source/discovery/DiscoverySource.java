@@ -2,11 +2,9 @@ package dev.hvwatch.agent.source.discovery;
 
 import dev.hvwatch.agent.ring.EventKind;
 import dev.hvwatch.agent.ring.EventRing;
-import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.VmLifecycle;
 import java.util.Collection;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +48,7 @@ public final class DiscoverySource implements Source {
             tenants.lookUp(vm);
             LOG.info("VM found: {}{}", vm.describe(), vm.kvm() ? "" : " - NOT using KVM (emulated)");
             ring.publishVmLifecycle(EventKind.VM_STARTED, nowNanos, vm);
-            ring.publishNotice(nowNanos, vm, new Notice(VmLifecycle.STARTED, null, Map.of(
-                    "accelerator", vm.kvm() ? "kvm" : "tcg (emulated)",
-                    "manager", vm.manager(),
-                    "command_line", String.join(" ", vm.commandLine()),
-                    "pid", vm.pid()), "VM " + vm.describe() + " started"));
+            ring.publishNotice(nowNanos, vm, VmLifecycle.started(vm));
         }
         vmCount = discovery.watched().size();
     }

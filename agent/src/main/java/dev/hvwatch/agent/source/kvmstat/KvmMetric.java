@@ -5,9 +5,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The metric a KVM statistic becomes. The naming rule below is a contract with dashboards and rules
- * (ARCHITECTURE.md, "Metrics"): every source of KVM statistics (QMP, debugfs) maps through it, so a series has the
- * same name whichever source fed it.
+ * The metric a KVM statistic becomes. The naming rule below is a contract with dashboards and rules (the metric
+ * names README.md lists under "Metrics"): every source of KVM statistics (QMP, debugfs) maps through it, so a series
+ * has the same name whichever source fed it.
  *
  * <h2>Naming rule</h2>
  * <ol>

@@ -133,7 +133,8 @@ public final class PostureSource implements Source {
         }
     }
 
-    static Notice notice(Outcome o) {
+    /** The notice a failed check publishes: its id, summary and fix, then its own figures. */
+    public static Notice notice(Outcome o) {
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("check", o.check());
         facts.put("summary", o.summary());

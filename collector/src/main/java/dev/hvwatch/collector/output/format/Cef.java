@@ -26,6 +26,7 @@ import java.util.Map;
  *                                            user, flavor, manager)
  * flexString2Label=antagonists  flexString2: who took the CPU as JSON: antagonists [{vm, uuid, project,
  *                                            share_of_wait, cpus}], other_host_share, other_host_processes
+ * (no key is left for the runbook's URL: a SOC finds it from the rule, the signature id)
  * </pre>
  * Keys of absent fields are left out. Values are held to the dictionary's lengths (header: signature id 1023,
  * name 512; dvchost 100, externalId 40, deviceExternalId 255, msg, cat and duser 1023, custom strings 4000, flex

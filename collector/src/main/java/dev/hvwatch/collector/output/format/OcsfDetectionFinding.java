@@ -26,7 +26,7 @@ import java.util.Map;
  * {@code cloud} (provider OpenStack, the project as {@code account}) and so names the {@code cloud} profile in
  * {@code metadata.profiles}. The {@code evidences} are the rule's figures ({@code data}), then one per antagonist VM
  * (a resource of role Actor, with its share of the wait and CPUs as {@code data}) and one for the host's own
- * processes. What OCSF has no place for (agent, seq, NIST references, vCPU, device, QEMU pid) is under
+ * processes. The runbook's URL is the {@code remediation}'s {@code references}. What OCSF has no place for (agent, seq, NIST references, vCPU, device, QEMU pid) is under
  * {@code unmapped}. Hazardous characters in values are escaped as {@code \}{@code uXXXX} ({@link SafeText}).
  */
 public final class OcsfDetectionFinding implements AlertFormat {
@@ -85,6 +85,11 @@ public final class OcsfDetectionFinding implements AlertFormat {
         findingInfo(finding.putObject("finding_info"), alert);
         resources(finding.putArray("resources"), alert);
         evidences(finding, alert);
+        if (alert.runbookUrl() != null) {
+            ObjectNode remediation = finding.putObject("remediation");
+            remediation.put("desc", "The runbook of rule " + alert.rule() + ": diagnosis and mitigation");
+            remediation.putArray("references").add(alert.runbookUrl());
+        }
         unmapped(finding.putObject("unmapped"), alert);
         return finding;
     }

@@ -19,7 +19,7 @@ import java.util.List;
  * configured facility and a severity from the alert's (critical 2, high 3, medium 4, low 5, info 6); TIMESTAMP the
  * alert's time cut to the microseconds RFC 5424 allows; HOSTNAME the alert's host; MSGID its rule (at most 32
  * characters). The structured data carries the alert's key fields: id, agent, seq, rule, title, severity, category,
- * state, vm, vmUuid, vmPid, vcpu, device, nist (comma-separated); the VM's tenant (instanceName, project, projectId,
+ * state, vm, vmUuid, vmPid, vcpu, device, nist (comma-separated), runbook (its URL); the VM's tenant (instanceName, project, projectId,
  * user, flavor, manager); who took the CPU (antagonistN, antagonistNUuid, antagonistNProject, antagonistNShare,
  * antagonistNCpus for N = 1 to 5, otherHostShare, otherHostProcessN).
  *
@@ -112,6 +112,7 @@ public final class Rfc5424Message implements AlertFormat {
         if (!alert.nist().isEmpty()) {
             param(sd, "nist", String.join(",", alert.nist()));
         }
+        param(sd, "runbook", alert.runbookUrl());
         boolean complete = optional(sd, optionalParams(alert));
         if (!complete) {
             param(sd, "truncated", "true");

@@ -39,7 +39,8 @@ class CefTest {
         Alert alert = new Alert("id" + HOSTILE, "kvm-01", 3, "2025-01-02T03:04:05.000000000Z", "host" + HOSTILE,
                 "rule" + HOSTILE, "title" + HOSTILE, Severity.CRITICAL, Category.ISOLATION, AlertState.RESOLVED,
                 new VmRef("vm" + HOSTILE, "uuid", 1L), null, "dev" + HOSTILE, List.of("HY-SR-6C"),
-                Map.of("note", HOSTILE), "message" + HOSTILE);
+                Map.of("note", HOSTILE), "message" + HOSTILE,
+                "https://wiki.example.net/runbooks/rule" + HOSTILE + ".md");
         byte[] bytes = new Cef().format(null, alert);
         String cef = new String(bytes, StandardCharsets.UTF_8);
 

@@ -115,6 +115,9 @@ class OcsfDetectionFindingTest {
         assertThat(finding.at("/unmapped/seq").asLong()).isEqualTo(4);
         assertThat(finding.at("/unmapped/nist/0").asText()).isEqualTo("HY-SR-5");
         assertThat(finding.at("/unmapped/vm_pid").asLong()).isEqualTo(4242);
+        assertThat(finding.at("/remediation/references/0").asText())
+                .isEqualTo("file:///usr/share/doc/hvwatch-agent/runbooks/vcpu-starvation.md");
+        assertThat(finding.at("/remediation/desc").isTextual()).as("remediation.desc, which OCSF requires").isTrue();
     }
 
     @Test
@@ -180,7 +183,8 @@ class OcsfDetectionFindingTest {
 
     private static Alert with(Alert a, Severity severity, AlertState state) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), severity, a.category(),
-                state, a.vm(), a.vcpu(), a.device(), a.nist(), a.evidence(), a.message());
+                state, a.vm(), a.vcpu(), a.device(), a.nist(), a.evidence(), a.message(),
+                a.runbookUrl());
     }
 
     private static Alert withVm(Alert a, VmRef vm) {
@@ -195,6 +199,7 @@ class OcsfDetectionFindingTest {
 
     private static Alert withoutVm(Alert a) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), "posture-iommu", null, a.severity(),
-                Category.POSTURE, a.state(), null, null, "0000:01:00.0", a.nist(), Map.of(), null);
+                Category.POSTURE, a.state(), null, null, "0000:01:00.0", a.nist(), Map.of(), null,
+                null);
     }
 }

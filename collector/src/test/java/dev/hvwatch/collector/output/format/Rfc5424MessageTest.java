@@ -29,7 +29,9 @@ class Rfc5424MessageTest {
                         + "id=\"alert-kvm-01-7\" agent=\"kvm-01\" seq=\"7\" rule=\"vcpu-starvation\" "
                         + "title=\"vCPU starved\" severity=\"high\" category=\"starvation\" state=\"firing\" "
                         + "vm=\"guest-1\" vmUuid=\"5f0c8a4e-0000-4000-8000-000000000001\" vmPid=\"4242\" vcpu=\"0\" "
-                        + "nist=\"HY-SR-5\"] vCPU 0 of guest-1 waited 42% of the last minute");
+                        + "nist=\"HY-SR-5\" "
+                        + "runbook=\"file:///usr/share/doc/hvwatch-agent/runbooks/vcpu-starvation.md\"] "
+                        + "vCPU 0 of guest-1 waited 42% of the last minute");
     }
 
     @Test
@@ -66,7 +68,7 @@ class Rfc5424MessageTest {
         Alert multiline = withTitle("kvm-01", "r", "t");
         String text = text(new Rfc5424Message(DEFAULTS, null), new Alert(multiline.id(), "kvm-01", 1,
                 multiline.time(), "kvm-01", "r", "t", Severity.LOW, Category.AGENT, AlertState.FIRING, null, null,
-                null, List.of(), Map.of(), "first\nsecond\tthird"));
+                null, List.of(), Map.of(), "first\nsecond\tthird", null));
         assertThat(text).endsWith("] first second third");
     }
 
@@ -134,12 +136,12 @@ class Rfc5424MessageTest {
     private static Alert with(Severity severity, String host, String rule) {
         Alert a = TestAlerts.alert("kvm-01", 1);
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), host, rule, a.title(), severity, a.category(),
-                a.state(), null, null, null, List.of(), Map.of(), "m");
+                a.state(), null, null, null, List.of(), Map.of(), "m", null);
     }
 
     private static Alert withTitle(String host, String rule, String title) {
         Alert a = TestAlerts.alert("kvm-01", 1);
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), host, rule, title, a.severity(), a.category(),
-                a.state(), null, null, null, List.of(), Map.of(), "m");
+                a.state(), null, null, null, List.of(), Map.of(), "m", null);
     }
 }
