@@ -150,7 +150,7 @@ class NoisyNeighbourKvmTest {
                 collectorTls, dir.resolve("journal"), journal))) {
             int port = collector.start();
             AgentConfig config = adjust.apply(new AgentConfig(new AgentConfig.Identity("nn-host"),
-                    new AgentConfig.Sampling(INTERVAL, null), null, new AgentConfig.Rules(List.of(testRules())),
+                    new AgentConfig.Sampling(INTERVAL, null), null, new AgentConfig.Rules(List.of(testRules()), null),
                     new AgentConfig.Metrics("127.0.0.1:0"),
                     new AgentConfig.Collector("127.0.0.1:" + port, null, agentTls.cert(), agentTls.key(),
                             agentTls.ca(), null),

@@ -45,6 +45,6 @@ class AlertLineTest {
 
     private static Alert alert(AlertState state, VmRef vm, String message) {
         return new Alert("id", "agent", 1, TIME, "h", "vcpu-starvation", "t", Severity.HIGH, Category.STARVATION,
-                state, vm, null, null, null, null, message);
+                state, vm, null, null, null, null, message, null);
     }
 }

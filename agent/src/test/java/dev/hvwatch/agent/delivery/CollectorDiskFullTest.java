@@ -149,7 +149,7 @@ class CollectorDiskFullTest {
                 "vcpu-starvation", "vCPU starved", Severity.HIGH, Category.STARVATION, AlertState.FIRING,
                 new VmRef("guest-1", "5f0c8a4e-0000-4000-8000-000000000001", 4242L), 0, null, List.of("HY-SR-5"),
                 Map.of("waitRatio", 0.42, "threshold", 0.2), "vCPU 0 of guest-1 waited 42% of the last minute "
-                + "while its host's other guests took the CPU; this sentence pads the alert to a realistic size");
+                + "while its host's other guests took the CPU; this sentence pads the alert to a realistic size", null);
     }
 
     private static CollectorConfig config(TlsFiles tls, Path disk, int port) {

@@ -186,6 +186,6 @@ class HostileNamesTest {
         evidence.put("other_host_processes", List.of(nasty, nasty));
         return new Alert(base.id(), AGENT, seq, base.time(), AGENT, base.rule(), nasty, base.severity(),
                 base.category(), base.state(), vm, 0, nasty, List.of("HY-SR-5", nasty), evidence,
-                "vCPU 0 of " + nasty + " waited");
+                "vCPU 0 of " + nasty + " waited", null);
     }
 }

@@ -50,7 +50,7 @@ public final class TestAlerts {
         return new Alert(plain.id(), plain.agent(), plain.seq(), plain.time(), plain.host(), plain.rule(),
                 plain.title(), plain.severity(), plain.category(), plain.state(), victim, 0, null, plain.nist(),
                 evidence, "vCPU 0 of db-primary waited 97% of its runnable time; the CPU went to VM web-frontend (82%) "
-                + "and host processes (11%)");
+                + "and host processes (11%)", null);
     }
 
     private static Map<String, Object> antagonist(VmRef vm, double share, String cpus) {

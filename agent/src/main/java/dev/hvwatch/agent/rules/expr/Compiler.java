@@ -218,7 +218,8 @@ public final class Compiler {
     /** Whether argument {@code index} of {@code function} is a duration: a window or a time constant. */
     public static boolean takesDuration(String function, int index) {
         return function.equals("count_over") ? index == 0
-                : index == 1 && (WINDOW_FUNCTIONS.contains(function) || function.equals("ewma"));
+                : index == 1 && (WINDOW_FUNCTIONS.contains(function) || function.equals("ewma")
+                        || function.equals("neighbours_slowed"));
     }
 
     private static long duration(Ast.Call c, Ast arg) throws ExprException {

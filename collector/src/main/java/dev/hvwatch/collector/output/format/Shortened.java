@@ -22,7 +22,7 @@ final class Shortened {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), cut(a.title(), max), a.severity(),
                 a.category(), a.state(), vm, a.vcpu(), cut(a.device(), max),
                 (List<String>) BoundedJson.cutStrings(a.nist(), max),
-                (Map<String, Object>) BoundedJson.cutStrings(a.evidence(), max), cut(a.message(), max));
+                (Map<String, Object>) BoundedJson.cutStrings(a.evidence(), max), cut(a.message(), max), a.runbookUrl());
     }
 
     private static String cut(String value, int max) {

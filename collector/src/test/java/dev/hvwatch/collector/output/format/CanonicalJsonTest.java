@@ -44,6 +44,6 @@ class CanonicalJsonTest {
     private static Alert withVmName(Alert a, String name) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), a.severity(),
                 a.category(), a.state(), new VmRef(name, "u", 1L), a.vcpu(), a.device(), a.nist(), a.evidence(),
-                a.message());
+                a.message(), null);
     }
 }

@@ -84,7 +84,7 @@ class CefTest {
         assertThat((header + value).chars().filter(SafeText::isHazard)).isEmpty();
         Alert alert = new Alert("id", "kvm-01", 3, "2025-01-02T03:04:05.000000000Z", "host", "rule" + nasty,
                 "title" + nasty, Severity.LOW, Category.ISOLATION, AlertState.FIRING, new VmRef("vm" + nasty, "u", 1L),
-                null, null, List.of(), Map.of("note", nasty), "message" + nasty);
+                null, null, List.of(), Map.of("note", nasty), "message" + nasty, null);
         assertThat(Cef.line(alert).chars().filter(SafeText::isHazard)).isEmpty();
         assertThat(extension(header(Cef.line(alert)).get(7))).containsEntry("cs2", "vm" + value.replace("\\\\", "\\"));
     }
@@ -128,7 +128,7 @@ class CefTest {
         evidence.put("huge", longName);
         Alert big = new Alert(longName, "kvm-01", 5, noisy.time(), longName, longName, longName, Severity.HIGH,
                 Category.STARVATION, AlertState.FIRING, new VmRef(longName, longName, 1L, longName, longName, longName,
-                longName, longName, longName), 0, longName, List.of(longName), evidence, longName);
+                longName, longName, longName), 0, longName, List.of(longName), evidence, longName, null);
 
         String cef = Cef.line(big);
         assertThat(Cef.line(big)).isEqualTo(cef);

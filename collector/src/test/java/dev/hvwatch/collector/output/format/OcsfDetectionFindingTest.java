@@ -189,12 +189,12 @@ class OcsfDetectionFindingTest {
 
     private static Alert withVm(Alert a, VmRef vm) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), a.severity(),
-                a.category(), a.state(), vm, a.vcpu(), a.device(), a.nist(), a.evidence(), a.message());
+                a.category(), a.state(), vm, a.vcpu(), a.device(), a.nist(), a.evidence(), a.message(), null);
     }
 
     private static Alert withEvidence(Alert a, Map<String, Object> evidence) {
         return new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), a.severity(),
-                a.category(), a.state(), a.vm(), a.vcpu(), a.device(), a.nist(), evidence, a.message());
+                a.category(), a.state(), a.vm(), a.vcpu(), a.device(), a.nist(), evidence, a.message(), null);
     }
 
     private static Alert withoutVm(Alert a) {

@@ -93,7 +93,7 @@ class Rfc5424MessageTest {
         String nasty = "evil\r\n<13>1 2025-01-01T00:00:00Z forged - - - [x] gotcha\u0000\u001b[2J\u0085\u009b\u202e\"]\\";
         Alert alert = new Alert("id", "kvm-01", 1, "2025-01-02T03:04:05.000000000Z", "kvm-01", "r", nasty,
                 Severity.LOW, Category.AGENT, AlertState.FIRING, new VmRef(nasty, "u", 1L, nasty, null, null, null,
-                null, null), null, nasty, List.of(), Map.of(), nasty);
+                null, null), null, nasty, List.of(), Map.of(), nasty, null);
         String message = text(new Rfc5424Message(DEFAULTS, null), alert);
 
         assertThat(message.chars().filter(SafeText::isHazard)).isEmpty();
@@ -116,7 +116,7 @@ class Rfc5424MessageTest {
         Alert big = new Alert(noisy.id(), noisy.agent(), noisy.seq(), noisy.time(), noisy.host(), noisy.rule(),
                 longName, noisy.severity(), noisy.category(), noisy.state(), new VmRef(longName, "u", 1L, longName,
                 longName, longName, longName, longName, longName), 0, null, noisy.nist(),
-                Map.of("antagonists", antagonists), longName);
+                Map.of("antagonists", antagonists), longName, null);
         Rfc5424Message format = new Rfc5424Message(DEFAULTS, null);
         String message = text(format, big);
 
