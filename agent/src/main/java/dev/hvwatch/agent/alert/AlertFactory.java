@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.alert;
 
-import dev.hvwatch.agent.source.discovery.Tenant;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Tenant;
+import dev.hvwatch.agent.vm.Vm;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;

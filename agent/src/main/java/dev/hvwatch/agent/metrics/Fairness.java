@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.metrics;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;

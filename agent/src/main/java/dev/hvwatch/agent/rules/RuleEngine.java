@@ -14,7 +14,7 @@ import dev.hvwatch.agent.rules.expr.NeighbourQuery;
 import dev.hvwatch.agent.rules.expr.NumNode;
 import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.rules.expr.Symbols;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.config.Durations;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.debugfs;
 import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.Source;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.kvmstat.KvmMetric;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;

@@ -5,6 +5,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.VmLifecycle;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.Collection;
 import java.util.Map;
 import org.slf4j.Logger;

@@ -1,5 +1,7 @@
 package dev.hvwatch.agent.source.discovery;
 
+import dev.hvwatch.agent.vm.Tenancy;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmMetric;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.protocol.Backoff;

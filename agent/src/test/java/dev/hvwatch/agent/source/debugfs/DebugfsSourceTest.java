@@ -12,7 +12,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.TelemetryEvent;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
