@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.rules;
 
 import dev.hvwatch.agent.alert.AlertFactory;
-import dev.hvwatch.agent.alert.AlertFactory.Finding;
+import dev.hvwatch.agent.alert.AlertFactory.Draft;
 import dev.hvwatch.agent.alert.AlertSink;
 import dev.hvwatch.agent.rules.attribution.Attribution;
 import dev.hvwatch.agent.rules.attribution.Explanation;
@@ -194,7 +194,7 @@ final class FiringState {
         }
         evidence.putAll(extra);
         RuleSpec r = rule.spec();
-        sink.accept(alerts.create(new Finding(r.id(), r.title(), r.severity(), r.category(), state, s.vm,
+        sink.accept(alerts.create(new Draft(r.id(), r.title(), r.severity(), r.category(), state, s.vm,
                 s.vcpu >= 0 ? s.vcpu : null, s.device, r.nist(), evidence, message), now));
     }
 

@@ -94,7 +94,7 @@ public final class CgroupCpuSource implements Source {
     }
 
     /** VMs whose cgroup could not be read, counted per round. */
-    public long unreadable() {
+    public long errors() {
         return unreadable.sum();
     }
 

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * are rebuilt by {@link DebugfsStats}.
  *
  * <p>Unreadable debugfs (not mounted, kernel lockdown, not root) is this source being down only while some VM
- * needs it; otherwise it has nothing to do. A file that is not one decimal is counted ({@link #malformedFiles}) and
+ * needs it; otherwise it has nothing to do. A file that is not one decimal is counted ({@link #errors}) and
  * logged once per VM.
  */
 public final class DebugfsSource implements Source {
@@ -129,7 +129,7 @@ public final class DebugfsSource implements Source {
     }
 
     /** Statistic files that could not be read as one decimal number, since start; any thread may ask. */
-    public long malformedFiles() {
+    public long errors() {
         return malformed.sum();
     }
 

@@ -143,7 +143,7 @@ public final class PostureSource implements Source {
     }
 
     /** Inputs the checks could not read or parse, once per run each, since the start; any thread may ask. */
-    public long unreadableInputs() {
+    public long errors() {
         return problems.count();
     }
 }
