@@ -128,7 +128,7 @@ public final class Agent implements AutoCloseable {
         if (config.posture().enabled()) {
             PostureSource posture = PostureSource.create(config.posture(), proc, discovery::watched, ring);
             sampler.add(posture);
-            metrics.bindSourceErrors(posture.name(), posture, PostureSource::unreadableInputs);
+            metrics.bindSourceErrors(posture.name(), posture, PostureSource::errors);
         }
         AgentHealthSource health = new AgentHealthSource(ring, sampler).dropsOf(EventRing.STAGE, ring::dropped)
                 .dropsOf(EventRing.CONSUMER_STAGE, ring::consumerErrors);
@@ -151,12 +151,12 @@ public final class Agent implements AutoCloseable {
                     + "frame's, or certificate_revoked / certificate_refused from TLS); each is logged", delivery,
                     d -> d.refusals(reason), "reason", reason);
         }
-        metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::parseErrors);
-        metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::malformedFiles);
+        metrics.bindSourceErrors(schedstat.name(), schedstat, SchedstatSource::errors);
+        metrics.bindSourceErrors(debugfs.name(), debugfs, DebugfsSource::errors);
         metrics.bindSourceErrors(exits.name(), exits, ExitTracepointSource::errors);
         metrics.bindSourceErrors(iommuFaults.name(), iommuFaults, IommuFaultSource::errors);
         metrics.bindSourceErrors(perf.name(), perf, PerfCounterSource::errors);
-        metrics.bindSourceErrors(cgroups.name(), cgroups, CgroupCpuSource::unreadable);
+        metrics.bindSourceErrors(cgroups.name(), cgroups, CgroupCpuSource::errors);
         for (QmpError reason : QmpError.values()) {
             metrics.bindCounter("hvwatch.qmp.errors", "Failed QMP exchanges, by reason", qmp, q -> q.errors(reason),
                     "reason", reason.label());
@@ -172,7 +172,7 @@ public final class Agent implements AutoCloseable {
             }
         }
         if (kmsg != null) {
-            metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::parseErrors);
+            metrics.bindSourceErrors(kmsg.name(), kmsg, KmsgSource::errors);
             metrics.bindCounter("hvwatch.kmsg.spoofed.records", "Userspace kernel-log records that imitated a "
                     + "kernel fault line; ignored", kmsg, KmsgSource::spoofed);
             metrics.bindCounter("hvwatch.state.write.failures", "Times an agent state file could not be written "

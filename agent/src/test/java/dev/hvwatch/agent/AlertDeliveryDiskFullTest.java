@@ -157,7 +157,7 @@ class AlertDeliveryDiskFullTest {
     }
 
     private static Alert alert(int i) {
-        return ALERTS.create(new AlertFactory.Finding("test", "Test alert", Severity.LOW, Category.AGENT,
+        return ALERTS.create(new AlertFactory.Draft("test", "Test alert", Severity.LOW, Category.AGENT,
                 AlertState.FIRING, null, null, null, List.of(), Map.of("i", i), "alert " + i + " " + "x".repeat(200)),
                 System.currentTimeMillis() * 1_000_000L);
     }

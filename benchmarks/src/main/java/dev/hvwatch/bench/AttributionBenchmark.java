@@ -9,7 +9,7 @@ import dev.hvwatch.agent.source.census.CpuCensus;
 import dev.hvwatch.agent.source.census.CpuCensus.ProcessTime;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
 import dev.hvwatch.agent.source.census.ProcCensus;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

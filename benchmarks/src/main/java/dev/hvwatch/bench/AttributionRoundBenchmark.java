@@ -6,7 +6,7 @@ import dev.hvwatch.agent.rules.RulePack;
 import dev.hvwatch.agent.rules.attribution.Attribution;
 import dev.hvwatch.agent.rules.attribution.InterferenceSink;
 import dev.hvwatch.agent.source.census.ProcCensus;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,7 +1,7 @@
 package dev.hvwatch.bench;
 
 import dev.hvwatch.agent.ring.Series;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -3,10 +3,11 @@ package dev.hvwatch.collector;
 import static dev.hvwatch.collector.testing.TestAlerts.alert;
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.ingest.IngestStats.HandshakeFailure;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.TestAgent;
 import dev.hvwatch.collector.testing.TestPki;
 import dev.hvwatch.protocol.Alert;
@@ -123,7 +124,7 @@ class CollectorTest {
             assertThat(rejected.awaitClosed()).isTrue();
             assertThat(rejected.received()).isEmpty();
         }
-        Eventually.await("both handshakes are counted", () -> collector.stats().handshakesFailed() == 2);
+        await("both handshakes are counted").atMost(TEN_SECONDS).until(() -> collector.stats().handshakesFailed() == 2);
         assertThat(collector.stats().handshakesFailed(HandshakeFailure.NO_CERTIFICATE)).isEqualTo(1);
         assertThat(collector.stats().handshakesFailed(HandshakeFailure.UNTRUSTED)).isEqualTo(1);
 
@@ -147,7 +148,7 @@ class CollectorTest {
             assertThat(agent.received()).singleElement().isInstanceOfSatisfying(Frame.Refuse.class,
                     refusal -> assertThat(refusal.reason()).isEqualTo(RefusalReason.IDENTITY_MISMATCH));
         }
-        Eventually.await("rejections are counted",
+        await("rejections are counted").atMost(TEN_SECONDS).until(
                 () -> collector.stats().framesRejected(Reason.IDENTITY_MISMATCH) == 2);
         assertThat(journaledLines()).isEmpty();
     }
@@ -160,7 +161,7 @@ class CollectorTest {
         agent.send(Frame.Alerts.of(alerts("kvm-02", 1, 1)));
 
         assertThat(agent.awaitClosed()).isTrue();
-        Eventually.await("the rejection is counted",
+        await("the rejection is counted").atMost(TEN_SECONDS).until(
                 () -> collector.stats().framesRejected(Reason.IDENTITY_MISMATCH) == 1);
     }
 
@@ -171,7 +172,7 @@ class CollectorTest {
         agent.send(Frame.Alerts.of(alerts(AGENT, 1, 1)));
 
         assertThat(agent.awaitClosed()).isTrue();
-        Eventually.await("the rejection is counted",
+        await("the rejection is counted").atMost(TEN_SECONDS).until(
                 () -> collector.stats().framesRejected(Reason.UNEXPECTED_FRAME) == 1);
     }
 
@@ -208,7 +209,8 @@ class CollectorTest {
         agent.send(Frame.Alerts.of(alerts(AGENT, 1, 10)));
 
         assertThat(agent.awaitClosed()).isTrue();
-        Eventually.await("the rejection is counted", () -> collector.stats().framesRejected(Reason.OVERSIZED) == 1);
+        await("the rejection is counted").atMost(TEN_SECONDS)
+                .until(() -> collector.stats().framesRejected(Reason.OVERSIZED) == 1);
         assertThat(collector.stats().framesRejected()).isEqualTo(1);
     }
 

@@ -2,11 +2,12 @@ package dev.hvwatch.collector;
 
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.config.OutputConfig;
 import dev.hvwatch.collector.output.Output;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.KafkaBroker;
 import dev.hvwatch.collector.testing.KafkaBroker.Received;
 import dev.hvwatch.collector.testing.TestAgent;
@@ -71,7 +72,7 @@ class ScaleOutTest {
                     assertThat(toB.next()).isEqualTo(new Frame.Ack(600));
                 }
                 Output outputB = b.outputs().all().get(0);
-                Eventually.await("B published its journal", () -> outputB.lag() == 0);
+                await("B published its journal").atMost(TEN_SECONDS).until(() -> outputB.lag() == 0);
                 assertThat(scrape(b)).contains("hvwatch_output_lag_alerts{output=\"kafka\"} 0.0",
                         "hvwatch_output_up{output=\"kafka\"} 1.0", "hvwatch_output_errors_total{output=\"kafka\"} 0.0",
                         "hvwatch_output_delivered_alerts_total{output=\"kafka\"} " + outputB.delivered() + ".0");
@@ -80,7 +81,7 @@ class ScaleOutTest {
             try (Collector again = new Collector(configA)) {
                 again.start();
                 Output outputA = again.outputs().all().get(0);
-                Eventually.await("A published its journal", () -> outputA.lag() == 0);
+                await("A published its journal").atMost(TEN_SECONDS).until(() -> outputA.lag() == 0);
             }
 
             List<Received> received = kafka.readAll(TOPIC, 600, Duration.ofMillis(500));

@@ -2,10 +2,11 @@ package dev.hvwatch.collector;
 
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.ingest.IngestStats.HandshakeFailure;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.TestAgent;
 import dev.hvwatch.collector.testing.TestPki;
 import dev.hvwatch.protocol.tls.TlsContexts;
@@ -54,7 +55,7 @@ class TlsReloadTest {
 
             pki.pki().issueServer("collector");
 
-            Eventually.await("the new certificate is served", () -> {
+            await("the new certificate is served").atMost(TEN_SECONDS).until(() -> {
                 BigInteger served = servedSerial(probeTls);
                 return served != null && !served.equals(oldSerial);
             });
@@ -80,7 +81,7 @@ class TlsReloadTest {
                 again.send(new Frame.Hello("kvm-bad", 0));
                 assertThat(again.awaitClosed()).isTrue();
             }
-            Eventually.await("the refusal is counted",
+            await("the refusal is counted").atMost(TEN_SECONDS).until(
                     () -> collector.stats().handshakesFailed(HandshakeFailure.REVOKED) == 1);
             good.send(Frame.Alerts.of(alerts("kvm-good", 1, 1)));
             assertThat(good.next()).isEqualTo(new Frame.Ack(1));

@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.alert;
 
-import dev.hvwatch.agent.source.discovery.Tenant;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Tenant;
+import dev.hvwatch.agent.vm.Vm;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
@@ -70,9 +70,9 @@ public final class AlertFactory {
     }
 
     /** What a rule says about one subject; everything else an alert holds is filled in here. */
-    public record Finding(String rule, String title, Severity severity, Category category, AlertState state,
-                          Vm vm, Integer vcpu, String device, List<String> nist, Map<String, Object> evidence,
-                          String message) {
+    public record Draft(String rule, String title, Severity severity, Category category, AlertState state,
+                        Vm vm, Integer vcpu, String device, List<String> nist, Map<String, Object> evidence,
+                        String message) {
     }
 
     /** This agent's identity, which alerts carry as agent and host. */
@@ -80,12 +80,12 @@ public final class AlertFactory {
         return agent;
     }
 
-    public Alert create(Finding f, long timeNanos) {
+    public Alert create(Draft d, long timeNanos) {
         Instant at = Instant.ofEpochSecond(0, timeNanos);
-        VmRef vm = f.vm() == null ? null : vmRef(f.vm());
-        return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, f.rule(), f.title(),
-                f.severity(), f.category(), f.state(), vm, f.vcpu(), f.device(), f.nist(), f.evidence(), f.message(),
-                runbookUrl(f.rule()));
+        VmRef vm = d.vm() == null ? null : vmRef(d.vm());
+        return new Alert(UUID.randomUUID().toString(), agent, 0, AlertTime.format(at), agent, d.rule(), d.title(),
+                d.severity(), d.category(), d.state(), vm, d.vcpu(), d.device(), d.nist(), d.evidence(), d.message(),
+                runbookUrl(d.rule()));
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.hvwatch.agent.doctor;
 
 import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.libvirt.LibvirtProbe;
 import dev.hvwatch.agent.source.libvirt.LibvirtSource;

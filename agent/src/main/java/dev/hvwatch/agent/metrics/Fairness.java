@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.metrics;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Steal;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -12,7 +13,7 @@ import java.util.Map;
  * run and wait times.
  * <ul>
  * <li>A VM's CPU share is its vCPUs' run time over the window's capacity (window × host CPUs):
- * {@code hvwatch_vm_cpu_share_ratio}. Its steal is its vCPUs' wait over their run + wait:
+ * {@code hvwatch_vm_cpu_share_ratio}. Its {@link Steal} is its vCPUs' wait over their run + wait:
  * {@code hvwatch_vm_steal_ratio}.
  * <li>Among the VMs that wanted CPU (runnable at least 5% of the window per vCPU) the CPU time they got together
  * is divided by entitlement: each VM's weight is its vCPU count times its cgroup CPU weight (100 = the default),
@@ -91,7 +92,7 @@ final class Fairness {
             r.close(head, rounds);
             r.share = (double) r.windowRun / ((double) window * hostCpus);
             long busy = r.windowRun + r.windowWait;
-            r.steal = busy == 0 ? Double.NaN : (double) r.windowWait / busy;
+            r.steal = Steal.ratio(r.windowRun, r.windowWait);
             if (busy >= MIN_DEMAND * window * r.vcpus) {
                 demanding.add(r);
             } else {

@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.metrics;
 
 import dev.hvwatch.agent.rules.attribution.InterferenceSink;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.ring;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 
 /**
  * A source's events of one sampling round, staged in pre-allocated events and published together by

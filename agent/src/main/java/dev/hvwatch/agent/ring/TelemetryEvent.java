@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.ring;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 
 /**
  * One pre-allocated, mutable ring slot. Producers overwrite every field they use and {@link #clear} resets the

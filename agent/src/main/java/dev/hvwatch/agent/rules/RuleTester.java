@@ -6,7 +6,7 @@ import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.rules.attribution.Attribution;
 import dev.hvwatch.agent.rules.attribution.InterferenceSink;
 import dev.hvwatch.agent.source.CpuList;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.config.ConfigException;

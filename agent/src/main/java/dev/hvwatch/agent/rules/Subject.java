@@ -3,7 +3,7 @@ package dev.hvwatch.agent.rules;
 import dev.hvwatch.agent.rules.expr.Group;
 import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.rules.expr.Symbols;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.Map;
 
 /**

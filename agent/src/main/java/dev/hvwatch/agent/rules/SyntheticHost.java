@@ -5,7 +5,7 @@ import dev.hvwatch.agent.source.census.CensusTaker;
 import dev.hvwatch.agent.source.census.CpuCensus;
 import dev.hvwatch.agent.source.census.CpuCensus.ProcessTime;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

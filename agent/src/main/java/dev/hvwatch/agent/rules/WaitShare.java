@@ -1,8 +1,10 @@
 package dev.hvwatch.agent.rules;
 
+import dev.hvwatch.agent.vm.Steal;
+
 /**
- * Turns a vCPU thread's cumulative scheduler times into its wait share per interval: wait / (run + wait), the part
- * of its runnable time it spent waiting for a host CPU.
+ * Turns a vCPU thread's cumulative scheduler times into its wait share per interval: its {@link Steal#ratio}, the
+ * part of its runnable time it spent waiting for a host CPU.
  *
  * <p>The kernel credits wait time when the thread is switched in, not while it waits: a thread that is runnable
  * but got no CPU at all during an interval shows no change. So when run + wait grew by less than
@@ -33,7 +35,7 @@ final class WaitShare {
         if (!active && runnable) {
             return false;
         }
-        share = active ? (double) (wait - waitNanos) / accounted : 0.0;
+        share = active ? Steal.ratio(run - runNanos, wait - waitNanos) : 0.0;
         intervalSeconds = dt / 1e9;
         rebase(time, run, wait);
         return true;

@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.source;
 
 import dev.hvwatch.agent.ring.Notice;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -59,7 +59,7 @@ public final class SpoolOverflowAlarm {
         evidence.put("pending", spool.pending());
         evidence.put("max_alerts", spool.limits().maxAlerts());
         evidence.put("max_age", Durations.format(spool.limits().maxAge()));
-        long seq = offer.applyAsLong(alerts.create(new AlertFactory.Finding(RULE, "Agent spool dropped alerts",
+        long seq = offer.applyAsLong(alerts.create(new AlertFactory.Draft(RULE, "Agent spool dropped alerts",
                 Severity.HIGH, Category.AGENT, AlertState.FIRING, null, null, null, List.of(), evidence,
                 message(count, unwritten, unreadable)), System.currentTimeMillis() * 1_000_000L));
         if (seq <= 0) {

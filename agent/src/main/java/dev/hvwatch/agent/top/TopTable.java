@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.top;
 
 import dev.hvwatch.agent.top.Exposition.Sample;
+import dev.hvwatch.agent.vm.Steal;
 import dev.hvwatch.protocol.Severity;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -101,7 +102,7 @@ public record TopTable(List<VmRow> vms, List<FiringRule> hostAlerts, boolean mea
         }
         double run = now.sum(RUN, vm) - before.sum(RUN, vm);
         double wait = now.sum(WAIT, vm) - before.sum(WAIT, vm);
-        return run >= 0 && wait >= 0 && run + wait > 0 ? wait / (run + wait) : Double.NaN;
+        return Steal.ratio(run, wait);
     }
 
     /** Alerts firing for a VM, or for the host and devices when {@code vm} is "", most severe first. */

@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AlertFactoryTest {
-    private static final AlertFactory.Finding FINDING = new AlertFactory.Finding("posture-ksm", "KSM merges pages",
+    private static final AlertFactory.Draft FINDING = new AlertFactory.Draft("posture-ksm", "KSM merges pages",
             Severity.LOW, Category.POSTURE, AlertState.FIRING, null, null, null, List.of("HY-SR-1"), Map.of(), "m");
 
     @Test

@@ -55,7 +55,7 @@ public final class AlertStreamProcess {
     }
 
     static Alert alert(AlertFactory alerts, long n) {
-        return alerts.create(new AlertFactory.Finding("delivery-test", "Delivery test alert", Severity.INFO,
+        return alerts.create(new AlertFactory.Draft("delivery-test", "Delivery test alert", Severity.INFO,
                 Category.AGENT, AlertState.FIRING, null, null, null, List.of(), Map.of("n", n), "alert " + n),
                 System.currentTimeMillis() * 1_000_000L);
     }

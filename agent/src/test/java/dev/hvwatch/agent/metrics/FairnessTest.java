@@ -3,7 +3,7 @@ package dev.hvwatch.agent.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

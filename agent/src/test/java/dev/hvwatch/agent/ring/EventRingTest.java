@@ -3,7 +3,7 @@ package dev.hvwatch.agent.ring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.lmax.disruptor.EventHandler;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.ring.Notice;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.config.ConfigException;

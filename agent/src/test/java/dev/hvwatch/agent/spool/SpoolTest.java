@@ -227,7 +227,7 @@ class SpoolTest {
     }
 
     private static Alert alert(String message) {
-        return ALERTS.create(new AlertFactory.Finding("test-rule", "Test", Severity.LOW, Category.POSTURE,
+        return ALERTS.create(new AlertFactory.Draft("test-rule", "Test", Severity.LOW, Category.POSTURE,
                 AlertState.FIRING, null, null, null, List.of(), Map.of(), message), 0);
     }
 }

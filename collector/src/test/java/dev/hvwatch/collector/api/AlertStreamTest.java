@@ -3,11 +3,12 @@ package dev.hvwatch.collector.api;
 import static dev.hvwatch.collector.testing.TestAlerts.variedAlerts;
 import static dev.hvwatch.collector.testing.TestAlerts.variedTime;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.testing.ApiFixture;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.SseClient;
 import dev.hvwatch.collector.testing.SseClient.Event;
 import dev.hvwatch.protocol.Alert;
@@ -60,7 +61,7 @@ class AlertStreamTest {
         SseClient stream = open(STREAM, null);
         assertThat(stream.status()).isEqualTo(200);
         assertThat(stream.response().headers().firstValue("Content-Type")).contains("text/event-stream; charset=utf-8");
-        Eventually.await("the stream is counted", () -> clientsOpen() == 1);
+        await("the stream is counted").atMost(TEN_SECONDS).until(() -> clientsOpen() == 1);
 
         List<Alert> live = variedAlerts("kvm-01", 3, 7);
         api.ingest("kvm-01", live);
@@ -78,7 +79,7 @@ class AlertStreamTest {
     @Test
     void filtersApplyToTheStream() throws Exception {
         SseClient stream = open(STREAM + "?host=kvm-02&minSeverity=high", null);
-        Eventually.await("the stream is counted", () -> clientsOpen() == 1);
+        await("the stream is counted").atMost(TEN_SECONDS).until(() -> clientsOpen() == 1);
 
         api.ingest("kvm-01", variedAlerts("kvm-01", 1, 20));
         api.ingest("kvm-02", variedAlerts("kvm-02", 1, 20));
@@ -93,7 +94,7 @@ class AlertStreamTest {
     @Test
     void resumesAfterLastEventIdWithoutLossOrRepeat() throws Exception {
         SseClient first = open(STREAM, null);
-        Eventually.await("the stream is counted", () -> clientsOpen() == 1);
+        await("the stream is counted").atMost(TEN_SECONDS).until(() -> clientsOpen() == 1);
         api.ingest("kvm-01", variedAlerts("kvm-01", 1, 10));
         List<Event> seen = first.next(4);
         first.close();
@@ -121,7 +122,7 @@ class AlertStreamTest {
     void idleStreamsGetHeartbeats() throws Exception {
         SseClient stream = open(STREAM, null);
 
-        Eventually.await("heartbeats arrive", () -> stream.comments() >= 3);
+        await("heartbeats arrive").atMost(TEN_SECONDS).until(() -> stream.comments() >= 3);
         assertThat(stream.poll(Duration.ZERO)).isNull();
     }
 
@@ -139,7 +140,7 @@ class AlertStreamTest {
         for (int i = 0; i < 3; i++) {
             assertThat(open(STREAM, null).status()).isEqualTo(200);
         }
-        Eventually.await("three streams are open", () -> clientsOpen() == 3);
+        await("three streams are open").atMost(TEN_SECONDS).until(() -> clientsOpen() == 3);
         SseClient fourth = open(STREAM, null);
 
         assertThat(fourth.status()).isEqualTo(503);
@@ -159,11 +160,11 @@ class AlertStreamTest {
             stalled.connect(new InetSocketAddress("127.0.0.1", api.collector().apiAddress().getPort()));
             stalled.getOutputStream().write(("GET " + STREAM + " HTTP/1.1\r\nHost: collector\r\n"
                     + "Authorization: Bearer " + ApiFixture.TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            Eventually.await("the stream is counted", () -> clientsOpen() == 1);
+            await("the stream is counted").atMost(TEN_SECONDS).until(() -> clientsOpen() == 1);
 
             api.ingest("kvm-01", alerts);
 
-            Eventually.await("the stalled client is cut off", () ->
+            await("the stalled client is cut off").atMost(TEN_SECONDS).until(() ->
                     api.metric("hvwatch_collector_api_stream_disconnects_total{reason=\"slow\"}") == 1);
             assertThat(clientsOpen()).isZero();
             received = readToEnd(stalled.getInputStream());

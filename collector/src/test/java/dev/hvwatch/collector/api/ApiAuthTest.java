@@ -3,11 +3,12 @@ package dev.hvwatch.collector.api;
 import static dev.hvwatch.collector.testing.TestAlerts.variedAlerts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hvwatch.collector.config.CollectorConfig;
 import dev.hvwatch.collector.testing.ApiFixture;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.TestPki;
 import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.tls.Pki;
@@ -82,11 +83,11 @@ class ApiAuthTest {
         String rotated = "9".repeat(40);
 
         ApiFixture.tokensFile(dir, "soc-reader " + rotated);
-        Eventually.await("the new token is accepted", () -> status(ALERTS, "Bearer " + rotated) == 200);
+        await("the new token is accepted").atMost(TEN_SECONDS).until(() -> status(ALERTS, "Bearer " + rotated) == 200);
         assertThat(api.get(ALERTS).statusCode()).isEqualTo(401);
 
         ApiFixture.tokensFile(dir, "soc-reader short");
-        Eventually.await("the bad file is counted",
+        await("the bad file is counted").atMost(TEN_SECONDS).until(
                 () -> api.metric("hvwatch_collector_api_tokens_reload_failures_total") == 1);
         assertThat(status(ALERTS, "Bearer " + rotated)).isEqualTo(200);
     }
@@ -119,7 +120,7 @@ class ApiAuthTest {
         HttpClient foreignClient = ApiFixture.httpsClient(foreign, pki.pki().caCert());
         assertThatThrownBy(() -> get(foreignClient, ALERTS)).isInstanceOf(IOException.class);
         // HttpClient tries a failed handshake twice.
-        Eventually.await("the failed handshake is counted",
+        await("the failed handshake is counted").atMost(TEN_SECONDS).until(
                 () -> api.metric("hvwatch_collector_api_handshake_failures_total") >= 1);
     }
 
@@ -132,11 +133,12 @@ class ApiAuthTest {
         HttpResponse<Stream<String>> stream = siemClient.send(
                 HttpRequest.newBuilder(api.uri("/api/v1/stream")).build(), HttpResponse.BodyHandlers.ofLines());
         assertThat(stream.statusCode()).isEqualTo(200);
-        Eventually.await("the stream is counted", () -> api.metric("hvwatch_collector_api_stream_clients") == 1);
+        await("the stream is counted").atMost(TEN_SECONDS)
+                .until(() -> api.metric("hvwatch_collector_api_stream_clients") == 1);
 
         pki.pki().revoke(siem.cert());
 
-        Eventually.await("the stream is closed as revoked", () ->
+        await("the stream is closed as revoked").atMost(TEN_SECONDS).until(() ->
                 api.metric("hvwatch_collector_api_stream_disconnects_total{reason=\"revoked\"}") == 1);
         HttpClient again = ApiFixture.httpsClient(siem, pki.pki().caCert());
         assertThatThrownBy(() -> get(again, ALERTS)).isInstanceOf(IOException.class);

@@ -3,6 +3,8 @@ package dev.hvwatch.collector.output;
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static dev.hvwatch.collector.testing.TestAlerts.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import dev.hvwatch.collector.config.OutputConfig;
 import dev.hvwatch.collector.journal.AlertJournal;
@@ -10,7 +12,6 @@ import dev.hvwatch.collector.output.format.AlertFormat;
 import dev.hvwatch.collector.output.format.CanonicalJson;
 import dev.hvwatch.collector.output.format.Cef;
 import dev.hvwatch.collector.output.transport.FileTransport;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
 import java.io.IOException;
@@ -41,7 +42,7 @@ class FileOutputTest {
             journal.append(encoded(alerts("kvm-01", 1, 3)));
             try (Output output = start(journal, new CanonicalJson(), file, NEVER, Clock.systemUTC())) {
                 awaitLines(file, 3);
-                Eventually.await("lag 0", () -> output.lag() == 0);
+                await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
                 assertThat(output.delivered()).isEqualTo(3);
             }
             journal.append(encoded(alerts("kvm-01", 4, 5)));
@@ -49,7 +50,7 @@ class FileOutputTest {
                 // The restarted cursor knows it owes exactly the two alerts journaled while it was stopped.
                 assertThat(output.lag()).isBetween(0L, 2L);
                 awaitLines(file, 5);
-                Eventually.await("lag 0", () -> output.lag() == 0);
+                await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
             }
         }
         assertThat(Files.readAllLines(file)).isEqualTo(lines(alerts("kvm-01", 1, 5)));
@@ -66,7 +67,7 @@ class FileOutputTest {
 
             try (Output output = start(journal, new CanonicalJson(), file, NEVER, Clock.systemUTC())) {
                 awaitLines(file, 6);
-                Eventually.await("lag 0", () -> output.lag() == 0);
+                await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
                 assertThat(output.delivered()).as("alerts 5 and 6 only").isEqualTo(2);
             }
         }
@@ -82,7 +83,7 @@ class FileOutputTest {
 
             try (Output output = start(journal, new Cef(), file, NEVER, Clock.systemUTC())) {
                 awaitLines(file, 4);
-                Eventually.await("lag 0", () -> output.lag() == 0);
+                await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
             }
         }
         assertThat(Files.readAllLines(file)).isEqualTo(cef(alerts("kvm-01", 1, 4)));
@@ -100,7 +101,8 @@ class FileOutputTest {
                     clock.advance(Duration.ofSeconds(1));
                     journal.append(encoded(alerts("kvm-01", seq, seq)));
                     long delivered = seq;
-                    Eventually.await("alert " + seq + " delivered", () -> output.delivered() == delivered);
+                    await("alert " + seq + " delivered").atMost(TEN_SECONDS)
+                            .until(() -> output.delivered() == delivered);
                 }
             }
         }
@@ -125,14 +127,14 @@ class FileOutputTest {
         try (AlertJournal journal = AlertJournal.open(dir.resolve("journal"), false, a -> { })) {
             try (Output output = start(journal, new CanonicalJson(), file, rotate, clock)) {
                 journal.append(encoded(alerts("kvm-01", 1, 2)));
-                Eventually.await("2 delivered", () -> output.delivered() == 2);
+                await("2 delivered").atMost(TEN_SECONDS).until(() -> output.delivered() == 2);
                 clock.advance(Duration.ofMinutes(59));
                 journal.append(encoded(alerts("kvm-01", 3, 3)));
-                Eventually.await("3 delivered", () -> output.delivered() == 3);
+                await("3 delivered").atMost(TEN_SECONDS).until(() -> output.delivered() == 3);
                 assertThat(rotatedFiles(file)).isEmpty();
                 clock.advance(Duration.ofMinutes(1));
                 journal.append(encoded(alerts("kvm-01", 4, 4)));
-                Eventually.await("4 delivered", () -> output.delivered() == 4);
+                await("4 delivered").atMost(TEN_SECONDS).until(() -> output.delivered() == 4);
             }
         }
         assertThat(rotatedFiles(file)).singleElement().satisfies(rotated -> {
@@ -167,7 +169,7 @@ class FileOutputTest {
     }
 
     private static void awaitLines(Path file, int count) throws InterruptedException {
-        Eventually.await(count + " lines in " + file, () -> {
+        await(count + " lines in " + file).atMost(TEN_SECONDS).until(() -> {
             try {
                 return Files.exists(file) && Files.readAllLines(file).size() >= count
                         && Files.readString(file).endsWith("\n");

@@ -1,6 +1,8 @@
 package dev.hvwatch.collector.output;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hvwatch.collector.config.OutputConfig;
@@ -11,7 +13,6 @@ import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.output.format.AlertFormat;
 import dev.hvwatch.collector.output.transport.FileTransport;
 import dev.hvwatch.collector.output.transport.SyslogTransport;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.Rsyslog;
 import dev.hvwatch.collector.testing.TestAlerts;
 import dev.hvwatch.protocol.Alert;
@@ -86,12 +87,13 @@ class HostileNamesTest {
                         new SyslogTransport(config), 3, Duration.ofMillis(10), Duration.ofMillis(100)));
             }
 
-            Eventually.await("every output delivered", () -> running.stream()
+            await("every output delivered").atMost(TEN_SECONDS).until(() -> running.stream()
                     .allMatch(o -> ((Output) o).lag() == 0 && ((Output) o).delivered() == alerts.size()));
             for (Map.Entry<String, Path> file : files.entrySet()) {
                 assertFileRecords(file.getKey(), file.getValue(), alerts);
             }
-            Eventually.await("rsyslog wrote every message", () -> received(rsyslog) >= 4L * alerts.size());
+            await("rsyslog wrote every message").atMost(TEN_SECONDS)
+                    .until(() -> received(rsyslog) >= 4L * alerts.size());
             rsyslog.stop();
             assertSyslogRecords(rsyslog, alerts);
         } finally {

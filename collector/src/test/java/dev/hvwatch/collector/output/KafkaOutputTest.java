@@ -3,12 +3,13 @@ package dev.hvwatch.collector.output;
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static dev.hvwatch.collector.testing.TestAlerts.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import dev.hvwatch.collector.config.OutputConfig;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.output.format.CanonicalJson;
 import dev.hvwatch.collector.output.transport.KafkaTransport;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.KafkaBroker;
 import dev.hvwatch.collector.testing.KafkaBroker.Received;
 import dev.hvwatch.protocol.Alert;
@@ -55,7 +56,7 @@ class KafkaOutputTest {
              Output output = start(journal, "exactly-once", new KafkaTransport(config("exactly-once")))) {
             journal.append(encoded(alerts("kvm-01", 1, 600)));
             journal.append(encoded(alerts("kvm-02", 1, 600)));
-            Eventually.await("lag 0", () -> output.lag() == 0);
+            await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
             assertThat(output.delivered()).isEqualTo(1200);
             assertThat(output.errors()).isZero();
         }
@@ -83,12 +84,12 @@ class KafkaOutputTest {
             journal.append(encoded(alerts("kvm-01", 1, 500)));
             long deliveredBeforeStop;
             try (Output output = start(journal, "restart", new KafkaTransport(config("restart")))) {
-                Eventually.await("some delivered", () -> output.delivered() >= 100);
+                await("some delivered").atMost(TEN_SECONDS).until(() -> output.delivered() >= 100);
                 journal.append(encoded(alerts("kvm-01", 501, 700)));
             }
             try (Output output = start(journal, "restart", new KafkaTransport(config("restart")))) {
                 journal.append(encoded(alerts("kvm-01", 701, 1000)));
-                Eventually.await("lag 0", () -> output.lag() == 0);
+                await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
                 deliveredBeforeStop = 1000 - output.delivered();
             }
             assertThat(deliveredBeforeStop).as("the first run stopped mid-stream").isBetween(100L, 999L);
@@ -107,18 +108,18 @@ class KafkaOutputTest {
         try (AlertJournal journal = AlertJournal.open(dir, false, a -> { });
              Output output = start(journal, "outage", new KafkaTransport(shortTimeout))) {
             journal.append(encoded(alerts("kvm-01", 1, 200)));
-            Eventually.await("first 200 delivered", () -> output.lag() == 0);
+            await("first 200 delivered").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
             long errorsBefore = output.errors();
             kafka.stop();
             try {
                 journal.append(encoded(alerts("kvm-01", 201, 400)));
-                Eventually.await("the output fails while the broker is down",
+                await("the output fails while the broker is down").atMost(TEN_SECONDS).until(
                         () -> output.errors() > errorsBefore);
                 assertThat(output.lag()).as("nothing committed while the broker is down").isEqualTo(200);
             } finally {
                 kafka.start();
             }
-            Eventually.await("lag 0 once the broker is back", () -> output.lag() == 0);
+            await("lag 0 once the broker is back").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
         }
         List<Received> received = kafka.readAll("outage", 400, QUIET);
 
@@ -149,7 +150,7 @@ class KafkaOutputTest {
                 }
             };
             try (Output output = start(journal, "crash", crashOnce)) {
-                Eventually.await("lag 0", () -> output.lag() == 0);
+                await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
                 assertThat(output.errors()).isEqualTo(1);
             }
         }

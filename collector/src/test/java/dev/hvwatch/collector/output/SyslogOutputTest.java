@@ -3,6 +3,8 @@ package dev.hvwatch.collector.output;
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static dev.hvwatch.collector.testing.TestAlerts.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hvwatch.collector.config.OutputConfig;
@@ -10,7 +12,6 @@ import dev.hvwatch.collector.config.OutputConfig.SyslogProtocol;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.output.format.AlertFormat;
 import dev.hvwatch.collector.output.transport.SyslogTransport;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.collector.testing.Rsyslog;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
@@ -66,7 +67,7 @@ class SyslogOutputTest {
              Output output = start(journal, SyslogProtocol.TLS, rsyslog.tlsPort)) {
             journal.append(sent.stream().map(EncodedAlert::of).toList());
             List<String[]> received = awaitReceived("tls", agentLines("kvm-tls"), sent.size());
-            Eventually.await("lag 0", () -> output.lag() == 0);
+            await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
 
             assertThat(received).hasSize(sent.size());
             for (int i = 0; i < sent.size(); i++) {
@@ -100,12 +101,12 @@ class SyslogOutputTest {
 
             rsyslog.stop();
             journal.append(encoded(alerts("kvm-down", 101, 200)));
-            Eventually.await("a failed delivery", () -> output.errors() > 0);
+            await("a failed delivery").atMost(TEN_SECONDS).until(() -> output.errors() > 0);
             assertThat(output.up()).isFalse();
             assertThat(output.lag()).isEqualTo(100);
 
             rsyslog.start();
-            Eventually.await("lag 0", () -> output.lag() == 0);
+            await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
             assertThat(output.up()).isTrue();
             assertSeqs(awaitReceived("tls", agentLines("kvm-down"), 200), 200);
         }
@@ -166,7 +167,7 @@ class SyslogOutputTest {
 
     private static List<String[]> awaitReceived(String input, java.util.function.Predicate<String[]> which,
             int count) throws Exception {
-        Eventually.await(count + " messages on " + input, () -> {
+        await(count + " messages on " + input).atMost(TEN_SECONDS).until(() -> {
             try {
                 return byInput(input).stream().filter(which).count() >= count;
             } catch (IOException e) {

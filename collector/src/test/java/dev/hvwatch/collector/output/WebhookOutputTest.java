@@ -3,6 +3,8 @@ package dev.hvwatch.collector.output;
 import static dev.hvwatch.collector.testing.TestAlerts.alerts;
 import static dev.hvwatch.collector.testing.TestAlerts.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.awaitility.Durations.TEN_SECONDS;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -11,7 +13,6 @@ import dev.hvwatch.collector.config.OutputConfig.Format;
 import dev.hvwatch.collector.journal.AlertJournal;
 import dev.hvwatch.collector.output.format.AlertFormat;
 import dev.hvwatch.collector.output.transport.WebhookTransport;
-import dev.hvwatch.collector.testing.Eventually;
 import dev.hvwatch.protocol.AlertJson;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -68,16 +69,16 @@ class WebhookOutputTest {
              Output output = Output.start("soar", journal, AlertFormat.of(config), new WebhookTransport(config),
                      config.batchSize(), Duration.ofMillis(20), Duration.ofMillis(200))) {
             journal.append(encoded(alerts("kvm-01", 1, 120)));
-            Eventually.await("120 delivered", () -> output.delivered() == 120);
+            await("120 delivered").atMost(TEN_SECONDS).until(() -> output.delivered() == 120);
 
             down.set(true);
             journal.append(encoded(alerts("kvm-01", 121, 200)));
-            Eventually.await("retries while down", () -> output.errors() >= 3);
+            await("retries while down").atMost(TEN_SECONDS).until(() -> output.errors() >= 3);
             assertThat(output.up()).isFalse();
             assertThat(output.lag()).isEqualTo(80);
 
             down.set(false);
-            Eventually.await("lag 0", () -> output.lag() == 0);
+            await("lag 0").atMost(TEN_SECONDS).until(() -> output.lag() == 0);
             assertThat(output.up()).isTrue();
             assertThat(output.delivered()).isEqualTo(200);
         }

@@ -1,15 +1,19 @@
 package dev.hvwatch.collector.testing;
 
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 
 /**
  * {@code hvwatch-collector run} as a JVM of its own, started the way its launcher starts it, for tests that need the
@@ -33,13 +37,13 @@ public final class CollectorProcess implements AutoCloseable {
                 "run", "--config", config.toString()));
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!log().contains("collector listening on")) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                close();
-                fail("the collector did not start:\n" + log());
-            }
-            Thread.sleep(50);
+        try {
+            await("the collector listening").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .failFast("the collector exited", () -> !process.isAlive())
+                    .until(() -> log().contains("collector listening on"));
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            close();
+            fail("the collector did not start:\n" + log(), e);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.hvwatch.collector.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.hvwatch.collector.output.transport.KafkaTransport;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -130,17 +132,19 @@ public final class KafkaBroker implements AutoCloseable {
         try (KafkaConsumer<String, byte[]> consumer =
                      new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(Set.of(topic));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            long lastArrival = System.nanoTime();
-            while (System.nanoTime() < deadline
-                    && (records.size() < atLeast || System.nanoTime() - lastArrival < quiet.toNanos())) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    records.add(new Received(record.key(), header(record, KafkaTransport.AGENT_HEADER),
-                            Long.parseLong(header(record, KafkaTransport.SEQ_HEADER)),
-                            new String(record.value(), StandardCharsets.UTF_8)));
-                    lastArrival = System.nanoTime();
-                }
-            }
+            long[] lastArrival = {System.nanoTime()};
+            // On this thread: a consumer is not thread-safe. Its poll is the wait between two looks.
+            await(atLeast + " records on " + topic + ", then " + quiet.toMillis() + " ms without more")
+                    .atMost(Duration.ofSeconds(30)).pollInSameThread().pollInterval(Duration.ofMillis(1))
+                    .until(() -> {
+                        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                            records.add(new Received(record.key(), header(record, KafkaTransport.AGENT_HEADER),
+                                    Long.parseLong(header(record, KafkaTransport.SEQ_HEADER)),
+                                    new String(record.value(), StandardCharsets.UTF_8)));
+                            lastArrival[0] = System.nanoTime();
+                        }
+                        return records.size() >= atLeast && System.nanoTime() - lastArrival[0] >= quiet.toNanos();
+                    });
         }
         return records;
     }

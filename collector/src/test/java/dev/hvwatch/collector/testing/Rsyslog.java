@@ -1,6 +1,7 @@
 package dev.hvwatch.collector.testing;
 
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.testkit.HostTool;
@@ -9,8 +10,11 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 
 /**
  * A real rsyslogd (Debian's rsyslog with rsyslog-openssl) started by a test as a receiver on 127.0.0.1: TLS with
@@ -95,12 +99,12 @@ public final class Rsyslog implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("rsyslogd.out").toFile()))
                 .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!accepts(tlsPort) || !accepts(tcpPort)) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                fail("rsyslogd did not start: " + Files.readString(dir.resolve("rsyslogd.out")));
-            }
-            Thread.sleep(20);
+        try {
+            await("rsyslogd accepting connections").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .failFast("rsyslogd exited", () -> !process.isAlive())
+                    .until(() -> accepts(tlsPort) && accepts(tcpPort));
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            fail("rsyslogd did not start: " + log(), e);
         }
     }
 

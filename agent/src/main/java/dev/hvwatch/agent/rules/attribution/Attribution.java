@@ -6,7 +6,7 @@ import dev.hvwatch.agent.rules.attribution.CensusDelta.Taken;
 import dev.hvwatch.agent.rules.expr.NeighbourQuery;
 import dev.hvwatch.agent.source.census.CensusTaker;
 import dev.hvwatch.agent.source.census.CpuCensus;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -4,7 +4,7 @@ import dev.hvwatch.agent.alert.AlertFactory;
 import dev.hvwatch.agent.rules.attribution.CensusDelta.Split;
 import dev.hvwatch.agent.rules.attribution.CensusDelta.Taken;
 import dev.hvwatch.agent.source.CpuList;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

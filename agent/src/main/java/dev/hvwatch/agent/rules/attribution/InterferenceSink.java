@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.rules.attribution;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 
 /** Where the time one VM's vCPUs waited while another VM ran on their CPUs goes: hvwatch_vm_cpu_interference_…. */
 public interface InterferenceSink {

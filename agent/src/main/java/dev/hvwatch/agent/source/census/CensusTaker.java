@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.census;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.util.Collection;
 

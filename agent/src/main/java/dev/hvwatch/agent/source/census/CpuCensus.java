@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.source.census;
 
 import dev.hvwatch.agent.source.CpuList;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.List;
 
 /**

@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.census;
 import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.census.CpuCensus.ProcessTime;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.schedstat.Schedstat;
 import dev.hvwatch.agent.source.schedstat.SchedstatFormatException;
 import java.io.IOException;

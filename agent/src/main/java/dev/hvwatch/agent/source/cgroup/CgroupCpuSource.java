@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.cgroup;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.source.Source;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,7 +94,7 @@ public final class CgroupCpuSource implements Source {
     }
 
     /** VMs whose cgroup could not be read, counted per round. */
-    public long unreadable() {
+    public long errors() {
         return unreadable.sum();
     }
 

@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.debugfs;
 import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.Source;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.kvmstat.KvmMetric;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * are rebuilt by {@link DebugfsStats}.
  *
  * <p>Unreadable debugfs (not mounted, kernel lockdown, not root) is this source being down only while some VM
- * needs it; otherwise it has nothing to do. A file that is not one decimal is counted ({@link #malformedFiles}) and
+ * needs it; otherwise it has nothing to do. A file that is not one decimal is counted ({@link #errors}) and
  * logged once per VM.
  */
 public final class DebugfsSource implements Source {
@@ -129,7 +129,7 @@ public final class DebugfsSource implements Source {
     }
 
     /** Statistic files that could not be read as one decimal number, since start; any thread may ask. */
-    public long malformedFiles() {
+    public long errors() {
         return malformed.sum();
     }
 

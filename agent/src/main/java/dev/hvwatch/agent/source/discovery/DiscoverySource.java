@@ -4,6 +4,7 @@ import dev.hvwatch.agent.ring.EventKind;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.VmLifecycle;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.Collection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

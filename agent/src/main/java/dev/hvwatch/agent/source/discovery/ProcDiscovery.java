@@ -1,5 +1,7 @@
 package dev.hvwatch.agent.source.discovery;
 
+import dev.hvwatch.agent.vm.Tenancy;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -31,7 +33,7 @@ public final class ProcDiscovery {
     private static final int LOOKS_BEFORE_CALLING_IT_EMULATED = 5;
 
     private final Path procRoot;
-    private final Map<Long, Verdict> verdicts = new HashMap<>();
+    private final Map<Long, Look> lastLooks = new HashMap<>();
     private final Map<Long, WatchedVm> watched = new HashMap<>();
     private final Map<Long, ThreadRoles> threadRoles = new HashMap<>();
 
@@ -67,7 +69,7 @@ public final class ProcDiscovery {
                 }
             }
         }
-        verdicts.keySet().retainAll(listed);
+        lastLooks.keySet().retainAll(listed);
         threadRoles.keySet().retainAll(listed);
         watched.entrySet().removeIf(e -> {
             boolean gone = !listed.contains(e.getKey());
@@ -80,12 +82,12 @@ public final class ProcDiscovery {
     }
 
     private void inspect(long pid, Path pidDir, List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
-        Verdict settled = verdicts.get(pid);
+        Look settled = lastLooks.get(pid);
         if (settled != null && settled.settled() && !watched.containsKey(pid)) {
             return;
         }
         long startTicks = ProcFiles.startTicks(pidDir);
-        Verdict known = verdicts.get(pid);
+        Look known = lastLooks.get(pid);
         boolean sameProcess = known != null && known.startTicks == startTicks;
         if (sameProcess && known.settled()) {
             WatchedVm w = watched.get(pid);
@@ -103,7 +105,7 @@ public final class ProcDiscovery {
         }
         List<String> argv = ProcFiles.cmdline(pidDir);
         if (argv.isEmpty() || !looksLikeQemu(argv.get(0))) {
-            verdicts.put(pid, new Verdict(startTicks, Verdict.SETTLED));
+            lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
             return;
         }
         boolean kvm = holdsKvm(pidDir);
@@ -113,10 +115,10 @@ public final class ProcDiscovery {
         // call it emulated (TCG) only once its vCPU threads exist, or after a few looks for QEMUs that do not name them.
         int looks = sameProcess ? known.looks() + 1 : 1;
         if (!kvm && vcpus.isEmpty() && looks < LOOKS_BEFORE_CALLING_IT_EMULATED) {
-            verdicts.put(pid, new Verdict(startTicks, looks));
+            lastLooks.put(pid, new Look(startTicks, looks));
             return;
         }
-        verdicts.put(pid, new Verdict(startTicks, Verdict.SETTLED));
+        lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
         QemuCommandLine cmd = QemuCommandLine.parse(argv);
         Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
                 cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm,
@@ -219,7 +221,7 @@ public final class ProcDiscovery {
     }
 
     /** A cached look at one process: settled, or a QEMU looked at {@code looks} times without a verdict yet. */
-    private record Verdict(long startTicks, int looks) {
+    private record Look(long startTicks, int looks) {
         static final int SETTLED = -1;
 
         boolean settled() {

@@ -1,5 +1,8 @@
 package dev.hvwatch.agent.source.discovery;
 
+import dev.hvwatch.agent.vm.Tenancy;
+import dev.hvwatch.agent.vm.Vm;
+
 /**
  * Whoever knows a VM's tenant (libvirt, from the domain's metadata) fills in its {@link Tenancy} before the VM is
  * announced on the ring, so that the VM's first alert already names its tenant.

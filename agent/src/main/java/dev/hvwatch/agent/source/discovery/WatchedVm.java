@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.source.discovery;
 
+import dev.hvwatch.agent.vm.Vm;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;

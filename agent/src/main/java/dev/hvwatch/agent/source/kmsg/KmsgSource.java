@@ -199,7 +199,7 @@ public final class KmsgSource implements Source, AutoCloseable {
     }
 
     /** Records whose layout was not /dev/kmsg's. */
-    public long parseErrors() {
+    public long errors() {
         return parseErrors.sum();
     }
 

@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.source.kvmstat;
 
 import dev.hvwatch.agent.ring.Series;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.util.ArrayList;
 import java.util.Collection;

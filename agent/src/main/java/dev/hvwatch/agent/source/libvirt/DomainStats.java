@@ -2,7 +2,7 @@ package dev.hvwatch.agent.source.libvirt;
 
 import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.Series;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.agent.source.libvirt.DomainMetric.Group;
 import java.util.EnumMap;

@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.libvirt;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.libvirt.DomainMetric.Group;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

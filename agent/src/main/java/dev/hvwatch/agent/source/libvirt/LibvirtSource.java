@@ -5,7 +5,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.TenantSource;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.agent.source.libvirt.DomainMetric.Group;

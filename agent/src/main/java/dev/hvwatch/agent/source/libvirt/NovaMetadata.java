@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.libvirt;
 
-import dev.hvwatch.agent.source.discovery.Tenant;
+import dev.hvwatch.agent.vm.Tenant;
 import org.w3c.dom.Element;
 
 /**

@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.perf;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.nativebind.LibC;
 import java.util.Collection;

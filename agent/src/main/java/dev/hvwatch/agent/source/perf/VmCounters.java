@@ -1,7 +1,7 @@
 package dev.hvwatch.agent.source.perf;
 
 import dev.hvwatch.agent.ring.Series;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;

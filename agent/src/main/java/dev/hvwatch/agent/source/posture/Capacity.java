@@ -2,7 +2,7 @@ package dev.hvwatch.agent.source.posture;
 
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Series;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.posture.check.MemoryOvercommitCheck;
 import java.util.IdentityHashMap;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.hvwatch.agent.source.posture;
 
 import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.cgroup.CgroupPath;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

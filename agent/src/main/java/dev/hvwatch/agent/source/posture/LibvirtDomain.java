@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.posture;
 
-import dev.hvwatch.agent.source.discovery.Tenant;
+import dev.hvwatch.agent.vm.Tenant;
 import dev.hvwatch.agent.source.libvirt.DomainXml;
 import dev.hvwatch.agent.source.libvirt.NovaMetadata;
 import java.io.IOException;

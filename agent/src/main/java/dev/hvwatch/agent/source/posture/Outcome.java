@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.posture;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.Map;
 import java.util.Objects;
 

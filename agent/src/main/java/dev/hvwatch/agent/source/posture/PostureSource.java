@@ -5,7 +5,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.source.Source;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.posture.check.DefaultChecks;
 import java.io.IOException;
@@ -144,7 +144,7 @@ public final class PostureSource implements Source {
     }
 
     /** Inputs the checks could not read or parse, once per run each, since the start; any thread may ask. */
-    public long unreadableInputs() {
+    public long errors() {
         return problems.count();
     }
 }

@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.qmp;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

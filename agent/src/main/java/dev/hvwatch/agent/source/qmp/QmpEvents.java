@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.qmp;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hvwatch.agent.ring.Notice;
 import dev.hvwatch.agent.source.VmLifecycle;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.HashMap;
 import java.util.Map;
 

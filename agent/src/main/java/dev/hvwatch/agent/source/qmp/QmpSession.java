@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Notice;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmMetric;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.protocol.Backoff;
@@ -110,7 +110,7 @@ final class QmpSession implements AutoCloseable {
     }
 
     /** How far one round got. */
-    private enum Outcome {
+    private enum Progress {
         /** Waiting to retry, or for the greeting. */
         WAITING,
         /** Talked to QEMU, but published no statistics: QEMU has none, or another source feeds the VM. */
@@ -121,30 +121,30 @@ final class QmpSession implements AutoCloseable {
     /** One round; never throws: failures are counted and logged. */
     void sample(long nowNanos) {
         roundNanos = nowNanos;
-        Outcome outcome = Outcome.WAITING;
+        Progress progress = Progress.WAITING;
         try {
-            outcome = exchange(nowNanos);
+            progress = exchange(nowNanos);
         } catch (QmpException e) {
             fail(e, nowNanos);
         }
-        if (outcome != Outcome.WAITING) {
+        if (progress != Progress.WAITING) {
             retry.reset();
             if (!logged.isEmpty()) {
                 LOG.info("QMP of VM {} is back via {}", vm.describe(), socket);
                 logged.clear();
             }
         }
-        if (outcome == Outcome.FED) {
+        if (progress == Progress.FED) {
             delivered = true;
         } else {
             roundsWithoutStats++;
         }
     }
 
-    private Outcome exchange(long nowNanos) throws QmpException {
+    private Progress exchange(long nowNanos) throws QmpException {
         if (connection == null) {
             if (nowNanos < retryAtNanos) {
-                return Outcome.WAITING;
+                return Progress.WAITING;
             }
             if (heldByAnotherClient()) {
                 throw new QmpException(QmpError.BUSY, socket + ": another client holds the monitor");
@@ -160,7 +160,7 @@ final class QmpSession implements AutoCloseable {
                 throw new QmpException(QmpError.BUSY, socket + ": no QMP greeting within " + timeoutNanos / 1_000_000
                         + " ms: another client holds the monitor");
             }
-            return Outcome.WAITING;
+            return Progress.WAITING;
         }
         if (schema == null) {
             onConnected();
@@ -168,7 +168,7 @@ final class QmpSession implements AutoCloseable {
         connection.pollEvents();
         lookForDeviceChanges(nowNanos);
         if (statsUnsupported || !series.claim(vm, QmpSource.NAME)) {
-            return Outcome.TALKED;
+            return Progress.TALKED;
         }
         try {
             publish(nowNanos, connection.execute(VM_STATS, timeoutNanos), false);
@@ -176,7 +176,7 @@ final class QmpSession implements AutoCloseable {
         } finally {
             batch.flush();
         }
-        return Outcome.FED;
+        return Progress.FED;
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.hvwatch.agent.source.qmp;
 
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.Source;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import java.io.IOException;

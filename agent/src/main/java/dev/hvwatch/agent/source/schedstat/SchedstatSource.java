@@ -167,7 +167,7 @@ public final class SchedstatSource implements Source, AutoCloseable {
     }
 
     /** Files that could not be parsed, since start. */
-    public long parseErrors() {
+    public long errors() {
         return parseErrors.sum();
     }
 }

@@ -5,7 +5,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Series;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.perf.PerfEventOpener;
 import dev.hvwatch.agent.source.perf.VcpuCounterTracker;

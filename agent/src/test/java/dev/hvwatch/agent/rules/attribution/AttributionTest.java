@@ -8,7 +8,7 @@ import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.census.CensusTaker;
 import dev.hvwatch.agent.source.census.CpuCensus;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.census.CpuCensus.ProcessTime;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -12,7 +12,7 @@ import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.TelemetryEvent;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -109,7 +109,7 @@ class DebugfsSourceTest {
                 .noneMatch(k -> k.equals("web/-1/hvwatch.kvm.guest_mode"))
                 .noneMatch(k -> k.contains("hist") || k.contains("pid") || k.contains("tsc") || k.contains("rmaps")
                         || k.contains("lapic"));
-        assertThat(debugfs.malformedFiles()).isEqualTo(4); // all of VM 5151's, none of web's
+        assertThat(debugfs.errors()).isEqualTo(4); // all of VM 5151's, none of web's
     }
 
     @Test
@@ -119,7 +119,7 @@ class DebugfsSourceTest {
         debugfs.sample(2);
         debugfs.sample(3);
 
-        assertThat(debugfs.malformedFiles()).isEqualTo(8);
+        assertThat(debugfs.errors()).isEqualTo(8);
         assertThat(sample("broken/-1/hvwatch.kvm.pages_4k").value()).isEqualTo(100);
         assertThat(sample("broken/-1/hvwatch.kvm.irq_exits").value()).isEqualTo(18446744073709551615.0);
         assertThat(samples).doesNotContainKeys("broken/-1/hvwatch.kvm.exits", "broken/-1/hvwatch.kvm.io_exits",
@@ -137,7 +137,7 @@ class DebugfsSourceTest {
 
         Thread.sleep(200);
         assertThat(samples).isEmpty();
-        assertThat(debugfs.malformedFiles()).isZero();
+        assertThat(debugfs.errors()).isZero();
 
         qmpFeedsWeb.set(false);
         debugfs.sample(3);

@@ -2,6 +2,7 @@ package dev.hvwatch.agent.source.discovery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hvwatch.agent.vm.Vm;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;

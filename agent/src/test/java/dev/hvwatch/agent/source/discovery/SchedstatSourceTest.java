@@ -49,7 +49,7 @@ class SchedstatSourceTest {
                     new Seen(EventKind.NOTICE, "web", -1, 0, 0),
                     new Seen(EventKind.SCHEDSTAT, "web", 0, 5_000_000_000L, 250_000_000L),
                     new Seen(EventKind.VM_STOPPED, "web", -1, 0, 0));
-            assertThat(schedstat.parseErrors()).isEqualTo(1);
+            assertThat(schedstat.errors()).isEqualTo(1);
         }
     }
 }

@@ -59,7 +59,7 @@ class KmsgSourceTest {
             Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> second.lastSeq() > handledBefore);
             assertThat(second.records()).as("only the record written after the restart is new").isEqualTo(1);
             assertThat(second.spoofed()).isZero();
-            assertThat(second.parseErrors()).isZero();
+            assertThat(second.errors()).isZero();
         }
     }
 

@@ -6,7 +6,7 @@ import dev.hvwatch.agent.metrics.AgentMetrics;
 import dev.hvwatch.agent.metrics.VmMetrics;
 import dev.hvwatch.agent.ring.EventKind;
 import dev.hvwatch.agent.ring.EventRing;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;

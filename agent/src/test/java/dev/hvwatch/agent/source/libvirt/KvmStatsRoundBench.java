@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.libvirt;
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.agent.source.qmp.QmpSource;

@@ -3,7 +3,7 @@ package dev.hvwatch.agent.source.libvirt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.hvwatch.agent.source.discovery.Tenant;
+import dev.hvwatch.agent.vm.Tenant;
 import java.io.InputStream;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;

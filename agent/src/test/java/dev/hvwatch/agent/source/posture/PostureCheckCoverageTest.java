@@ -223,7 +223,7 @@ class PostureCheckCoverageTest {
                 discovery.scan();
                 outcomes = source.runChecks(new HostView(roots, discovery.watched().values()));
             }
-            return new Run(scenario, outcomes, host.toString(), source.unreadableInputs());
+            return new Run(scenario, outcomes, host.toString(), source.errors());
         } finally {
             try (Stream<Path> all = Files.walk(host)) {
                 for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {

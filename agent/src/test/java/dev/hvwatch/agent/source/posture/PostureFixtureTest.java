@@ -96,7 +96,7 @@ class PostureFixtureTest {
                 .toList()).doesNotContainAnyElementsOf(NOT_APPLICABLE_ON_CLEAN_HOST);
         assertThat(outcomes).as("at most one outcome per check and subject")
                 .extracting(o -> o.check() + "@" + (o.vm() == null ? "" : o.vm().name())).doesNotHaveDuplicates();
-        assertThat(source.unreadableInputs()).isZero();
+        assertThat(source.errors()).isZero();
     }
 
     @Test
@@ -174,11 +174,11 @@ class PostureFixtureTest {
         run("libvirt-hostdev-cputune");
         Files.writeString(host.resolve("proc/4242/net/tcp"), "  sl  local_address\n   0: garbage\n");
         Files.writeString(host.resolve("run/libvirt/qemu/instance-0000a1.xml"), "<domstatus pid='6001'><domain>");
-        long before = source.unreadableInputs();
+        long before = source.errors();
 
         List<Outcome> outcomes = again();
 
-        assertThat(source.unreadableInputs() - before).as("each input once, however many checks read it")
+        assertThat(source.errors() - before).as("each input once, however many checks read it")
                 .isEqualTo(2);
         assertThat(outcomes).noneMatch(o -> o.check().equals("management-exposure") && o.vm() != null
                 && o.vm().name().equals("web"));

@@ -3,8 +3,8 @@ package dev.hvwatch.agent.source.qmp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.agent.source.discovery.QemuCommandLine;
-import dev.hvwatch.agent.source.discovery.Tenancy;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Tenancy;
+import dev.hvwatch.agent.vm.Vm;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

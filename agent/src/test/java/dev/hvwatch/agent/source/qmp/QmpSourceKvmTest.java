@@ -17,7 +17,7 @@ import dev.hvwatch.agent.ring.TelemetryEvent;
 import dev.hvwatch.agent.source.VmLifecycle;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.kvmstat.KvmStatSeries;
 import dev.hvwatch.testkit.GuestCleanupExtension;

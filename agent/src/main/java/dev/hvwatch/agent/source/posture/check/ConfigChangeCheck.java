@@ -1,6 +1,6 @@
 package dev.hvwatch.agent.source.posture.check;
 
-import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.posture.Guest;
 import dev.hvwatch.agent.source.posture.GuestCheck;
 import dev.hvwatch.agent.source.posture.HostView;

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.source.discovery;
+package dev.hvwatch.agent.vm;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.source.discovery;
+package dev.hvwatch.agent.vm;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param name     the {@code -name guest=} value (libvirt's domain name), or {@code qemu-PID} when there is none
  * @param uuid     the {@code -uuid} value, or empty
  * @param kvm      whether the process holds {@code /dev/kvm} open (false: TCG emulation, no hardware isolation)
- * @param commandLine the argv with its secrets masked by {@link CommandLineRedaction}: the raw one never leaves
- *                    discovery
+ * @param commandLine the argv with its secrets masked by
+ *                    {@link dev.hvwatch.agent.source.discovery.CommandLineRedaction}: the raw one never leaves discovery
  * @param manager  what runs it: {@link #LIBVIRT} (libvirt holds its monitor) or {@link #QEMU} (plain QEMU)
  * @param tenancy  who it belongs to, where its manager says
  */

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent.source.discovery;
+package dev.hvwatch.agent.vm;
 
 /**
  * Who a VM belongs to, as its manager recorded it: OpenStack Nova's instance metadata in the libvirt domain, and
