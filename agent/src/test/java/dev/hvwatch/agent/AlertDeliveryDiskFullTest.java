@@ -14,10 +14,10 @@ import dev.hvwatch.protocol.Category;
 import dev.hvwatch.protocol.Severity;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.FreePort;
 import dev.hvwatch.testkit.Tmpfs;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +48,7 @@ class AlertDeliveryDiskFullTest {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aFullSpoolCountsEveryAlertItLosesAndReportsThemOnceThereIsRoom() throws Exception {
         Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
-        int port = freePort();
+        int port = FreePort.find();
         try (Tmpfs state = Tmpfs.mount(dir.resolve("state"), 2 * MIB)) {
             AgentConfig config = config(pki, port, state.path());
             int offered = 6000; // about 1800 fit in 2 MiB less the spool's 1 MiB headroom
@@ -82,7 +82,7 @@ class AlertDeliveryDiskFullTest {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void anAgentStartedOnAFullDiskStartsDegradedAndSpoolsOnceThereIsRoom() throws Exception {
         Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
-        int port = freePort();
+        int port = FreePort.find();
         try (Tmpfs state = Tmpfs.mount(dir.resolve("state"), MIB)) {
             Files.write(state.path().resolve("filler"), new byte[512 * 1024]);
             AgentConfig config = config(pki, port, state.path());
@@ -116,7 +116,7 @@ class AlertDeliveryDiskFullTest {
         Pki pki = Pki.createCa(dir.resolve("pki"), "disk-full CA");
         try (Tmpfs state = Tmpfs.mount(dir.resolve("state"), MIB)) {
             Files.write(state.path().resolve("filler"), new byte[1024 * 1024 - 4096]);
-            AgentConfig full = config(pki, freePort(), state.path());
+            AgentConfig full = config(pki, FreePort.find(), state.path());
             AgentConfig config = new AgentConfig(full.identity(),
                     new AgentConfig.Sampling(Duration.ofMillis(500), null), null, null,
                     new AgentConfig.Metrics("127.0.0.1:0"), full.collector(), full.state(), null, null, null, null,
@@ -162,9 +162,4 @@ class AlertDeliveryDiskFullTest {
                 System.currentTimeMillis() * 1_000_000L);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

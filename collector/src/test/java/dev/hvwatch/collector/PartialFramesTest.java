@@ -13,11 +13,11 @@ import dev.hvwatch.protocol.tls.TlsContexts;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.Frame;
 import dev.hvwatch.protocol.wire.RefusalReason;
+import dev.hvwatch.testkit.FreePort;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,8 +48,8 @@ class PartialFramesTest {
     @Test
     void partialFramesCannotExhaustMemoryAndAreCutAtTheirDeadline() throws Exception {
         TestPki pki = new TestPki(dir.resolve("pki"));
-        int ingestPort = freePort();
-        int apiPort = freePort();
+        int ingestPort = FreePort.find();
+        int apiPort = FreePort.find();
         Path config = collectorConfig(pki, ingestPort, apiPort, Duration.ofSeconds(8));
         EventLoopGroup clients = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<TestAgent> attackers = new ArrayList<>();
@@ -177,9 +177,4 @@ class PartialFramesTest {
                 dir.resolve("journal"), apiPort, MAX_FRAME, BUDGET, frameTimeout.toMillis()));
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -22,9 +22,9 @@ import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.protocol.wire.RefusalReason;
+import dev.hvwatch.testkit.FreePort;
 import dev.hvwatch.testkit.Tmpfs;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,7 +66,7 @@ class CollectorDiskFullTest {
         TlsFiles agentTls = pki.issueAgent(AGENT);
         try (Tmpfs disk = Tmpfs.mount(dir.resolve("disk"), DISK);
              Spool spool = Spool.open(dir.resolve("spool"), new SpoolLimits(1_000_000, Duration.ofDays(1)))) {
-            CollectorConfig config = config(pki.issueServer("collector"), disk.path(), freePort());
+            CollectorConfig config = config(pki.issueServer("collector"), disk.path(), FreePort.find());
             Path filler = disk.path().resolve("filler");
             Collector collector = new Collector(config);
             try (AlertShipper shipper = AlertShipper.start(new ShipperSettings(
@@ -178,9 +178,4 @@ class CollectorDiskFullTest {
         throw new AssertionError("no " + series + " in /metrics");
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -12,8 +12,8 @@ import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.FreePort;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,10 +119,7 @@ public final class DeliveryBench {
     }
 
     private void drain(long n) throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = FreePort.find();
         try (Spool spool = openSpool(); AlertShipper shipper = shipper(port, spool)) {
             for (long i = 1; i <= n; i++) {
                 shipper.offer(AlertStreamProcess.alert(alerts, i));

@@ -8,8 +8,8 @@ import dev.hvwatch.collector.journal.JournalReader;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.FreePort;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,7 +64,7 @@ class KillNineDeliveryTest {
         Pki pki = Pki.createCa(dir.resolve("pki"), "crash test CA");
         TlsFiles server = pki.issueServer("collector");
         TlsFiles client = pki.issueAgent(AGENT);
-        int port = freePort();
+        int port = FreePort.find();
         Path journal = dir.resolve("journal");
         Path config = Files.writeString(dir.resolve("collector.yaml"), "listen: 127.0.0.1:" + port + "\n"
                 + "tls:\n  cert: " + server.cert() + "\n  key: " + server.key() + "\n  ca: " + server.ca() + "\n"
@@ -119,9 +119,4 @@ class KillNineDeliveryTest {
         return n[0];
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
-    }
 }

@@ -14,7 +14,7 @@ import dev.hvwatch.protocol.config.HostPort;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import dev.hvwatch.testkit.FreePort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,9 +51,7 @@ final class ShipTestSupport {
 
     /** A port nothing listens on. */
     static int closedPort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
+        return FreePort.find();
     }
 
     static CollectorConfig collectorConfig(int port, TlsFiles tls, Path journalDir, Duration idleTimeout) {

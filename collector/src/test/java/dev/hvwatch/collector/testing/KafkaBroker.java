@@ -3,6 +3,7 @@ package dev.hvwatch.collector.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.hvwatch.collector.output.transport.KafkaTransport;
+import dev.hvwatch.testkit.FreePort;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,8 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -46,8 +45,8 @@ public final class KafkaBroker implements AutoCloseable {
     private KafkaRaftServer server;
 
     public KafkaBroker(Path dir) throws Exception {
-        int port = freePort();
-        int controllerPort = freePort();
+        int port = FreePort.find();
+        int controllerPort = FreePort.find();
         bootstrapServers = "127.0.0.1:" + port;
         config.put("process.roles", "broker,controller");
         config.put("node.id", "1");
@@ -111,11 +110,6 @@ public final class KafkaBroker implements AutoCloseable {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     /** One record as a consumer sees it: the key, the dedup headers and the value. */
     public record Received(String key, String agent, long seq, String value) {

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import dev.hvwatch.protocol.tls.TlsFiles;
+import dev.hvwatch.testkit.FreePort;
 import dev.hvwatch.testkit.HostTool;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,9 +54,9 @@ public final class Rsyslog implements AutoCloseable {
         requireInstalled();
         this.dir = dir;
         Files.createDirectories(dir.resolve("work"));
-        tlsPort = freePort();
-        tcpPort = freePort();
-        udpPort = freePort();
+        tlsPort = FreePort.find();
+        tcpPort = FreePort.find();
+        udpPort = FreePort.find();
         config = dir.resolve("rsyslog.conf");
         Files.writeString(config, """
                 global(workDirectory="%1$s/work" maxMessageSize="%8$s"
@@ -149,9 +149,4 @@ public final class Rsyslog implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -6,13 +6,12 @@ import dev.hvwatch.agent.config.AgentConfig;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.posture.check.DefaultChecks;
+import dev.hvwatch.testkit.FreePort;
 import dev.hvwatch.testkit.GuestCleanupExtension;
 import dev.hvwatch.testkit.GuestProgram;
 import dev.hvwatch.testkit.QemuGuest;
 import dev.hvwatch.testkit.RealKvm;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -70,16 +69,11 @@ class PostureKvmTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no " + check + " outcome for VM " + vm));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     @Test
     void aQmpMonitorOnAllAddressesAndATcgGuestAreFlaggedAndAWellConfiguredGuestIsNot() throws Exception {
         RealKvm.require();
-        int port = freePort();
+        int port = FreePort.find();
         start(QemuGuest.builder().name("posture-exposed")
                 .extraArgs(List.of("-qmp", "tcp:0.0.0.0:" + port + ",server=on,wait=off")));
         start(QemuGuest.builder().name("posture-emulated").accelerator("tcg"));
