@@ -3,10 +3,11 @@ package dev.hvwatch.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.agent.config.AgentConfig;
-import dev.hvwatch.protocol.config.ConfigKeys;
+import dev.hvwatch.testkit.ConfigKeys;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
 import dev.hvwatch.testkit.DocRegion;
+import dev.hvwatch.testkit.MetricFamilies;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;

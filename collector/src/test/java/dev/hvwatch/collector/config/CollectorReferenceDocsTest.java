@@ -2,7 +2,7 @@ package dev.hvwatch.collector.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hvwatch.protocol.config.ConfigKeys;
+import dev.hvwatch.testkit.ConfigKeys;
 import dev.hvwatch.testkit.DocRegion;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.hvwatch.agent;
+package dev.hvwatch.testkit;
 
 import java.util.List;
 import java.util.Map;
@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * in name order. KVM statistics, whose names and help the kernel's statistics give, are left to their family row
  * in docs/metrics.md ({@code hvwatch_kvm_<stat>}).
  */
-final class MetricFamilies {
+public final class MetricFamilies {
     private static final Pattern HELP = Pattern.compile("# HELP (\\S+) (.*)");
     private static final Pattern TYPE = Pattern.compile("# TYPE (\\S+) (\\S+)");
     private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? \\S+");
@@ -25,7 +25,7 @@ final class MetricFamilies {
     private MetricFamilies() {
     }
 
-    static String markdown(List<String> expositions) {
+    public static String markdown(List<String> expositions) {
         Map<String, Family> families = new TreeMap<>();
         for (String text : expositions) {
             for (String line : text.split("\n")) {
@@ -56,5 +56,4 @@ final class MetricFamilies {
         });
         return out.toString();
     }
-
 }

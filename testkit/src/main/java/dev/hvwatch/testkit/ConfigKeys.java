@@ -1,7 +1,8 @@
-package dev.hvwatch.protocol.config;
+package dev.hvwatch.testkit;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.hvwatch.protocol.config.Durations;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
