@@ -3,6 +3,18 @@ package dev.hvwatch.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.agent.metrics.AgentMetrics;
+import dev.hvwatch.agent.metrics.Shown;
+import dev.hvwatch.agent.metrics.VmMetrics;
+import dev.hvwatch.agent.ring.EventKind;
+import dev.hvwatch.agent.ring.EventRing;
+import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.rules.FiringAlert;
+import dev.hvwatch.agent.source.IommuFaults;
+import dev.hvwatch.agent.source.discovery.Vm;
+import dev.hvwatch.agent.source.libvirt.DomainMetric;
+import dev.hvwatch.agent.source.perf.PerfSeries;
+import dev.hvwatch.agent.source.tracepoint.TracepointSeries;
 import dev.hvwatch.testkit.ConfigKeys;
 import dev.hvwatch.protocol.tls.Pki;
 import dev.hvwatch.protocol.tls.TlsFiles;
@@ -14,7 +26,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
@@ -24,12 +39,13 @@ import picocli.CommandLine;
 
 /**
  * The agent's reference tables in docs/ are generated from the code: the configuration keys with their defaults,
- * the rules of the default pack (the NIST table: RulesCoverageTest), the series the agent registers with their help text. Each test fails when its
- * table drifts from the code, and says how to regenerate it.
+ * the rules of the default pack (the NIST table: RulesCoverageTest), the series the agent registers with their help
+ * text. Each test fails when its table drifts from the code, and says how to regenerate it.
  */
 class ReferenceDocsTest {
     private static final String REGENERATE = "mvn -B -pl agent -am test -Dtest=ReferenceDocsTest "
             + "-Dsurefire.failIfNoSpecifiedTests=false";
+    private static final int RING = 1 << 10;
     /** The one default that depends on the machine; its meaning says what it is. */
     private static final String HOST_KEY = "identity.host";
 
@@ -54,21 +70,59 @@ class ReferenceDocsTest {
     }
 
     /**
-     * The series of the golden fixture host (every per-VM and host series the sources feed) and those a whole agent
-     * registers for itself, started on a host without VMs; KVM statistics, named by the kernel, are one family.
+     * The series of the golden fixture host (what the /proc, cgroup, PSI, debugfs and posture sources feed), those a
+     * whole agent registers for itself, started on a host without VMs, and those of the sources that need real guests
+     * or a libvirt daemon; KVM statistics, named by the kernel, are one family.
      */
     @Test
     void metricsListEverySeriesTheAgentRegistersWithItsHelp() throws Exception {
         String golden = Files.readString(Path.of("src/test/resources/golden/metrics.txt"));
         String own = scrapeAnAgentWithoutVms();
+        String fed = seriesOfSourcesThatNeedGuests();
 
-        DocRegion.of("docs/metrics.md", "agent-metrics").assertHolds(MetricFamilies.markdown(List.of(golden, own)),
-                REGENERATE);
+        DocRegion.of("docs/metrics.md", "agent-metrics").assertHolds(
+                MetricFamilies.markdown(List.of(golden, own, fed)), REGENERATE);
+    }
+
+    /**
+     * What the agent's metrics consumer registers for every series libvirt's domain statistics, the perf counters,
+     * the exit tracepoints (on the VMX fixture tree) and the IOMMU fault counts may publish, and for an alert firing.
+     */
+    private static String seriesOfSourcesThatNeedGuests() throws Exception {
+        AgentMetrics metrics = new AgentMetrics();
+        EventRing ring = new EventRing(RING, new VmMetrics(metrics.registry(), 1, Shown.ALL));
+        try {
+            Vm vm = new Vm(77, 1, "web", "u-1", 1, Optional.empty(), true, List.of());
+            List<Boolean> published = new ArrayList<>();
+            published.add(ring.publishVmLifecycle(EventKind.VM_STARTED, 1, vm));
+            for (DomainMetric m : DomainMetric.values()) {
+                published.add(ring.publishSample(1, vm, -1, m.series(m.group().perDevice() ? "vda" : null), 1));
+            }
+            for (Series s : PerfSeries.all()) {
+                published.add(ring.publishSample(1, vm, 0, s, 1));
+            }
+            Path tracefs = Path.of(ReferenceDocsTest.class.getResource("/tracefs/linux-6.18").toURI());
+            for (Series s : TracepointSeries.vmx(tracefs)) {
+                published.add(ring.publishSample(1, vm, -1, s, 1));
+            }
+            published.add(ring.publishSample(1, null, -1, IommuFaults.series("0000:03:00.0", "DMAR", "kmsg"), 1));
+            published.add(ring.publishSample(1, null, -1, IommuFaults.series("0000:03:00.0", null, "tracepoint"), 1));
+            assertThat(published).as("published on the ring").doesNotContain(false);
+            metrics.alertsFiring(Map.of(new FiringAlert("vcpu-starvation", "high", vm.name()), 1));
+            Awaitility.await("the ring drained").atMost(10, TimeUnit.SECONDS)
+                    .until(() -> ring.remainingCapacity() == RING);
+            return metrics.scrape();
+        } finally {
+            ring.close();
+        }
     }
 
     private String scrapeAnAgentWithoutVms() throws Exception {
         Path proc = Files.createDirectories(dir.resolve("proc"));
         Path sys = Files.createDirectories(dir.resolve("sys"));
+        // The kernel log source keys its cursor by boot.
+        Files.writeString(Files.createDirectories(proc.resolve("sys/kernel/random")).resolve("boot_id"),
+                "0f4b6e2c-5d1a-4c3e-9b8f-7a6d5c4b3a21\n");
         TlsFiles tls = Pki.createCa(dir.resolve("pki"), "docs CA").issueAgent("hv-docs");
         int nobody;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -79,11 +133,13 @@ class ReferenceDocsTest {
                 new AgentConfig.Metrics("127.0.0.1:0"),
                 new AgentConfig.Collector("127.0.0.1:" + nobody, null, tls.cert(), tls.key(), tls.ca(), null),
                 new AgentConfig.State(Files.createDirectories(dir.resolve("state"))),
-                new AgentConfig.KernelLog(false, null), null, new AgentConfig.Debugfs(sys.resolve("kvm")),
+                // The kernel log source and a libvirt connection that finds no daemon: their counters register.
+                new AgentConfig.KernelLog(true, Files.createFile(dir.resolve("kmsg"))), null,
+                new AgentConfig.Debugfs(sys.resolve("kvm")),
                 new AgentConfig.Tracing(sys.resolve("tracing"), sys.resolve("module")),
                 new AgentConfig.Posture(false, null, sys, sys.resolve("cgroup"), sys.resolve("libvirt"), null, null,
                         null, null, null),
-                null, new AgentConfig.Libvirt("false", null));
+                null, new AgentConfig.Libvirt("true", "qemu:///system?socket=" + dir.resolve("no-libvirtd")));
         try (Agent agent = Agent.start(config)) {
             AtomicReference<String> text = new AtomicReference<>();
             Awaitility.await("the health source's series").atMost(30, TimeUnit.SECONDS)
