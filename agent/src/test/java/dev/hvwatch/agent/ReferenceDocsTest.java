@@ -30,8 +30,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +51,9 @@ class ReferenceDocsTest {
     private static final String REGENERATE = "mvn -B -pl agent -am test -Dtest=ReferenceDocsTest "
             + "-Dsurefire.failIfNoSpecifiedTests=false";
     private static final int RING = 1 << 10;
+    private static final Pattern SERIES = Pattern.compile("hvwatch_[a-z0-9_]+");
+    /** KVM statistics are named after the kernel's, which differ between kernels and hosts. */
+    private static final String KVM_STATISTIC = "hvwatch_kvm_";
     /** The one default that depends on the machine; its meaning says what it is. */
     private static final String HOST_KEY = "identity.host";
 
@@ -82,6 +90,37 @@ class ReferenceDocsTest {
 
         DocRegion.of("docs/metrics.md", "agent-metrics").assertHolds(
                 MetricFamilies.markdown(List.of(golden, own, fed)), REGENERATE);
+    }
+
+    /**
+     * Every series name the front page and the docs mention is one the agent or the collector registers (their
+     * generated tables, which the tests above and CollectorMetricsDocsTest keep true), the prefix of a family written
+     * with braces ({@code hvwatch_vm_block_{read,write}_bytes_total}), or a KVM statistic, which the kernel names: a
+     * renamed or removed series cannot linger in the prose.
+     */
+    @Test
+    void everySeriesTheDocsNameIsRegistered() throws Exception {
+        Set<String> registered = new TreeSet<>();
+        for (String table : List.of("agent-metrics", "collector-metrics")) {
+            for (String series : DocRegion.of("docs/metrics.md", table).lastCellByFirst().keySet()) {
+                registered.add(series.replaceAll("[`]|\\{.*", ""));
+            }
+        }
+        assertThat(registered).as("series in the generated tables").hasSizeGreaterThan(50);
+        Map<String, Set<String>> unknown = new TreeMap<>();
+        for (Path doc : DocLinksTest.docs()) {
+            Matcher m = SERIES.matcher(Files.readString(doc));
+            while (m.find()) {
+                String name = m.group();
+                boolean known = registered.contains(name.replaceFirst("_(count|sum|bucket)$", ""))
+                        || name.endsWith("_") && registered.stream().anyMatch(r -> r.startsWith(name))
+                        || name.startsWith(KVM_STATISTIC);
+                if (!known) {
+                    unknown.computeIfAbsent(doc.getFileName().toString(), d -> new TreeSet<>()).add(name);
+                }
+            }
+        }
+        assertThat(unknown).as("series the docs name that neither the agent nor the collector registers").isEmpty();
     }
 
     /**
