@@ -58,9 +58,9 @@ class DashboardsTest {
      */
     @Test
     void everySeriesReadIsDocumentedOrRecorded() throws Exception {
-        String readme = Files.readString(Path.of("../docs/metrics.md"));
+        String metricsDoc = Files.readString(Path.of("../docs/metrics.md"));
         Set<String> documented = new HashSet<>();
-        Matcher m = Pattern.compile("hvwatch_[a-z0-9_]+").matcher(readme);
+        Matcher m = Pattern.compile("hvwatch_[a-z0-9_]+").matcher(metricsDoc);
         while (m.find()) {
             documented.add(m.group());
         }
