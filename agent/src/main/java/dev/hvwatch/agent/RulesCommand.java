@@ -25,6 +25,9 @@ final class RulesCommand {
         @Mixin
         ConfigOption config;
 
+        @Option(names = "--markdown", description = "Print a Markdown table (the one in docs/rules.md).")
+        boolean markdown;
+
         @Spec
         CommandSpec spec;
 
@@ -32,6 +35,16 @@ final class RulesCommand {
         public Integer call() throws Exception {
             RulePack pack = RulePack.load(config.load().rules().files());
             PrintWriter out = spec.commandLine().getOut();
+            if (markdown) {
+                out.println("| rule | severity | category | scope | NIST | title |");
+                out.println("| --- | --- | --- | --- | --- | --- |");
+                for (RuleSpec r : pack.specs()) {
+                    out.printf("| `%s` | %s | %s | %s | %s | %s |%n", r.id(), r.severity().wireName(),
+                            r.category().wireName(), r.scope(), r.nist().isEmpty() ? "-" : String.join(", ", r.nist()),
+                            r.title());
+                }
+                return 0;
+            }
             out.printf("%-26s %-9s %-11s %-8s %-22s %s%n", "RULE", "SEVERITY", "CATEGORY", "SCOPE", "NIST", "TITLE");
             for (RuleSpec r : pack.specs()) {
                 out.printf("%-26s %-9s %-11s %-8s %-22s %s%n", r.id(), r.severity().wireName(),
@@ -48,7 +61,7 @@ final class RulesCommand {
         @Mixin
         ConfigOption config;
 
-        @Option(names = "--markdown", description = "Print a Markdown table (the one in the README).")
+        @Option(names = "--markdown", description = "Print a Markdown table (the one in docs/nist-coverage.md).")
         boolean markdown;
 
         @Spec

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Beyond one collector (README, "Scale-out"): two collectors, an agent that fails over from the first to the second
+ * Beyond one collector (docs/outputs-and-api.md, "Scale-out"): two collectors, an agent that fails over from the first to the second
  * mid-stream, both publishing to one Kafka topic, and a consumer that deduplicates by (agent, seq) and sees every
  * alert.
  */

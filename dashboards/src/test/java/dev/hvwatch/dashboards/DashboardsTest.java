@@ -52,16 +52,15 @@ class DashboardsTest {
     }
 
     /**
-     * Every series a dashboard or rule reads is one the agent documents (README's metrics table, its own process and
-     * JVM series included; KVM statistics
+     * Every series a dashboard or rule reads is one the agent documents (docs/metrics.md; KVM statistics
      * are documented as a family, {@code hvwatch_kvm_<stat>}) or one the rule file records: a misspelt name would
      * only ever draw an empty panel.
      */
     @Test
     void everySeriesReadIsDocumentedOrRecorded() throws Exception {
-        String readme = Files.readString(Path.of("../README.md"));
+        String metricsDoc = Files.readString(Path.of("../docs/metrics.md"));
         Set<String> documented = new HashSet<>();
-        Matcher m = Pattern.compile("\\b(hvwatch|process|jvm)_[a-z0-9_]+").matcher(readme);
+        Matcher m = Pattern.compile("\\b(hvwatch|process|jvm)_[a-z0-9_]+").matcher(metricsDoc);
         while (m.find()) {
             documented.add(m.group());
         }
@@ -72,7 +71,7 @@ class DashboardsTest {
             for (String metric : e.metrics()) {
                 assertThat(documented.contains(metric) || recorded.contains(metric)
                         || metric.startsWith("hvwatch_kvm_"))
-                        .as("%s reads %s, which README does not document and no rule records", e.where(), metric)
+                        .as("%s reads %s, which docs/metrics.md does not document and no rule records", e.where(), metric)
                         .isTrue();
             }
         }

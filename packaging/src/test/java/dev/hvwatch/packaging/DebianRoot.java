@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 
 /**
- * A Debian root file system made by debootstrap, as packaging/README.md ("Trying the packages in a container") has
+ * A Debian root file system made by debootstrap, as docs/operator-guide.md ("Trying the packages in a container") has
  * an operator make one: cached under the build directory between runs, in a directory named after a digest of the
  * debootstrap command, so that a changed package list makes a new one (and the old one is deleted).
  */

@@ -24,7 +24,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * The operator's path under a real systemd: packaging/README.md, "Trying the packages in a container", command by
+ * The operator's path under a real systemd: docs/operator-guide.md, "Trying the packages in a container", command by
  * command, in a Debian root file system booted by systemd-nspawn. Each command is first found word for word in the
  * guide, so the guide and what is tested cannot drift apart. On the way: apt-get resolves the packages'
  * dependencies; certificates go to their service users; both units start; a real QEMU/KVM guest storms port I/O and
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * <p>Run with {@code -Psystem-test} (./hvwatch test does); each step is printed with its duration.
  */
 class OperatorPathSystemIT {
-    private static final Path GUIDE = Path.of(System.getProperty("hvwatch.guide", "README.md"));
+    private static final Path GUIDE = Path.of(System.getProperty("hvwatch.guide", "../docs/operator-guide.md"));
     private static final Path WORK = Path.of(System.getProperty("hvwatch.systemtest.dir", "target/system-test"));
     private static final Duration ALERT_DEADLINE = Duration.ofSeconds(120);
     private static final Duration POLL = Duration.ofSeconds(2);
@@ -444,7 +444,7 @@ class OperatorPathSystemIT {
 
         /** One of the guide's commands, found in the guide word for word, then run in the container. */
         private String run(String command) throws Exception {
-            assertThat(guide).as("packaging/README.md gives the command the test runs").contains(command.strip());
+            assertThat(guide).as("docs/operator-guide.md gives the command the test runs").contains(command.strip());
             System.out.println("[system test] $ " + command.strip().replace("\n", "\n[system test] $ "));
             String out = container.sh("set -e\n" + command);
             out.lines().limit(25).forEach(l -> System.out.println("    " + l));

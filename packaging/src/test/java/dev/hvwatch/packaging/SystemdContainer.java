@@ -19,7 +19,7 @@ import org.awaitility.Awaitility;
 
 /**
  * A Debian root file system booted with systemd as its init by {@code systemd-nspawn --boot}, with the options
- * packaging/README.md gives for trying hvwatch in a container: {@code /dev/kvm} and {@code /dev/kmsg} bound in, and
+ * docs/operator-guide.md gives for trying hvwatch in a container: {@code /dev/kvm} and {@code /dev/kmsg} bound in, and
  * {@code perf_event_open} let through nspawn's own system-call filter. Besides those, for a test: the tree is
  * mounted read-only under a throw-away overlay ({@code --volatile=overlay}), so the cached tree stays as debootstrap
  * made it; the container has a network of its own (loopback only), so its ports never meet the host's; and it is

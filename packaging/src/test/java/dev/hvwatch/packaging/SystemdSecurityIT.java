@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * systemd's own judgement of how exposed each service is, read from the unit files alone (--offline=true needs
  * no running systemd). Scores run from 0 (most confined) to 10; systemd names them PERFECT, SAFE, OK, MEDIUM,
- * EXPOSED, UNSAFE. The figures are recorded in packaging/README.md.
+ * EXPOSED, UNSAFE. The figures are recorded in docs/operator-guide.md ("Hardening").
  */
 class SystemdSecurityIT {
     private static final Pattern OVERALL = Pattern.compile("Overall exposure level for (\\S+): (\\d+\\.\\d) (\\w+)");

@@ -13,7 +13,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
  * {@link ProtocolException}; any other exception, hang or leak is a bug.
  *
  * <p>{@code mvn test} replays the inputs under {@code src/test/resources/.../FrameDecoderFuzzTestInputs}
- * (regression mode). To fuzz, see README.md, "Fuzzing".
+ * (regression mode). To fuzz, see docs/development.md, "Fuzzing".
  */
 class FrameDecoderFuzzTest {
     private static final int MAX_FRAME_BYTES = 64 * 1024;
