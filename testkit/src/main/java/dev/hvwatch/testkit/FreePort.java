@@ -34,8 +34,13 @@ public final class FreePort {
         throw new IOException("no free loopback port between " + LOWEST + " and " + below + " after 100 tries");
     }
 
+    /** The range's first port. Read by lines: {@code Files.readString} of this procfs file returns its first byte. */
     private static int ephemeralLow() throws IOException {
-        String[] range = Files.readString(EPHEMERAL_RANGE).trim().split("\\s+");
-        return Integer.parseInt(range[0]);
+        String[] range = Files.readAllLines(EPHEMERAL_RANGE).get(0).trim().split("\\s+");
+        int low = Integer.parseInt(range[0]);
+        if (low <= LOWEST + 1000) {
+            throw new IOException(EPHEMERAL_RANGE + " starts at " + low + ": no room for test ports below it");
+        }
+        return low;
     }
 }

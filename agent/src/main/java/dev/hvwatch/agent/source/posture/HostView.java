@@ -4,6 +4,8 @@ import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import dev.hvwatch.agent.source.posture.TcpListeners.Listener;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -54,10 +56,14 @@ public final class HostView {
         return roots;
     }
 
-    /** The file's text without surrounding whitespace, or null when it does not exist. */
+    /**
+     * The file's text without surrounding whitespace, or null when it does not exist. Read in one go through a stream:
+     * {@code Files.readString} of a file whose size is 0, as procfs reports, reads one byte and then the rest from
+     * offset 1, where the kernel's integer sysctls answer end of file ({@code vm.swappiness} 60 read as "6").
+     */
     public String read(Path file) throws UnreadableInput {
-        try {
-            return Files.readString(file).strip();
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
