@@ -61,13 +61,13 @@ class DocumentReferencesTest {
 
     @Test
     void theScanFindsReferencesAndMissesURLs() {
-        assertThat(references("see ARCHITECTURE.md, \"Metrics\"")).containsExactly("ARCHITECTURE.md");
+        assertThat(references("see DESIGN-NOTES.md, \"Metrics\"")).containsExactly("DESIGN-NOTES.md");
         assertThat(references("[runbooks](docs/runbooks/README.md) and (../README.md)"))
                 .containsExactly("docs/runbooks/README.md", "../README.md");
         assertThat(references("file:///usr/share/doc/hvwatch-agent/runbooks/x.md https://wiki.example.net/a.md "
                 + "/usr/share/doc/hvwatch-collector/README.md <rule>.md {rule}.md .md")).isEmpty();
         assertThat(javaComment("    String s = \"vm-teleported.md\"; // a test file")).isEqualTo(" a test file");
-        assertThat(javaComment(" * the schema (ARCHITECTURE.md)")).isEqualTo(" * the schema (ARCHITECTURE.md)");
+        assertThat(javaComment(" * the schema (DESIGN-NOTES.md)")).isEqualTo(" * the schema (DESIGN-NOTES.md)");
     }
 
     private static List<String> references(String text) {
