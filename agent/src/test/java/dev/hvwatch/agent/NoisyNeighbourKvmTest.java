@@ -172,8 +172,11 @@ class NoisyNeighbourKvmTest {
                 double lightShare = (to.lightRun() - from.lightRun()) / wall;
                 double hogShare = (to.hogRun() - from.hogRun()) / wall;
                 double victimShare = (to.victimRun() - from.victimRun()) / wall;
+                MetricsPage page = MetricsPage.scrape(agent.metricsAddress());
                 String measured = String.format("measured over %.1f s: heavy %.3f, light %.3f, hog %.3f, victim %.3f; "
-                        + "alert: %s", wall / 1e9, heavyShare, lightShare, hogShare, victimShare, AlertJson.toLine(alert));
+                        + "censuses %.0f, census errors %.0f; alert: %s", wall / 1e9, heavyShare, lightShare, hogShare,
+                        victimShare, page.value("hvwatch_attribution_censuses_total"),
+                        page.value("hvwatch_source_errors_total{source=\"census\"}"), AlertJson.toLine(alert));
 
                 System.out.println("NoisyNeighbourKvmTest " + measured);
                 List<Map<String, Object>> antagonists = antagonists(alert);
@@ -189,14 +192,13 @@ class NoisyNeighbourKvmTest {
                         .isCloseTo(1 - heavyShare - lightShare - victimShare, offset(TOLERANCE));
                 assertThat(processes(alert)).as(measured).contains(hog.name());
 
-                MetricsPage page = MetricsPage.scrape(agent.metricsAddress());
                 String heavyName = (String) vm(antagonists.get(0)).get("name");
                 assertThat(page.value("hvwatch_vm_cpu_interference_seconds_total{antagonist=\"" + heavyName
                         + "\",vm=\"" + victimName + "\"}")).isPositive();
                 assertThat(page.text()).as("the guest on CPU 1 slows no one on CPU 0")
                         .doesNotContain("antagonist=\"" + far + "\",vm=\"" + victimName + "\"");
                 assertThat(page.value("hvwatch_attribution_censuses_total")).isPositive();
-                assertThat(page.value("hvwatch_source_errors_total{source=\"census\"}")).isZero();
+                assertThat(page.value("hvwatch_source_errors_total{source=\"census\"}")).as(measured).isZero();
                 return alert;
             }
         }

@@ -138,23 +138,34 @@ public final class Attribution {
         if (last == null || last.timeNanos() < now) {
             census(now, vms);
         }
-        CpuCensus end = censuses.peekLast();
-        if (end == null || end.timeNanos() != now) {
-            return null;
-        }
-        // The latest census a window back, or the earliest after it; one taken before the VM existed (attribution
-        // armed by another VM) cannot say what its vCPUs waited for, so only censuses that saw the VM count.
+        // The fire-time census, or when that one failed or missed the VM, the latest that saw it: censuses come every
+        // interval, rounded up to a sampling round, so that one is less than two intervals old. Then the latest that saw it a window before
+        // that, or the earliest after it; one taken before the VM existed (attribution armed by another VM) cannot
+        // say what its vCPUs waited for.
+        CpuCensus end = null;
         CpuCensus start = null;
-        for (CpuCensus c : censuses) {
-            if (c == end) {
-                break;
+        for (Iterator<CpuCensus> it = censuses.descendingIterator(); it.hasNext(); ) {
+            CpuCensus c = it.next();
+            if (!sawVm(c, vm)) {
+                continue;
             }
-            if (c.vcpus().stream().anyMatch(t -> t.vm() == vm)
-                    && (start == null || c.timeNanos() <= now - windowNanos)) {
+            if (end == null) {
+                if (c.timeNanos() < now - 2 * intervalNanos) {
+                    LOG.debug("no recent census saw {}: the latest is {} ms old", vm.describe(),
+                            (now - c.timeNanos()) / 1_000_000);
+                    return null;
+                }
+                end = c;
+            } else {
                 start = c;
+                if (c.timeNanos() <= end.timeNanos() - windowNanos) {
+                    break;
+                }
             }
         }
         if (start == null) {
+            LOG.debug("no census to compare with for {}: {} censuses, none earlier than the one of {} ms ago that saw "
+                    + "it", vm.describe(), censuses.size(), end == null ? "-" : (now - end.timeNanos()) / 1_000_000);
             return null;
         }
         CensusDelta d = CensusDelta.between(start, end);
@@ -165,6 +176,10 @@ public final class Attribution {
             }
         }
         return Explanation.of(splits);
+    }
+
+    private static boolean sawVm(CpuCensus c, Vm vm) {
+        return c.vcpus().stream().anyMatch(t -> t.vm() == vm);
     }
 
     /** The value of query {@code index} for the VM as of the latest round: 0 without attribution data. */

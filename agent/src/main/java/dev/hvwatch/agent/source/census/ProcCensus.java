@@ -8,6 +8,7 @@ import dev.hvwatch.agent.source.schedstat.Schedstat;
 import dev.hvwatch.agent.source.schedstat.SchedstatFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -124,7 +125,7 @@ public final class ProcCensus implements CensusTaker {
         try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks, ProcCensus::isNumber)) {
             for (Path task : threads) {
                 try {
-                    String comm = Files.readString(task.resolve("comm"), StandardCharsets.UTF_8).strip();
+                    String comm = Files.readString(task.resolve("comm"), StandardCharsets.ISO_8859_1).strip();
                     Matcher m = VCPU_THREAD.matcher(comm);
                     if (!m.matches()) {
                         continue;
@@ -137,8 +138,17 @@ public final class ProcCensus implements CensusTaker {
                     }
                 } catch (NoSuchFileException ended) {
                     // the thread ended
+                } catch (IOException e) {
+                    // A thread that ends between open and read answers ESRCH, not ENOENT: only a thread still
+                    // there is a file not understood. Either way its VM's other threads still count.
+                    if (Files.exists(task)) {
+                        unreadable(task, e.getMessage());
+                    }
                 }
             }
+        } catch (DirectoryIteratorException e) {
+            // QEMU starts and ends worker threads at will: the threads listed so far are as good as a full list
+            LOG.debug("census: {} changed while listed: {}", tasks, e.getCause().toString());
         }
     }
 

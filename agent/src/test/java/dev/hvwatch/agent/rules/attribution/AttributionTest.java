@@ -149,6 +149,26 @@ class AttributionTest {
     }
 
     /**
+     * The fire-time census failed (or missed the victim's QEMU as it ended a thread): the latest census that saw the
+     * victim, less than two intervals old, ends the explanation instead of leaving the alert without one.
+     */
+    @Test
+    void aFireTimeCensusThatFailsIsStoodInForByTheLatestWithinAnInterval() {
+        attribution.configure(10 * S, List.of());
+        for (int t = 1; t <= 19; t++) {
+            attribution.arm(t * S);
+            attribution.onTick(t * S, VMS);
+        }
+        host.failing = true;
+        Explanation x = attribution.explain(VICTIM, 0, 10 * S, 20 * S, VMS);
+        assertThat(x).as("explained from the censuses of 6 s and 16 s").isNotNull();
+        assertThat(x.waitSeconds()).isCloseTo(10 * 0.9, within(1e-6));
+        assertThat(x.antagonists()).extracting(a -> a.vm().name()).containsExactly("hog", "mild");
+        assertThat(attribution.explain(VICTIM, 0, 10 * S, 27 * S, VMS))
+                .as("the census of 16 s is more than two intervals older than 27 s: no stand-in").isNull();
+    }
+
+    /**
      * Each interval of 5 s: the victim waited 4.5 s, hog caused 95% of it (4.275 s), mild 5%: under the 10% floor, so
      * mild's pair gets no series.
      */

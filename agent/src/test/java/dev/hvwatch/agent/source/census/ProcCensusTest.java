@@ -79,6 +79,23 @@ class ProcCensusTest {
         assertThat(c.vcpus()).isEmpty();
     }
 
+    /**
+     * A QEMU thread that ends as it is read answers ESRCH rather than ENOENT; here a thread whose {@code comm} cannot
+     * be read (a directory: EISDIR) stands for it. The VM keeps its other vCPU threads in the census instead of
+     * vanishing from it, and the unreadable thread is counted.
+     */
+    @Test
+    void aThreadThatCannotBeReadCostsOnlyThatThread() throws Exception {
+        Files.writeString(proc.resolve("stat"), "cpu0 1 0 1 1 0 0 0 0 0 0\n");
+        qemu(100, 20, "0");
+        thread(4242, 4250, "CPU 0/KVM", "5000 7000 12\n", "0");
+        Path ending = Files.createDirectories(proc.resolve("4242/task/4260"));
+        Files.createDirectories(ending.resolve("comm"));
+        CpuCensus c = new ProcCensus(proc).take(1, List.of(WEB));
+        assertThat(c.vcpus()).containsExactly(new VcpuTime(WEB, 0, 4250, 5000, 7000, CpuList.parse("0")));
+        assertThat(byPid(c, 4242).vm()).isSameAs(WEB);
+    }
+
     @Test
     void aMissingOrMalformedCpuTableFailsTheCensusWithTheFile() throws Exception {
         ProcCensus census = new ProcCensus(proc);
