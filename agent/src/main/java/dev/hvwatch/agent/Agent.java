@@ -67,6 +67,7 @@ public final class Agent implements AutoCloseable {
     private final RuleEngine rules;
     private final DiscoverySource discovery;
     private final SchedstatSource schedstat;
+    private final CgroupCpuSource cgroups;
     private final Sampler sampler;
     private final MetricsServer metricsServer;
     private final RuleReloader reloader;
@@ -114,7 +115,7 @@ public final class Agent implements AutoCloseable {
                 ring);
         iommuFaults = new IommuFaultSource(config.tracing().root(), config.posture().sysRoot(), ring);
         perf = new PerfCounterSource(discovery, ring);
-        CgroupCpuSource cgroups = new CgroupCpuSource(proc, config.posture().cgroupRoot(), discovery::watched, ring);
+        cgroups = new CgroupCpuSource(proc, config.posture().cgroupRoot(), discovery::watched, ring);
         sampler = new Sampler(config.sampling().interval(), ring).add(discovery).add(schedstat).add(exits)
                 .add(iommuFaults).add(perf);
         if (libvirt != null) {
@@ -263,6 +264,7 @@ public final class Agent implements AutoCloseable {
             libvirt.close();
         }
         schedstat.close();
+        cgroups.close();
         exits.close();
         iommuFaults.close();
         perf.close();

@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
 import dev.hvwatch.agent.source.Sampler;
 import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import java.util.Map;
@@ -102,7 +104,12 @@ public final class AgentMetrics implements AutoCloseable {
         }
     }
 
-    /** The text exposition Prometheus scrapes. */
+    /** The text exposition Prometheus scrapes, written straight to {@code out} (as UTF-8). */
+    public void scrape(OutputStream out) throws IOException {
+        registry.scrape(out);
+    }
+
+    /** The text exposition as a string, for whoever reads it rather than passes it on. */
     public String scrape() {
         return registry.scrape();
     }

@@ -2,16 +2,17 @@ package dev.hvwatch.agent.source.cgroup;
 
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.ring.Series;
+import dev.hvwatch.agent.source.OpenFile;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.IdentityHashMap;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,10 +24,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Each VM's cgroup CPU controls — what it is entitled to (weight, limit) — and how often its limit throttled it.
  * libvirt's {@code <cputune><shares>/<quota>} and OpenStack's {@code quota:cpu_shares}/{@code cpu_quota} end up in
- * these files. The cgroup is looked up every round, since management tools move QEMU after it starts. A VM whose
- * cgroup cannot be read is counted and logged once, and the other VMs go on.
+ * these files. Each VM's {@code /proc/PID/cgroup} is read every round, since management tools move QEMU after it
+ * starts; its files stay {@link CgroupFiles open} while it stays in one cgroup. A VM whose cgroup cannot be read is
+ * counted and logged once, and the other VMs go on.
  */
-public final class CgroupCpuSource implements Source {
+public final class CgroupCpuSource implements Source, AutoCloseable {
     /** The series the fairness figures take entitlement from. */
     public static final String WEIGHT = "hvwatch.vm.cpu.weight";
     public static final String LIMIT = "hvwatch.vm.cpu.limit";
@@ -38,6 +40,8 @@ public final class CgroupCpuSource implements Source {
     private final EventRing ring;
     private final Map<Vm, VmSeries> series = new IdentityHashMap<>();
     private final LongAdder unreadable = new LongAdder();
+    /** Large enough for any cgroup control file and a process's cgroup list. */
+    private final ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
 
     public CgroupCpuSource(Path procRoot, Path cgroupRoot, Supplier<Collection<WatchedVm>> vms, EventRing ring) {
         this.procRoot = procRoot;
@@ -55,33 +59,43 @@ public final class CgroupCpuSource implements Source {
     public void sample(long nowNanos) throws IOException {
         Collection<WatchedVm> watched = vms.get();
         Set<Vm> current = watched.stream().map(WatchedVm::vm).collect(Collectors.toSet());
-        series.keySet().retainAll(current);
+        for (Iterator<Map.Entry<Vm, VmSeries>> it = series.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Vm, VmSeries> e = it.next();
+            if (!current.contains(e.getKey())) {
+                e.getValue().files.close();
+                it.remove();
+            }
+        }
         int failed = 0;
         IOException last = null;
         for (WatchedVm w : watched) {
             Vm vm = w.vm();
-            Path file = procRoot.resolve(Long.toString(vm.pid())).resolve("cgroup");
-            List<String> membership;
-            try {
-                membership = Files.readAllLines(file);
-            } catch (NoSuchFileException e) {
-                continue; // the VM ended after discovery looked
-            }
+            VmSeries s = series.get(vm);
             CpuControls controls;
             try {
-                controls = CpuControls.read(VmCgroup.resolve(cgroupRoot, membership, file.toString()));
+                if (s == null) {
+                    s = new VmSeries(procRoot.resolve(Long.toString(vm.pid())).resolve("cgroup"));
+                    series.put(vm, s);
+                }
+                controls = s.files.controls(cgroupRoot, buffer);
             } catch (IOException e) {
+                if (!Files.exists(procRoot.resolve(Long.toString(vm.pid())))) {
+                    continue; // the VM ended after discovery looked
+                }
                 unreadable.increment();
                 failed++;
                 last = e;
-                VmSeries s = series.get(vm);
+                if (s != null) {
+                    s.files.forget(); // moved, or its cgroup removed: looked up afresh next round
+                }
                 if (s == null || !s.warned) {
                     LOG.warn("cgroup CPU controls of {}: {}", vm.describe(), e.getMessage());
-                    series.computeIfAbsent(vm, v -> new VmSeries()).warned = true;
+                    if (s != null) {
+                        s.warned = true;
+                    }
                 }
                 continue;
             }
-            VmSeries s = series.computeIfAbsent(vm, v -> new VmSeries());
             ring.publishSample(nowNanos, vm, -1, s.weight, controls.weight());
             ring.publishSample(nowNanos, vm, -1, s.limit, controls.limitCpus());
             ring.publishSample(nowNanos, vm, -1, s.periods, controls.periods());
@@ -93,13 +107,20 @@ public final class CgroupCpuSource implements Source {
         }
     }
 
+    @Override
+    public void close() {
+        series.values().forEach(s -> s.files.close());
+        series.clear();
+    }
+
     /** VMs whose cgroup could not be read, counted per round. */
     public long errors() {
         return unreadable.sum();
     }
 
-    /** One VM's series, made once so that publishing allocates nothing. */
+    /** One VM's series, made once so that publishing allocates nothing, and its cgroup's files. */
     private static final class VmSeries {
+        final CgroupFiles files;
         final Series weight = new Series(WEIGHT, "The VM's cgroup CPU weight on the cgroup v2 scale (100 = default; "
                 + "v1 cpu.shares x 100/1024)", null, false, Map.of());
         final Series limit = new Series(LIMIT, "The VM's cgroup CPU bandwidth limit in CPUs (+Inf: none)", "cpus",
@@ -111,5 +132,9 @@ public final class CgroupCpuSource implements Source {
         final Series throttled = new Series("hvwatch.vm.cpu.throttled", "Time the VM's cgroup was throttled by its CPU "
                 + "limit", "seconds", true, Map.of());
         boolean warned;
+
+        VmSeries(Path membership) throws IOException {
+            files = new CgroupFiles(OpenFile.open(membership));
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.source.cgroup;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,26 +22,47 @@ import java.util.List;
 public record CpuControls(double weight, double limitCpus, long periods, long throttledPeriods,
                           double throttledSeconds) {
 
+    /** One control file of a VM's cgroup, read whole. */
+    public interface ControlFiles {
+        /** @return the file's text, or null when the cgroup has no such file */
+        String read(String name) throws IOException;
+    }
+
+    /** Reads the controls with a fresh open, read and close of each file. */
     public static CpuControls read(VmCgroup cgroup) throws IOException {
+        return read(cgroup, name -> {
+            try {
+                return Files.readString(cgroup.dir().resolve(name), StandardCharsets.ISO_8859_1);
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+        });
+    }
+
+    public static CpuControls read(VmCgroup cgroup, ControlFiles files) throws IOException {
         Path dir = cgroup.dir();
         double weight;
         double limit;
         if (cgroup.v2()) {
-            weight = optionalNumber(dir.resolve("cpu.weight"), 100);
-            String[] max = words(dir.resolve("cpu.max"), "max 100000");
+            weight = optionalNumber(files, dir, "cpu.weight", 100);
+            String[] max = words(files, dir, "cpu.max", "max 100000");
             limit = max[0].equals("max") ? Double.POSITIVE_INFINITY
                     : number(max[0], dir.resolve("cpu.max")) / number(max[1], dir.resolve("cpu.max"));
         } else {
-            weight = optionalNumber(dir.resolve("cpu.shares"), 1024) * 100 / 1024;
-            double quota = optionalNumber(dir.resolve("cpu.cfs_quota_us"), -1);
+            weight = optionalNumber(files, dir, "cpu.shares", 1024) * 100 / 1024;
+            double quota = optionalNumber(files, dir, "cpu.cfs_quota_us", -1);
             limit = quota < 0 ? Double.POSITIVE_INFINITY
-                    : quota / optionalNumber(dir.resolve("cpu.cfs_period_us"), 100_000);
+                    : quota / optionalNumber(files, dir, "cpu.cfs_period_us", 100_000);
         }
         long periods = 0;
         long throttled = 0;
         double throttledSeconds = 0;
         Path statFile = dir.resolve("cpu.stat");
-        for (String line : lines(statFile)) {
+        String stat = files.read("cpu.stat");
+        if (stat == null) {
+            throw new NoSuchFileException(statFile.toString());
+        }
+        for (String line : lines(stat)) {
             String[] kv = line.split(" ");
             if (kv.length != 2) {
                 throw new IOException(statFile + ": expected 'KEY VALUE', got '" + line + "'");
@@ -58,32 +80,29 @@ public record CpuControls(double weight, double limitCpus, long periods, long th
         return new CpuControls(weight, limit, periods, throttled, throttledSeconds);
     }
 
-    private static List<String> lines(Path file) throws IOException {
-        return Files.readAllLines(file).stream().map(String::trim).filter(l -> !l.isEmpty()).toList();
+    private static List<String> lines(String text) {
+        return text.lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
     }
 
-    private static double optionalNumber(Path file, double absent) throws IOException {
-        try {
-            List<String> lines = lines(file);
-            if (lines.size() != 1) {
-                throw new IOException(file + ": expected one number, got " + lines.size() + " lines");
-            }
-            return number(lines.get(0), file);
-        } catch (NoSuchFileException e) {
+    private static double optionalNumber(ControlFiles files, Path dir, String name, double absent)
+            throws IOException {
+        String text = files.read(name);
+        if (text == null) {
             return absent;
         }
+        List<String> lines = lines(text);
+        if (lines.size() != 1) {
+            throw new IOException(dir.resolve(name) + ": expected one number, got " + lines.size() + " lines");
+        }
+        return number(lines.get(0), dir.resolve(name));
     }
 
-    private static String[] words(Path file, String absent) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file).trim();
-        } catch (NoSuchFileException e) {
-            text = absent;
-        }
+    private static String[] words(ControlFiles files, Path dir, String name, String absent) throws IOException {
+        String text = files.read(name);
+        text = text == null ? absent : text.trim();
         String[] w = text.split(" ");
         if (w.length != 2) {
-            throw new IOException(file + ": expected 'QUOTA PERIOD', got '" + text + "'");
+            throw new IOException(dir.resolve(name) + ": expected 'QUOTA PERIOD', got '" + text + "'");
         }
         return w;
     }

@@ -2,12 +2,12 @@ package dev.hvwatch.agent.source.schedstat;
 
 import dev.hvwatch.agent.ring.Batch;
 import dev.hvwatch.agent.ring.EventRing;
+import dev.hvwatch.agent.source.OpenFile;
 import dev.hvwatch.agent.source.Source;
 import dev.hvwatch.agent.source.discovery.DiscoverySource;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -20,8 +20,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Per-vCPU scheduler run and wait time from {@code PROC/PID/task/TID/schedstat}, with the thread's state from
  * {@code .../stat}, for every vCPU thread discovery knows. A malformed file is counted and logged once per thread;
- * it never stops the round. Both files stay open while the thread lives and are read again from offset 0 each
- * round (the kernel renders them anew on every read): one {@code pread} each instead of open, read and close.
+ * it never stops the round. Both files stay {@link OpenFile open} while the thread lives.
  */
 public final class SchedstatSource implements Source, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SchedstatSource.class);
@@ -73,8 +72,8 @@ public final class SchedstatSource implements Source, AutoCloseable {
                         open.put(tid, files);
                     }
                     files.round = round;
-                    runnable = isRunnable(read(files.stat));
-                    length = read(files.schedstat);
+                    runnable = isRunnable(files.stat.read(bytes));
+                    length = files.schedstat.read(bytes);
                 } catch (NoSuchFileException e) {
                     continue; // the thread or VM ended after discovery looked; the next round notices
                 } catch (IOException e) {
@@ -106,12 +105,6 @@ public final class SchedstatSource implements Source, AutoCloseable {
         });
     }
 
-    private int read(FileChannel file) throws IOException {
-        bytes.clear();
-        int length = file.read(bytes, 0);
-        return Math.max(length, 0);
-    }
-
     /**
      * The state letter of {@code task/TID/stat}, the first field after the parenthesised command name (which may
      * itself contain ')'): R is running or waiting for a CPU.
@@ -135,21 +128,21 @@ public final class SchedstatSource implements Source, AutoCloseable {
     private static final class ThreadFiles {
         final Path dir;
         final String origin;
-        final FileChannel stat;
-        final FileChannel schedstat;
+        final OpenFile stat;
+        final OpenFile schedstat;
         long round;
 
-        private ThreadFiles(Path dir, FileChannel stat, FileChannel schedstat) {
+        private ThreadFiles(Path dir, OpenFile stat, OpenFile schedstat) {
             this.dir = dir;
-            this.origin = dir.resolve("schedstat").toString();
+            this.origin = schedstat.path().toString();
             this.stat = stat;
             this.schedstat = schedstat;
         }
 
         static ThreadFiles open(Path dir) throws IOException {
-            FileChannel stat = FileChannel.open(dir.resolve("stat"));
+            OpenFile stat = OpenFile.open(dir.resolve("stat"));
             try {
-                return new ThreadFiles(dir, stat, FileChannel.open(dir.resolve("schedstat")));
+                return new ThreadFiles(dir, stat, OpenFile.open(dir.resolve("schedstat")));
             } catch (IOException e) {
                 stat.close();
                 throw e;
@@ -157,12 +150,8 @@ public final class SchedstatSource implements Source, AutoCloseable {
         }
 
         void close() {
-            try {
-                stat.close();
-                schedstat.close();
-            } catch (IOException e) {
-                LOG.debug("closing {}: {}", dir, e.getMessage());
-            }
+            stat.close();
+            schedstat.close();
         }
     }
 
