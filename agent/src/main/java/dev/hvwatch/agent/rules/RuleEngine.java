@@ -157,8 +157,24 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             Object count = notice.facts().get("count");
             s.setNumber(sym.number("count"), count instanceof Number n ? n.doubleValue() : 1);
             sym.observe(s, time);
-            firing.evaluate(rule, s, time, subjects.running());
+            s.quietUntil = Long.MIN_VALUE;
+            evaluateNotice(rule, s, time);
         }
+    }
+
+    /**
+     * Evaluates a notice subject unless it is quiet. Between its notices a notice rule's inputs (the facts, counts and
+     * windows its notices set) change only as its windows' oldest samples expire, so a subject neither pending nor at
+     * such an expiry would evaluate as it did last time: a host with hundreds of posture and lifecycle alerts firing
+     * for an hour does not re-evaluate each of them every round. A pending one is evaluated every round: its
+     * {@code for} and inhibitions run on time.
+     */
+    private void evaluateNotice(CompiledRule rule, Subject s, long time) {
+        if (time < s.quietUntil) {
+            return;
+        }
+        firing.evaluate(rule, s, time, subjects.running());
+        s.quietUntil = s.states[0].pendingSince >= 0 ? time : s.nextWindowChange();
     }
 
     public void onTick(long time) {
@@ -198,7 +214,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         for (Map.Entry<CompiledRule, Map<String, Subject>> group : subjects.noticeGroups().entrySet()) {
             for (Iterator<Subject> it = group.getValue().values().iterator(); it.hasNext(); ) {
                 Subject s = it.next();
-                firing.evaluate(group.getKey(), s, time, subjects.running());
+                evaluateNotice(group.getKey(), s, time);
                 // A notice can name a VM that has stopped already (its stop event, read after discovery saw it go):
                 // once that alert resolved, nothing more will come for the VM.
                 if (s.vm != null && !subjects.running().contains(s.vm) && !s.states[0].firing) {

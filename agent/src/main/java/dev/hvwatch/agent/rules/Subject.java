@@ -18,6 +18,11 @@ final class Subject extends Group {
     final RuleState[] states;
     /** Notice subjects: the facts of the latest matching notice, shown in the alert's evidence. */
     Map<String, Object> lastFacts;
+    /**
+     * Notice subjects: before this time nothing its rule reads can change unless a notice comes, so rounds need not
+     * evaluate it (see {@code RuleEngine#evaluateNotice}).
+     */
+    long quietUntil = Long.MIN_VALUE;
     /** How many series feed each numeric slot: one sets it exactly, several add up by differences. */
     final int[] contributors;
     /** The string slot of who took the CPU, filled in for a firing alert's message; -1 where the scope has none. */

@@ -16,6 +16,7 @@ import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.Category;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,25 @@ class RuleEngineTest {
             assertThat(a.evidence()).containsEntry("vendor", "intel-vt-d").containsEntry("address", "0x7fe00000")
                     .containsEntry("count_over(600s)", 1.0).containsEntry("condition", "count_over(10m) >= 1");
         });
+    }
+
+    /**
+     * Rounds skip a quiet notice subject until its window's oldest notice expires: the alert still resolves in the
+     * very round that notice leaves the ten-minute window, and a second notice moves that round on.
+     */
+    @Test
+    void aNoticeAlertResolvesInTheRoundItsLastNoticeLeavesTheWindow() throws Exception {
+        RuleEngine engine = engine();
+        Notice fault = new Notice("iommu.fault", "3b:00.0", Map.of("vendor", "intel-vt-d"), "DMAR: …");
+        engine.onNotice(null, fault, 5 * SECOND);
+        for (int s = 6; s <= 1000; s++) {
+            if (s == 300) {
+                engine.onNotice(null, fault, s * SECOND);
+            }
+            engine.onTick(s * SECOND);
+        }
+        assertThat(alerts).extracting(Alert::state).containsExactly(AlertState.FIRING, AlertState.RESOLVED);
+        assertThat(AlertTime.parse(alerts.get(1).time()).getEpochSecond()).as("300 s + 10 min").isEqualTo(900);
     }
 
     @Test

@@ -32,6 +32,15 @@ public class Group {
         baselineTimes = new long[symbols.baselineCount()];
     }
 
+    /** When the next of its windows' samples expires: until then, without a new observation, its rules read the same. */
+    public long nextWindowChange() {
+        long next = Long.MAX_VALUE;
+        for (Window w : windows) {
+            next = Math.min(next, w.nextExpiry());
+        }
+        return next;
+    }
+
     public void setNumber(int slot, double value) {
         numbers[slot] = value;
     }

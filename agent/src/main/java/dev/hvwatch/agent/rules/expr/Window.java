@@ -39,6 +39,11 @@ public final class Window {
         }
     }
 
+    /** When its oldest sample leaves the window, changing what it holds; {@link Long#MAX_VALUE} when empty. */
+    public long nextExpiry() {
+        return size == 0 ? Long.MAX_VALUE : times[head] + spanNanos;
+    }
+
     public int size() {
         return size;
     }
