@@ -43,10 +43,13 @@ public final class OpenFile implements AutoCloseable {
         return length;
     }
 
-    /** The whole file as text, for the small files read by line (ISO-8859-1: every byte is a character). */
+    /**
+     * The whole file as text, for the small files read by line: UTF-8, decoded leniently (bytes that are not UTF-8,
+     * which a process or cgroup name may hold, become replacement characters rather than an error).
+     */
     public String readText(ByteBuffer buffer) throws IOException {
         int length = read(buffer);
-        return new String(buffer.array(), buffer.arrayOffset(), length, StandardCharsets.ISO_8859_1);
+        return new String(buffer.array(), buffer.arrayOffset(), length, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -34,7 +34,9 @@ public final class ProcFiles {
      * hold spaces and parentheses, so fields are counted from the last ')'.
      */
     static long startTicks(Path pidDir) throws IOException {
-        String stat = Files.readString(pidDir.resolve("stat"), StandardCharsets.UTF_8);
+        // ISO-8859-1, whose every byte is a character: the command name is whatever bytes its process chose
+        // (prctl(PR_SET_NAME) takes any), and a strict UTF-8 read of one that is not UTF-8 would throw.
+        String stat = Files.readString(pidDir.resolve("stat"), StandardCharsets.ISO_8859_1);
         int close = stat.lastIndexOf(')');
         if (close < 0) {
             throw new IOException(pidDir.resolve("stat") + ": no ')' closing the command name");
@@ -53,6 +55,7 @@ public final class ProcFiles {
 
     /** {@code /proc/PID/task/TID/comm} without the trailing newline. */
     static String comm(Path taskDir) throws IOException {
-        return Files.readString(taskDir.resolve("comm"), StandardCharsets.UTF_8).strip();
+        // Decoded leniently: a name that is not UTF-8 reads with replacement characters instead of failing the scan.
+        return new String(Files.readAllBytes(taskDir.resolve("comm")), StandardCharsets.UTF_8).strip();
     }
 }

@@ -3,6 +3,9 @@ package dev.hvwatch.agent.source.discovery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hvwatch.agent.vm.Vm;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +50,31 @@ class ProcDiscoveryTest {
             assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L, 1, 102L));
         });
         assertThat(discovery.scan().started()).as("a known VM is not started twice").isEmpty();
+    }
+
+    /**
+     * Any local user may name a process with bytes that are not UTF-8 ({@code prctl(PR_SET_NAME)}); its stat line
+     * must not stop discovery, nor may a QEMU thread's name.
+     */
+    @Test
+    void aProcessNamedWithBytesThatAreNotUtf8DoesNotStopDiscovery() throws Exception {
+        Path hostile = Files.createDirectories(dir.resolve("400"));
+        Files.write(hostile.resolve("stat"), concat("400 (".getBytes(StandardCharsets.US_ASCII),
+                new byte[] {(byte) 0xff, (byte) 0xfe, 'x'}, (") S 1 400 400 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 "
+                        + "777 1000 200 18446744073709551615\n").getBytes(StandardCharsets.US_ASCII)));
+        Files.write(hostile.resolve("cmdline"), new byte[] {(byte) 0xff, 0});
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM");
+        Files.write(dir.resolve("100/task/100/comm"), new byte[] {(byte) 0xc3, '(', '\n'});
+
+        assertThat(discovery.scan().started()).extracting(w -> w.vm().pid()).containsExactly(100L);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 
     @Test
