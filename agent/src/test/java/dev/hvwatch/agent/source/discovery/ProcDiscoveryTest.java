@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +69,23 @@ class ProcDiscoveryTest {
         Files.write(dir.resolve("100/task/100/comm"), new byte[] {(byte) 0xc3, '(', '\n'});
 
         assertThat(discovery.scan().started()).extracting(w -> w.vm().pid()).containsExactly(100L);
+    }
+
+    /** The same on this machine's /proc: a program whose file name is not UTF-8 runs under that name. */
+    @Test
+    void theRealProcWithSuchAProcessRunningIsScanned() throws Exception {
+        Process named = new ProcessBuilder("sh", "-c", "cp /bin/sleep \"$(printf '%s/\\377\\376evil' \"$0\")\" && "
+                + "exec \"$(printf '%s/\\377\\376evil' \"$0\")\" 30", dir.toString()).start();
+        try {
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> {
+                byte[] stat = Files.readAllBytes(Path.of("/proc/" + named.pid() + "/stat"));
+                int name = Long.toString(named.pid()).length() + 2; // after "PID ("
+                return stat.length > name && (stat[name] & 0xff) == 0xff;
+            });
+            assertThat(new ProcDiscovery(Path.of("/proc")).scan()).isNotNull();
+        } finally {
+            named.destroyForcibly().waitFor();
+        }
     }
 
     private static byte[] concat(byte[]... parts) {
