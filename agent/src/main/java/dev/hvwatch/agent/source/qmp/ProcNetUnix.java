@@ -2,6 +2,8 @@ package dev.hvwatch.agent.source.qmp;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -54,7 +56,10 @@ final class ProcNetUnix {
     }
 
     private void forEach(Row row) throws IOException {
-        try (BufferedReader lines = Files.newBufferedReader(file)) {
+        // Decoded leniently (InputStreamReader replaces what is not UTF-8, Files.newBufferedReader throws): any
+        // local user may bind a socket whose path is not UTF-8, and it must not hide the QEMU monitors.
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(Files.newInputStream(file),
+                StandardCharsets.UTF_8))) {
             lines.readLine(); // the header
             String line;
             while ((line = lines.readLine()) != null) {

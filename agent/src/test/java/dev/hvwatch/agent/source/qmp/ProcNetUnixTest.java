@@ -2,6 +2,8 @@ package dev.hvwatch.agent.source.qmp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -45,5 +47,29 @@ class ProcNetUnixTest {
 
         assertThat(byLink).containsOnly(Map.entry("socket:[158958]", Path.of("/run/web.qmp")),
                 Map.entry("socket:[89728]", Path.of("/run/my vm.qmp")));
+    }
+
+    /**
+     * Any local user can bind a socket whose path is not UTF-8 (the kernel lists the raw bytes, as checked on this
+     * machine): the QEMU monitors are still found.
+     */
+    @Test
+    void aSocketPathThatIsNotUtf8DoesNotHideTheMonitors() throws Exception {
+        Files.createDirectories(proc.resolve("net"));
+        Files.write(proc.resolve("net/unix"), concat(HEADER.getBytes(StandardCharsets.US_ASCII),
+                "000000007cecfb42: 00000002 00000000 00010000 0001 01 3372955 /tmp/".getBytes(StandardCharsets.US_ASCII),
+                new byte[] {(byte) 0xff, (byte) 0xfe, '\n'}, LISTENING.getBytes(StandardCharsets.US_ASCII)));
+        ProcNetUnix sockets = new ProcNetUnix(proc);
+
+        assertThat(sockets.listeners(Map.of("/run/web.qmp", Path.of("/run/web.qmp"))))
+                .containsOnly(Map.entry("socket:[158958]", Path.of("/run/web.qmp")));
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 }
