@@ -3,6 +3,7 @@ package dev.hvwatch.agent.source.discovery;
 import dev.hvwatch.agent.vm.Tenancy;
 import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -65,6 +66,11 @@ public final class ProcDiscovery {
                     // Reading a process that is exiting can also give ESRCH ("No such process").
                     if (Files.exists(pidDir)) {
                         throw e;
+                    }
+                } catch (DirectoryIteratorException e) {
+                    // Its fd or task directory went away while listed (NIO reports that unchecked): the same.
+                    if (Files.exists(pidDir)) {
+                        throw e.getCause();
                     }
                 }
             }
@@ -183,6 +189,13 @@ public final class ProcDiscovery {
                         try {
                             role = roleOf(tid, ProcFiles.comm(task));
                         } catch (NoSuchFileException e) {
+                            continue;
+                        } catch (IOException e) {
+                            // A thread that ends between listing and reading answers ESRCH: QEMU's worker threads
+                            // come and go, and one of them must not fail the round.
+                            if (Files.exists(task)) {
+                                throw e;
+                            }
                             continue;
                         }
                     }

@@ -88,6 +88,21 @@ class ProcDiscoveryTest {
         }
     }
 
+    /**
+     * A QEMU worker thread that ends between the listing of its tasks and the read of its name answers ESRCH, not
+     * ENOENT; here a task entry that loops (ELOOP, and gone for {@code Files.exists}) stands for it. The round goes on
+     * and finds the vCPUs.
+     */
+    @Test
+    void aThreadEndingAsItIsReadDoesNotFailTheRound() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM");
+        Path task = dir.resolve("100/task/105");
+        Files.createSymbolicLink(task, task.getFileName());
+
+        assertThat(discovery.scan().started()).singleElement()
+                .satisfies(w -> assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L)));
+    }
+
     private static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] p : parts) {
