@@ -350,20 +350,29 @@ class OperatorPathSystemIT {
                     .as("the operator's files stay, given to root").isEqualTo("root");
         }
 
-        /** Seq numbers of this agent in the collector's journal: 1 to N, each once, one per alert the agent logged. */
-        private void nothingLostOrDuplicated() throws Exception {
-            List<Long> seqs = alerts().stream().filter(a -> a.get("agent").asText().equals(AGENT_IDENTITY))
-                    .map(a -> a.get("seq").asLong()).sorted().toList();
-            List<Long> expected = new ArrayList<>();
-            for (long s = 1; s <= seqs.size(); s++) {
-                expected.add(s);
-            }
-            assertThat(seqs).as("seqs in the collector's journal").isEqualTo(expected);
-            long raised = journal("hvwatch-agent").lines()
-                    .filter(l -> l.contains("dev.hvwatch.agent.Agent - alert ")).count();
-            assertThat((long) seqs.size()).as("alerts journaled by the collector, against those the agent raised")
-                    .isEqualTo(raised);
-            System.out.println("[system test] seqs 1.." + seqs.size() + " each once, as many as the agent raised");
+        /**
+         * Seq numbers of this agent in the collector's journal: 1 to N, each once, one per alert the agent logged.
+         * Awaited: a freshly started agent goes on raising alerts (posture, lifecycle) for some seconds, so one may be
+         * logged but still on its way when the two are first compared.
+         */
+        private void nothingLostOrDuplicated() {
+            long[] count = new long[1];
+            Awaitility.await("every alert the agent logged, in the collector's journal once").atMost(
+                    Duration.ofSeconds(30)).pollInterval(POLL).untilAsserted(() -> {
+                List<Long> seqs = alerts().stream().filter(a -> a.get("agent").asText().equals(AGENT_IDENTITY))
+                        .map(a -> a.get("seq").asLong()).sorted().toList();
+                List<Long> expected = new ArrayList<>();
+                for (long s = 1; s <= seqs.size(); s++) {
+                    expected.add(s);
+                }
+                assertThat(seqs).as("seqs in the collector's journal").isEqualTo(expected);
+                long raised = journal("hvwatch-agent").lines()
+                        .filter(l -> l.contains("dev.hvwatch.agent.Agent - alert ")).count();
+                assertThat((long) seqs.size()).as("alerts journaled by the collector, against those the agent raised")
+                        .isEqualTo(raised);
+                count[0] = raised;
+            });
+            System.out.println("[system test] seqs 1.." + count[0] + " each once, as many as the agent raised");
         }
 
         /** More alerts than {@code journaled} reach the collector, and the agent has none left to send. */
