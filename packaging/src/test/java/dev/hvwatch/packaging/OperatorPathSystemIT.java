@@ -244,10 +244,6 @@ class OperatorPathSystemIT {
             awaitDelivered(journaled);
             awaitAlert("vm-port-io-storm", "firing", 2);
             nothingLostOrDuplicated();
-            // The first run wrote its class-data archive as it stopped; the restarted agent maps it.
-            assertThat(container.sh("ls /var/lib/hvwatch/agent")).contains("classes.jsa");
-            assertThat(container.sh("grep -c classes.jsa /proc/" + mainPid("hvwatch-agent") + "/maps").strip())
-                    .as("mappings of the class-data archive in the restarted agent").isNotEqualTo("0");
         }
 
         void confinement() throws Exception {
