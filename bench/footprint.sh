@@ -31,7 +31,13 @@ pids=()
 domains=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 1
+  # Up to 15 s to end as a service manager would allow (a JVM may write a class-data archive as it exits).
+  for _ in $(seq 1 30); do
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [[ $alive == 0 ]] && break
+    sleep 0.5
+  done
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   for d in "${domains[@]}"; do
     virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1 || true
