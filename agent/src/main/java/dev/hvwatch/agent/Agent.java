@@ -96,6 +96,9 @@ public final class Agent implements AutoCloseable {
         metrics.bindCounter("hvwatch.attribution.censuses", "Censuses of the host's CPU time taken to name who took "
                 + "a starved vCPU's CPU (only while a rule is near its threshold)", attribution,
                 Attribution::censusesTaken);
+        metrics.bindCounter("hvwatch.attribution.unexplained", "Starvation and unfair-share alerts that went out "
+                + "without naming who took the CPU (no census of the VM to compare with)", attribution,
+                Attribution::unexplained);
         metrics.bindSourceErrors("census", census, c -> c.errors() + attribution.censusesFailed());
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),

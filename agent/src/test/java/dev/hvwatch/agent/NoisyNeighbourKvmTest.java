@@ -174,9 +174,10 @@ class NoisyNeighbourKvmTest {
                 double victimShare = (to.victimRun() - from.victimRun()) / wall;
                 MetricsPage page = MetricsPage.scrape(agent.metricsAddress());
                 String measured = String.format("measured over %.1f s: heavy %.3f, light %.3f, hog %.3f, victim %.3f; "
-                        + "censuses %.0f, census errors %.0f; alert: %s", wall / 1e9, heavyShare, lightShare, hogShare,
-                        victimShare, page.value("hvwatch_attribution_censuses_total"),
-                        page.value("hvwatch_source_errors_total{source=\"census\"}"), AlertJson.toLine(alert));
+                        + "censuses %.0f, census errors %.0f, unexplained alerts %.0f; alert: %s", wall / 1e9,
+                        heavyShare, lightShare, hogShare, victimShare, page.value("hvwatch_attribution_censuses_total"),
+                        page.value("hvwatch_source_errors_total{source=\"census\"}"),
+                        page.value("hvwatch_attribution_unexplained_total"), AlertJson.toLine(alert));
 
                 System.out.println("NoisyNeighbourKvmTest " + measured);
                 List<Map<String, Object>> antagonists = antagonists(alert);

@@ -60,6 +60,7 @@ public final class Attribution {
     private final Map<Vm, Set<Vm>> exposed = new IdentityHashMap<>();
     private final LongAdder taken = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final LongAdder unexplained = new LongAdder();
     private long armedAt = Long.MIN_VALUE;
     private long keepCensusNanos;
     private long keepIntervalNanos;
@@ -134,6 +135,14 @@ public final class Attribution {
         if (taker == null) {
             return null;
         }
+        Explanation x = explainFromCensuses(vm, vcpu, windowNanos, now, vms);
+        if (x == null) {
+            unexplained.increment();
+        }
+        return x;
+    }
+
+    private Explanation explainFromCensuses(Vm vm, int vcpu, long windowNanos, long now, Collection<Vm> vms) {
         CpuCensus last = censuses.peekLast();
         if (last == null || last.timeNanos() < now) {
             census(now, vms);
@@ -229,6 +238,11 @@ public final class Attribution {
     /** Censuses taken since start: how often attribution had work. */
     public long censusesTaken() {
         return taken.sum();
+    }
+
+    /** Alerts that asked who took the CPU and went out without an answer. */
+    public long unexplained() {
+        return unexplained.sum();
     }
 
     /** Censuses that could not be taken (their alerts go out without attribution). */

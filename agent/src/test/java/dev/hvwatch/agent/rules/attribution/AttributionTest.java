@@ -85,6 +85,7 @@ class AttributionTest {
         assertThat(attribution.explain(VICTIM, 0, 10 * S, 101 * S, VMS))
                 .as("fired without having been near: one census now, none to compare with").isNull();
         assertThat(host.takenAt).containsExactly(101L);
+        assertThat(attribution.unexplained()).as("counted").isEqualTo(1);
     }
 
     @Test
@@ -103,6 +104,7 @@ class AttributionTest {
         assertThat(x.antagonists().get(0).share()).isCloseTo(0.95, within(1e-6));
         assertThat(x.hostShare()).isCloseTo(0, within(1e-6));
         assertThat(attribution.censusesTaken()).isEqualTo(5);
+        assertThat(attribution.unexplained()).isZero();
     }
 
     /**
