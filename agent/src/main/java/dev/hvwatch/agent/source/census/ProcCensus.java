@@ -3,6 +3,7 @@ package dev.hvwatch.agent.source.census;
 import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.census.CpuCensus.ProcessTime;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
+import dev.hvwatch.agent.source.discovery.ProcFiles;
 import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.schedstat.Schedstat;
 import dev.hvwatch.agent.source.schedstat.SchedstatFormatException;
@@ -20,8 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,6 @@ public final class ProcCensus implements CensusTaker {
      * s390, ppc): {@code sysconf(_SC_CLK_TCK)}.
      */
     static final long NANOS_PER_TICK = 10_000_000L;
-    private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
     private static final String VHOST = "vhost-";
     private static final String ALLOWED = "Cpus_allowed_list:";
 
@@ -67,7 +65,7 @@ public final class ProcCensus implements CensusTaker {
         List<VcpuTime> vcpus = new ArrayList<>();
         List<ProcessTime> processes = new ArrayList<>();
         Map<Long, ProcessTime> byPid = new HashMap<>();
-        try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, ProcCensus::isNumber)) {
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, ProcFiles::isNumber)) {
             for (Path dir : pids) {
                 long pid = Long.parseLong(dir.getFileName().toString());
                 try {
@@ -118,22 +116,21 @@ public final class ProcCensus implements CensusTaker {
     /** {@code vhost-PID} kernel threads move a VM's virtio queues for the QEMU of that pid. */
     private static Vm vhostOwner(String name, Map<Long, Vm> vmByPid) {
         String digits = name.substring(VHOST.length());
-        return isNumber(digits) && digits.length() < 19 ? vmByPid.get(Long.parseLong(digits)) : null;
+        return ProcFiles.isNumber(digits) && digits.length() < 19 ? vmByPid.get(Long.parseLong(digits)) : null;
     }
 
     private void vcpuThreads(Vm vm, Path tasks, List<VcpuTime> out) throws IOException {
-        try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks, ProcCensus::isNumber)) {
+        try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks, ProcFiles::isNumber)) {
             for (Path task : threads) {
                 try {
-                    String comm = Files.readString(task.resolve("comm"), StandardCharsets.ISO_8859_1).strip();
-                    Matcher m = VCPU_THREAD.matcher(comm);
-                    if (!m.matches()) {
+                    int vcpu = ProcFiles.vcpuIndex(ProcFiles.comm(task));
+                    if (vcpu < 0) {
                         continue;
                     }
                     long[] times = schedstat(task.resolve("schedstat"));
                     CpuList allowed = allowedCpus(task.resolve("status"));
                     if (times != null) {
-                        out.add(new VcpuTime(vm, Integer.parseInt(m.group(1)),
+                        out.add(new VcpuTime(vm, vcpu,
                                 Long.parseLong(task.getFileName().toString()), times[0], times[1], allowed));
                     }
                 } catch (NoSuchFileException ended) {
@@ -212,22 +209,6 @@ public final class ProcCensus implements CensusTaker {
     private void unreadable(Path file, String why) {
         errors.increment();
         LOG.debug("census: {}: {}", file, why);
-    }
-
-    private static boolean isNumber(Path p) {
-        return isNumber(p.getFileName().toString());
-    }
-
-    private static boolean isNumber(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (!Character.isDigit(s.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**

@@ -14,8 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Finds QEMU processes under a proc root and their vCPU threads. A process counts as a QEMU guest when the program
@@ -28,9 +26,6 @@ import java.util.regex.Pattern;
  * {@link ThreadRoles}).
  */
 public final class ProcDiscovery {
-    /** QEMU names vCPU threads "CPU n/KVM" (and "CPU n/TCG" under emulation) when started with debug-threads=on. */
-    private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
-
     private static final int LOOKS_BEFORE_CALLING_IT_EMULATED = 5;
 
     private final Path procRoot;
@@ -54,7 +49,7 @@ public final class ProcDiscovery {
         Set<Long> listed = new HashSet<>();
         List<WatchedVm> started = new ArrayList<>();
         List<WatchedVm> stopped = new ArrayList<>();
-        try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, ProcDiscovery::isPidDir)) {
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, ProcFiles::isNumber)) {
             for (Path pidDir : pids) {
                 long pid = Long.parseLong(pidDir.getFileName().toString());
                 try {
@@ -209,8 +204,7 @@ public final class ProcDiscovery {
         }
 
         private int roleOf(long tid, String comm) {
-            Matcher m = VCPU_THREAD.matcher(comm);
-            int role = m.matches() ? Integer.parseInt(m.group(1)) : NOT_A_VCPU;
+            int role = ProcFiles.vcpuIndex(comm);
             if (tid == pid) {
                 processName = comm;
             } else if (role >= 0 || processName != null && !comm.equals(processName)) {
@@ -218,19 +212,6 @@ public final class ProcDiscovery {
             }
             return role;
         }
-    }
-
-    private static boolean isPidDir(Path p) {
-        String n = p.getFileName().toString();
-        if (n.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < n.length(); i++) {
-            if (!Character.isDigit(n.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** A cached look at one process: settled, or a QEMU looked at {@code looks} times without a verdict yet. */

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Small readers for {@code /proc} files whose formats the kernel documents in proc(5). */
 public final class ProcFiles {
@@ -53,8 +55,35 @@ public final class ProcFiles {
         }
     }
 
+    /** QEMU names vCPU threads "CPU n/KVM" (and "CPU n/TCG" under emulation) when started with debug-threads=on. */
+    private static final Pattern VCPU_THREAD = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
+
+    /** The vCPU index of a QEMU thread so named, or -1 for any other thread. */
+    public static int vcpuIndex(String comm) {
+        Matcher m = VCPU_THREAD.matcher(comm);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /** Whether a {@code /proc} entry's name is all digits: a process (or, under {@code task}, a thread). */
+    public static boolean isNumber(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (!Character.isDigit(name.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #isNumber(String)} of a path's file name, as a directory-stream filter. */
+    public static boolean isNumber(Path entry) {
+        return isNumber(entry.getFileName().toString());
+    }
+
     /** {@code /proc/PID/task/TID/comm} without the trailing newline. */
-    static String comm(Path taskDir) throws IOException {
+    public static String comm(Path taskDir) throws IOException {
         // Decoded leniently: a name that is not UTF-8 reads with replacement characters instead of failing the scan.
         return new String(Files.readAllBytes(taskDir.resolve("comm")), StandardCharsets.UTF_8).strip();
     }
