@@ -70,6 +70,8 @@ class GoldenMetricsTest {
         round(sources, T0 + 1_000_000_000L);
         Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> ring.remainingCapacity() == RING);
         String actual = metrics.scrape();
+        assertThat(metrics.scrapesArePrepared()).as("every series written without the library's per-scrape path")
+                .isTrue();
 
         if (Boolean.getBoolean("golden.update")) {
             Files.writeString(GOLDEN, actual);

@@ -10,10 +10,15 @@ import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.io.OutputStream;
 import dev.hvwatch.agent.source.Sampler;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
@@ -27,6 +32,9 @@ import java.util.function.ToDoubleFunction;
  */
 public final class AgentMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ExpositionWriter exposition = new ExpositionWriter(registry);
+    /** The Prometheus client's own collectors (the process series), written after the registry's. */
+    private final PrometheusRegistry clientCollectors = new PrometheusRegistry();
     private final MultiGauge alertsFiring = MultiGauge.builder("hvwatch.alerts.firing")
             .description("Alerts firing now, by rule, severity and VM (vm=\"\" for the host or a device)")
             .register(registry);
@@ -83,7 +91,7 @@ public final class AgentMetrics implements AutoCloseable {
      * which a golden /metrics cannot hold.
      */
     public void bindSelfMonitoring(Sampler sampler) {
-        ProcessMetrics.builder().register(registry.getPrometheusRegistry());
+        ProcessMetrics.builder().register(clientCollectors);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics = new JvmGcMetrics();
         gcMetrics.bindTo(registry);
@@ -106,11 +114,23 @@ public final class AgentMetrics implements AutoCloseable {
 
     /** The text exposition Prometheus scrapes, written straight to {@code out} (as UTF-8). */
     public void scrape(OutputStream out) throws IOException {
-        registry.scrape(out);
+        exposition.write(out);
+        PrometheusTextFormatWriter.create().write(out, clientCollectors.scrape());
     }
 
     /** The text exposition as a string, for whoever reads it rather than passes it on. */
     public String scrape() {
-        return registry.scrape();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            scrape(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot happen: writing to memory", e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Whether scrapes take the prepared path (no meter of a kind only the library renders). */
+    public boolean scrapesArePrepared() {
+        return exposition.rendersEverything();
     }
 }

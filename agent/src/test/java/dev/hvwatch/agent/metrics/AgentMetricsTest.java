@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class AgentMetricsTest {
@@ -60,6 +62,13 @@ class AgentMetricsTest {
             assertThat(text).contains("jvm_memory_max_bytes{area=\"nonheap\"", "jvm_gc_memory_allocated_bytes_total");
             // Per source: the last round's duration, here a 30 ms sleep (upper bound: a busy 2-CPU machine).
             assertThat(value(text, "hvwatch_source_duration_seconds\\{source=\"slow\"}")).isBetween(0.030, 5.0);
+
+            // The GC pause timer appears with the first collection; it too is written without the library's path.
+            System.gc();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                    .until(() -> metrics.registry().find("jvm.gc.pause").timer() != null);
+            assertThat(metrics.scrapesArePrepared()).isTrue();
+            assertThat(metrics.scrape()).contains("# TYPE jvm_gc_pause_seconds summary", "jvm_gc_pause_seconds_max");
         }
     }
 
