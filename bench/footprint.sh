@@ -181,10 +181,11 @@ for entry in $agents; do
     END { for (k in sum) if (sum[k] > 0) printf "  %-22s %3d threads %8.2f\n", k, n[k], sum[k]*1000/t/w }' \
     "$work/threads-$label.0" "$work/threads-$label.1" | sort -k4 -rn
   curl -s "${metrics_of[$label]}" > "$work/$label.metrics"
-  printf '  VMs watched: %s of %s; series: %s; alerts raised: %s; spooled, unacknowledged: %s\n' \
+  printf '  VMs watched: %s of %s; series: %s; alerts raised: %s; spooled, unacknowledged: %s; events dropped: %s\n' \
     "$(grep -c '^hvwatch_vm_info' "$work/$label.metrics")" $((libvirt_vms + plain_vms)) "$(grep -vc '^#' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_alerts_total/ {s += $2} END {print s + 0}' "$work/$label.metrics")" \
-    "$(awk '/^hvwatch_spool_pending_alerts/ {print $2}' "$work/$label.metrics")"
+    "$(awk '/^hvwatch_spool_pending_alerts/ {print $2}' "$work/$label.metrics")" \
+    "$(awk '/^hvwatch_events_dropped_total/ {s += $2} END {print s + 0}' "$work/$label.metrics")"
   # Where the sampling thread's time goes, for agents that say (hvwatch_source_duration_seconds).
   awk -F'[{}" ]+' '/^hvwatch_source_duration_seconds\{/ { printf "    %-14s %7.2f ms\n", $3, $NF * 1000 }' \
     "$work/$label.metrics" | sort -k2 -rn | sed '1s/^/  last round by source:\n/'

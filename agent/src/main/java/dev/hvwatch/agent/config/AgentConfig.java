@@ -225,7 +225,7 @@ public record AgentConfig(
 
     public record Ring(Integer size) {
         public Ring {
-            size = size != null ? size : 65536;
+            size = size != null ? size : 16384;
             if (size < 2 || Integer.bitCount(size) != 1) {
                 throw new IllegalArgumentException("ring.size must be a power of two, got " + size);
             }
