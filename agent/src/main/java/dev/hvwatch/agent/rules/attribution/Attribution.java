@@ -160,8 +160,8 @@ public final class Attribution {
             }
             if (end == null) {
                 if (c.timeNanos() < now - 2 * intervalNanos) {
-                    LOG.debug("no recent census saw {}: the latest is {} ms old", vm.describe(),
-                            (now - c.timeNanos()) / 1_000_000);
+                    LOG.info("an alert of {} goes out unexplained: no recent census saw it, the latest is {} ms old",
+                            vm.describe(), (now - c.timeNanos()) / 1_000_000);
                     return null;
                 }
                 end = c;
@@ -173,8 +173,8 @@ public final class Attribution {
             }
         }
         if (start == null) {
-            LOG.debug("no census to compare with for {}: {} censuses, none earlier than the one of {} ms ago that saw "
-                    + "it", vm.describe(), censuses.size(), end == null ? "-" : (now - end.timeNanos()) / 1_000_000);
+            LOG.info("an alert of {} goes out unexplained: {} censuses, none earlier than the one of {} ms ago that "
+                    + "saw it", vm.describe(), censuses.size(), end == null ? "-" : (now - end.timeNanos()) / 1_000_000);
             return null;
         }
         CensusDelta d = CensusDelta.between(start, end);
@@ -184,7 +184,13 @@ public final class Attribution {
                 splits.add(d.split(t));
             }
         }
-        return Explanation.of(splits);
+        Explanation x = Explanation.of(splits);
+        if (x == null) {
+            LOG.info("an alert of {} goes out unexplained: between the censuses of {} and {} ms ago, {} of its vCPU "
+                    + "threads in both, none waited on busy CPUs", vm.describe(), (now - start.timeNanos()) / 1_000_000,
+                    (now - end.timeNanos()) / 1_000_000, splits.size());
+        }
+        return x;
     }
 
     private static boolean sawVm(CpuCensus c, Vm vm) {
