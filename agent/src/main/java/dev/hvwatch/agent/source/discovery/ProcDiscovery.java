@@ -87,14 +87,13 @@ public final class ProcDiscovery {
         if (settled != null && settled.settled() && !watched.containsKey(pid)) {
             return;
         }
-        ProcFiles.Stat stat = ProcFiles.stat(pidDir);
-        long startTicks = stat.startTicks();
+        long startTicks = ProcFiles.startTicks(pidDir);
         Look known = lastLooks.get(pid);
         boolean sameProcess = known != null && known.startTicks == startTicks;
         if (sameProcess && known.settled()) {
             WatchedVm w = watched.get(pid);
             if (w != null) {
-                w.replaceVcpuThreads(threadRoles.get(pid).vcpuThreads(pidDir, stat.threads()));
+                w.replaceVcpuThreads(threadRoles.get(pid).vcpuThreads(pidDir));
             }
             return;
         }
@@ -112,7 +111,7 @@ public final class ProcDiscovery {
         }
         boolean kvm = holdsKvm(pidDir);
         ThreadRoles roles = new ThreadRoles(pid);
-        Map<Integer, Long> vcpus = roles.vcpuThreads(pidDir, stat.threads());
+        Map<Integer, Long> vcpus = roles.vcpuThreads(pidDir);
         // QEMU opens /dev/kvm before it creates vCPU threads, but a starved QEMU may take seconds to get there:
         // call it emulated (TCG) only once its vCPU threads exist, or after a few looks for QEMUs that do not name them.
         int looks = sameProcess ? known.looks() + 1 : 1;
@@ -161,31 +160,19 @@ public final class ProcDiscovery {
      * threads only. QEMU names a thread from inside it, just after creating it: a thread still bearing the process's
      * own name (its main thread's, read each round, since {@code -name process=} renames it) may yet become a vCPU
      * and is looked at again each round; a thread named otherwise keeps its role.
-     * <p>
-     * Once every thread has its role, the task directory is listed again only when the process's thread count
-     * (in its stat line, read each round anyway) changes: most rounds of a running VM then cost one read of that
-     * line. The price: a vCPU thread ending and another starting within one round (a hot-unplug and hot-plug inside
-     * a second) leave the count as it was, and go unseen until the count next changes, as it does whenever QEMU starts
-     * or ends a worker thread for the guest's I/O.
      */
     private static final class ThreadRoles {
+        private static final int NOT_A_VCPU = -1;
+
         private final long pid;
         private final Map<Long, Integer> roles = new HashMap<>();
         private String processName;
-        /** The thread count when the threads were last listed, and whether some had no role yet then. */
-        private int countListed = -1;
-        private boolean undecided;
-        private Map<Integer, Long> vcpus = Map.of();
 
         ThreadRoles(long pid) {
             this.pid = pid;
         }
 
-        /** @param count the process's thread count, read just before */
-        Map<Integer, Long> vcpuThreads(Path pidDir, int count) throws IOException {
-            if (count == countListed && !undecided) {
-                return vcpus;
-            }
+        Map<Integer, Long> vcpuThreads(Path pidDir) throws IOException {
             Map<Integer, Long> threads = new HashMap<>();
             Set<Long> listed = new HashSet<>();
             try (DirectoryStream<Path> tasks = Files.newDirectoryStream(pidDir.resolve("task"))) {
@@ -213,9 +200,6 @@ public final class ProcDiscovery {
                 }
             }
             roles.keySet().retainAll(listed);
-            undecided = roles.size() < listed.size() - (listed.contains(pid) ? 1 : 0);
-            countListed = count;
-            vcpus = threads;
             return threads;
         }
 

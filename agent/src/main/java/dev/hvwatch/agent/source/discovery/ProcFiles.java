@@ -31,15 +31,11 @@ public final class ProcFiles {
         return argv;
     }
 
-    /** What discovery reads of {@code /proc/PID/stat}: the start time (field 22) and the thread count (field 20). */
-    record Stat(long startTicks, int threads) {
-    }
-
     /**
-     * Fields 20 and 22 of {@code /proc/PID/stat}: the number of threads and the start time in clock ticks since boot.
-     * The command name (field 2) may hold spaces and parentheses, so fields are counted from the last ')'.
+     * Field 22 of {@code /proc/PID/stat}, the start time in clock ticks since boot. The command name (field 2) may
+     * hold spaces and parentheses, so fields are counted from the last ')'.
      */
-    static Stat stat(Path pidDir) throws IOException {
+    static long startTicks(Path pidDir) throws IOException {
         // ISO-8859-1, whose every byte is a character: the command name is whatever bytes its process chose
         // (prctl(PR_SET_NAME) takes any), and a strict UTF-8 read of one that is not UTF-8 would throw.
         String stat = Files.readString(pidDir.resolve("stat"), StandardCharsets.ISO_8859_1);
@@ -48,19 +44,14 @@ public final class ProcFiles {
             throw new IOException(pidDir.resolve("stat") + ": no ')' closing the command name");
         }
         String[] rest = stat.substring(close + 2).split(" ");
-        if (rest.length < 22 - 2) {
+        final int startTimeIndexAfterComm = 22 - 3; // fields 3.. follow the command name
+        if (rest.length <= startTimeIndexAfterComm) {
             throw new IOException(pidDir.resolve("stat") + ": " + (rest.length + 2) + " fields, expected at least 22");
         }
-        return new Stat(field(pidDir, rest, 22), (int) field(pidDir, rest, 20));
-    }
-
-    /** Field {@code n} (1-based, as proc(5) numbers them) of a stat line, from the fields after the command name. */
-    private static long field(Path pidDir, String[] afterName, int n) throws IOException {
-        String text = afterName[n - 3];
         try {
-            return Long.parseLong(text);
+            return Long.parseLong(rest[startTimeIndexAfterComm]);
         } catch (NumberFormatException e) {
-            throw new IOException(pidDir.resolve("stat") + ": field " + n + " is not a number: " + text, e);
+            throw new IOException(pidDir.resolve("stat") + ": field 22 is not a number: " + rest[startTimeIndexAfterComm], e);
         }
     }
 

@@ -37,7 +37,6 @@ final class FakeProc {
             for (int i = 0; i < threads.length; i += 2) {
                 thread(pid, ((Number) threads[i]).longValue(), threads[i + 1].toString());
             }
-            countThreads(pid);
             return this;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -57,40 +56,6 @@ final class FakeProc {
         Files.writeString(task.resolve("schedstat"), "0 0 0\n");
         Files.writeString(task.resolve("stat"), tid + " (" + comm + ") R 1 " + pid + " " + pid
                 + " 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 100 1000 200 18446744073709551615\n");
-        return countThreads(pid);
-    }
-
-    /** The thread renames itself, as QEMU names a thread from inside it once it runs. */
-    FakeProc rename(long pid, long tid, String comm) throws IOException {
-        Files.writeString(root.resolve(pid + "/task/" + tid + "/comm"), comm + "\n");
-        return this;
-    }
-
-    /** The thread ends. */
-    FakeProc endThread(long pid, long tid) throws IOException {
-        try (Stream<Path> all = Files.walk(root.resolve(pid + "/task/" + tid))) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-        return countThreads(pid);
-    }
-
-    /** Field 20 of the process's stat line, its thread count, as the kernel keeps it: its task directory's entries. */
-    private FakeProc countThreads(long pid) throws IOException {
-        Path stat = root.resolve(pid + "/stat");
-        if (!Files.exists(stat)) {
-            return this; // the process's own line comes after its threads
-        }
-        long threads;
-        try (Stream<Path> tasks = Files.list(root.resolve(pid + "/task"))) {
-            threads = Math.max(1, tasks.count());
-        }
-        String line = Files.readString(stat);
-        int close = line.lastIndexOf(')');
-        String[] rest = line.substring(close + 2).split(" ");
-        rest[20 - 3] = Long.toString(threads);
-        Files.writeString(stat, line.substring(0, close + 2) + String.join(" ", rest));
         return this;
     }
 
