@@ -162,8 +162,6 @@ public final class ProcDiscovery {
      * and is looked at again each round; a thread named otherwise keeps its role.
      */
     private static final class ThreadRoles {
-        private static final int NOT_A_VCPU = -1;
-
         private final long pid;
         private final Map<Long, Integer> roles = new HashMap<>();
         private String processName;

@@ -59,6 +59,22 @@ final class FakeProc {
         return this;
     }
 
+    /** The thread renames itself, as QEMU names a thread from inside it once it runs. */
+    FakeProc rename(long pid, long tid, String comm) throws IOException {
+        Files.writeString(root.resolve(pid + "/task/" + tid + "/comm"), comm + "\n");
+        return this;
+    }
+
+    /** The thread ends. */
+    FakeProc endThread(long pid, long tid) throws IOException {
+        try (Stream<Path> all = Files.walk(root.resolve(pid + "/task/" + tid))) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        return this;
+    }
+
     void schedstat(long pid, long tid, String content) throws IOException {
         Files.writeString(root.resolve(pid + "/task/" + tid + "/schedstat"), content);
     }

@@ -144,6 +144,29 @@ class ProcDiscoveryTest {
     }
 
     @Test
+    void threadsNamedLateEndingOrStartingAreFollowed() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM",
+                102, "qemu-system-x86");
+        WatchedVm w = discovery.scan().started().get(0);
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L));
+
+        proc.rename(100, 102, "CPU 1/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).as("a thread still bearing the process's name is looked at again")
+                .isEqualTo(Map.of(0, 101L, 1, 102L));
+        discovery.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L, 1, 102L));
+
+        proc.endThread(100, 101);
+        discovery.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(1, 102L));
+        proc.thread(100, 103, "worker");
+        proc.thread(100, 104, "CPU 2/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(1, 102L, 2, 104L));
+    }
+
+    @Test
     void qemuWithoutKvmIsReportedAsEmulatedOnceItsVcpuThreadsExist() throws Exception {
         proc.process(200, 7000, new String[] {"qemu-system-x86_64", "-accel", "tcg", "-name", "slow"},
                 new String[] {"/dev/null"}, 200, "qemu-system-x86");
