@@ -41,12 +41,16 @@ public final class ProcCensus implements CensusTaker {
     static final long NANOS_PER_TICK = 10_000_000L;
     private static final String VHOST = "vhost-";
     private static final String ALLOWED = "Cpus_allowed_list:";
+    private static final String STATE = "State:\t";
 
     private final Path procRoot;
     private final LongAdder errors = new LongAdder();
     private final Schedstat reading = new Schedstat();
     /** The previous census's processes by pid: whose CPU time grew, and the affinities read then. */
     private Map<Long, ProcessTime> previous = Map.of();
+    /** The previous census's vCPU threads by tid, for the wait schedstat does not show yet ({@link Waiting}). */
+    private Map<Long, Waiting> waiting = Map.of();
+    private Map<Long, Waiting> nextWaiting;
 
     public ProcCensus(Path procRoot) {
         this.procRoot = procRoot;
@@ -59,6 +63,7 @@ public final class ProcCensus implements CensusTaker {
 
     @Override
     public CpuCensus take(long timeNanos, Collection<Vm> vms) throws IOException {
+        nextWaiting = new HashMap<>();
         long[] busy = busyByCpu(procRoot.resolve("stat"));
         Map<Long, Vm> vmByPid = new HashMap<>();
         vms.forEach(vm -> vmByPid.put(vm.pid(), vm));
@@ -69,7 +74,7 @@ public final class ProcCensus implements CensusTaker {
             for (Path dir : pids) {
                 long pid = Long.parseLong(dir.getFileName().toString());
                 try {
-                    ProcessTime p = process(pid, dir, vmByPid, vcpus);
+                    ProcessTime p = process(pid, dir, vmByPid, vcpus, timeNanos);
                     if (p != null) {
                         processes.add(p);
                         byPid.put(pid, p);
@@ -84,10 +89,12 @@ public final class ProcCensus implements CensusTaker {
             }
         }
         previous = byPid;
+        waiting = nextWaiting;
         return new CpuCensus(timeNanos, busy, vcpus, processes);
     }
 
-    private ProcessTime process(long pid, Path dir, Map<Long, Vm> vmByPid, List<VcpuTime> vcpus) throws IOException {
+    private ProcessTime process(long pid, Path dir, Map<Long, Vm> vmByPid, List<VcpuTime> vcpus, long timeNanos)
+            throws IOException {
         byte[] stat = Files.readAllBytes(dir.resolve("stat"));
         Stat s = Stat.parse(stat);
         if (s == null) {
@@ -108,7 +115,7 @@ public final class ProcCensus implements CensusTaker {
             allowed = sameProcess ? before.allowed() : null;
         }
         if (qemu) {
-            vcpuThreads(vm, dir.resolve("task"), vcpus);
+            vcpuThreads(vm, dir.resolve("task"), vcpus, timeNanos);
         }
         return new ProcessTime(pid, s.startTicks, s.name, s.cpuNanos, vm, allowed);
     }
@@ -119,7 +126,7 @@ public final class ProcCensus implements CensusTaker {
         return ProcFiles.isNumber(digits) && digits.length() < 19 ? vmByPid.get(Long.parseLong(digits)) : null;
     }
 
-    private void vcpuThreads(Vm vm, Path tasks, List<VcpuTime> out) throws IOException {
+    private void vcpuThreads(Vm vm, Path tasks, List<VcpuTime> out, long timeNanos) throws IOException {
         try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks, ProcFiles::isNumber)) {
             for (Path task : threads) {
                 try {
@@ -128,10 +135,12 @@ public final class ProcCensus implements CensusTaker {
                         continue;
                     }
                     long[] times = schedstat(task.resolve("schedstat"));
-                    CpuList allowed = allowedCpus(task.resolve("status"));
+                    String status = Files.readString(task.resolve("status"), StandardCharsets.ISO_8859_1);
+                    CpuList allowed = allowedCpus(status, task.resolve("status"));
                     if (times != null) {
-                        out.add(new VcpuTime(vm, vcpu,
-                                Long.parseLong(task.getFileName().toString()), times[0], times[1], allowed));
+                        long tid = Long.parseLong(task.getFileName().toString());
+                        long pending = pendingWait(vm, tid, times, runnable(status), timeNanos);
+                        out.add(new VcpuTime(vm, vcpu, tid, times[0], times[1] + pending, allowed));
                     }
                 } catch (NoSuchFileException ended) {
                     // the thread ended
@@ -149,12 +158,37 @@ public final class ProcCensus implements CensusTaker {
         }
     }
 
-    /** {@code schedstat}: run and wait nanoseconds; null (counted) when malformed. */
+    /**
+     * The wait of a vCPU thread that schedstat does not show yet: the kernel adds a wait to it only when the thread
+     * gets a CPU, so a vCPU starved outright shows none for as long as its starvation lasts. A thread that was
+     * runnable at the previous census and has not run since (the same timeslices and run time: a thread on a CPU
+     * has its run time advanced at every scheduler tick) has waited since then, on top of what it had pending then.
+     */
+    private long pendingWait(Vm vm, long tid, long[] times, boolean runnable, long timeNanos) {
+        Waiting before = waiting.get(tid);
+        long pending = before != null && before.vm() == vm && before.runnable() && before.runNanos() == times[0]
+                && before.timeslices() == times[2] ? before.pendingNanos() + (timeNanos - before.timeNanos()) : 0;
+        nextWaiting.put(tid, new Waiting(vm, times[0], times[2], runnable, pending, timeNanos));
+        return pending;
+    }
+
+    /** A vCPU thread as a census saw it, for the next census's {@link #pendingWait}. */
+    private record Waiting(Vm vm, long runNanos, long timeslices, boolean runnable, long pendingNanos,
+                           long timeNanos) {
+    }
+
+    /** Whether a thread's status file says it is runnable ({@code State: R}: on a CPU or waiting for one). */
+    private static boolean runnable(String status) {
+        int at = status.indexOf(STATE);
+        return at >= 0 && status.startsWith("R", at + STATE.length());
+    }
+
+    /** {@code schedstat}: run and wait nanoseconds and timeslices; null (counted) when malformed. */
     private long[] schedstat(Path file) throws IOException {
         byte[] text = Files.readAllBytes(file);
         try {
             reading.parse(text, text.length, file.toString());
-            return new long[] {reading.runNanos(), reading.waitNanos()};
+            return new long[] {reading.runNanos(), reading.waitNanos(), reading.timeslices()};
         } catch (SchedstatFormatException e) {
             unreadable(file, e.getMessage());
             return null;
@@ -163,7 +197,10 @@ public final class ProcCensus implements CensusTaker {
 
     /** The {@code Cpus_allowed_list} of a status file; null (counted) when it has none or it is malformed. */
     private CpuList allowedCpus(Path status) throws IOException {
-        String text = Files.readString(status, StandardCharsets.ISO_8859_1);
+        return allowedCpus(Files.readString(status, StandardCharsets.ISO_8859_1), status);
+    }
+
+    private CpuList allowedCpus(String text, Path status) {
         int at = text.indexOf(ALLOWED);
         if (at >= 0) {
             int end = text.indexOf('\n', at);

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,36 @@ class ProcCensusTest {
         assertThat(byPid(c, 4242).vm()).isSameAs(WEB);
     }
 
+    /**
+     * The kernel adds a wait to schedstat only when the thread gets a CPU: a vCPU starved outright shows no wait at
+     * all while it lasts. From a census that saw it runnable, a thread that has not run since has waited since.
+     */
+    @Test
+    void aVcpuStarvedOutrightHasWaitedSinceTheCensusThatSawItRunnable() throws Exception {
+        long s = 1_000_000_000L;
+        Files.writeString(proc.resolve("stat"), "cpu0 1 0 1 1 0 0 0 0 0 0\n");
+        qemu(100, 20, "0");
+        thread(4242, 4250, "CPU 0/KVM", "5000 7000 12\n", "0", 'R');
+        thread(4242, 4251, "CPU 1/KVM", "5000 7000 12\n", "0", 'S');
+        ProcCensus census = new ProcCensus(proc);
+        assertThat(waits(census.take(s, List.of(WEB)))).containsExactly(7000L, 7000L);
+        assertThat(waits(census.take(3 * s, List.of(WEB)))).as("vCPU 0 runnable and not run since; vCPU 1 asleep")
+                .containsExactly(7000 + 2 * s, 7000L);
+        assertThat(waits(census.take(4 * s, List.of(WEB)))).containsExactly(7000 + 3 * s, 7000L);
+
+        thread(4242, 4250, "CPU 0/KVM", "5100 3000007000 13\n", "0", 'R');
+        assertThat(waits(census.take(5 * s, List.of(WEB)))).as("it ran: schedstat now holds the wait it had pending")
+                .containsExactly(3000007000L, 7000L);
+        thread(4242, 4250, "CPU 0/KVM", "900005100 3000007000 13\n", "0", 'R');
+        assertThat(waits(census.take(6 * s, List.of(WEB)))).as("on a CPU all along: its run time grew")
+                .containsExactly(3000007000L, 7000L);
+    }
+
+    private static List<Long> waits(CpuCensus c) {
+        return c.vcpus().stream().sorted(Comparator.comparingInt(VcpuTime::vcpu))
+                .map(VcpuTime::waitNanos).toList();
+    }
+
     @Test
     void aMissingOrMalformedCpuTableFailsTheCensusWithTheFile() throws Exception {
         ProcCensus census = new ProcCensus(proc);
@@ -149,10 +180,17 @@ class ProcCensusTest {
     }
 
     private void thread(long pid, long tid, String comm, String schedstat, String allowed) throws IOException {
+        thread(pid, tid, comm, schedstat, allowed, 'S');
+    }
+
+    /** @param state the thread's state letter in its status file (R runnable, S sleeping) */
+    private void thread(long pid, long tid, String comm, String schedstat, String allowed, char state)
+            throws IOException {
         Path task = Files.createDirectories(proc.resolve(pid + "/task/" + tid));
         Files.writeString(task.resolve("comm"), comm + "\n");
         Files.writeString(task.resolve("schedstat"), schedstat);
-        Files.writeString(task.resolve("status"), status(comm, allowed));
+        Files.writeString(task.resolve("status"), status(comm, allowed).replace("State:\tS (sleeping)",
+                state == 'R' ? "State:\tR (running)" : "State:\tS (sleeping)"));
     }
 
     /** A {@code stat} line with all 52 fields, as Linux 6.x writes it. */
