@@ -31,6 +31,7 @@ import java.util.function.ToDoubleFunction;
  * published by the agent-health source, so that rules read them too.
  */
 public final class AgentMetrics implements AutoCloseable {
+    private static final PrometheusTextFormatWriter CLIENT_TEXT = PrometheusTextFormatWriter.create();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ExpositionWriter exposition = new ExpositionWriter(registry);
     /** The Prometheus client's own collectors (the process series), written after the registry's. */
@@ -115,7 +116,7 @@ public final class AgentMetrics implements AutoCloseable {
     /** The text exposition Prometheus scrapes, written straight to {@code out} (as UTF-8). */
     public void scrape(OutputStream out) throws IOException {
         exposition.write(out);
-        PrometheusTextFormatWriter.create().write(out, clientCollectors.scrape());
+        CLIENT_TEXT.write(out, clientCollectors.scrape());
     }
 
     /** The text exposition as a string, for whoever reads it rather than passes it on. */

@@ -163,6 +163,8 @@ public final class ProcCensus implements CensusTaker {
      * gets a CPU, so a vCPU starved outright shows none for as long as its starvation lasts. A thread that was
      * runnable at the previous census and has not run since (the same timeslices and run time: a thread on a CPU
      * has its run time advanced at every scheduler tick) has waited since then, on top of what it had pending then.
+     * (The rules meet the same kernel behaviour in per-round shares, where {@code WaitShare} instead holds back an
+     * interval with no news from a runnable thread; a census needs the cumulative wait at its own moment.)
      */
     private long pendingWait(Vm vm, long tid, long[] times, boolean runnable, long timeNanos) {
         Waiting before = waiting.get(tid);
