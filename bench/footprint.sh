@@ -7,7 +7,8 @@
 # utime+stime from /proc over WINDOW seconds and its VmRSS at the end, and prints CPU ms/s, RSS, the agents' ratios
 # to the libvirt exporter, and each agent's CPU per thread (by thread name, digits folded).
 #   bench/footprint.sh [LIBVIRT_VMS=3] [PLAIN_VMS=0] [PLAIN_VCPUS=2]
-# Environment: WARMUP (60), WINDOW (60), SCRAPE (1: seconds between scrapes),
+# Environment: WARMUP (60), WINDOW (60), SCRAPE (1: seconds between scrapes), SCRAPER (prometheus, the Debian
+#   package, as ops run it: a keep-alive connection per target; or curl: a new connection per scrape),
 #   AGENTS ("hvwatch=agent/target"): space-separated LABEL=DIR, DIR holding hvwatch-agent.jar and lib/; an agent runs
 #   with DIR/jvm.options and MALLOC_ARENA_MAX=2 when there is one (what the launchers use), else with the
 #   launchers' flags before issue 14 (-XX:+UseSerialGC -Xms16m -Xmx128m -XX:-UsePerfData) and glibc's default
@@ -16,11 +17,11 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 libvirt_vms="${1:-3}"; plain_vms="${2:-0}"; plain_vcpus="${3:-2}"
-warmup="${WARMUP:-60}"; window="${WINDOW:-60}"; scrape="${SCRAPE:-1}"
+warmup="${WARMUP:-60}"; window="${WINDOW:-60}"; scrape="${SCRAPE:-1}"; scraper="${SCRAPER:-prometheus}"
 agents="${AGENTS:-hvwatch=agent/target}"
 old_flags="-XX:+UseSerialGC -Xms16m -Xmx128m -XX:-UsePerfData"
 
-for tool in prometheus-libvirt-exporter prometheus-node-exporter perf virsh curl; do
+for tool in prometheus-libvirt-exporter prometheus-node-exporter perf virsh curl "$scraper"; do
   command -v "$tool" >/dev/null || { echo "footprint: $tool is missing: scripts/install-deps bench" >&2; exit 2; }
 done
 [[ -f collector/target/hvwatch-collector.jar ]] || { echo "footprint: build first (./hvwatch build)" >&2; exit 2; }
@@ -131,13 +132,26 @@ perf stat -I 1000 -e kvm:kvm_exit,kvm:kvm_entry,kvm:kvm_pio,kvm:kvm_mmio,kvm:kvm
   --pid "$(IFS=,; echo "${qemu_pids[*]}")" -o "$work/perf.out" >/dev/null 2>&1 &
 pid_of[perf-stat]=$!; pids+=($!)
 
-# The scraper: every endpoint once per SCRAPE seconds, bounded by the run's length.
-scrapes=$(( (warmup + window + 30) / scrape ))
-( for _ in $(seq 1 "$scrapes"); do
-    for e in "${endpoints[@]}"; do curl -s -o /dev/null --max-time 5 "$e" || true; done
-    sleep "$scrape"
-  done ) &
-pids+=($!)
+# The scraper: every endpoint once per SCRAPE seconds. Prometheus (the Debian package) as ops run it: one
+# keep-alive connection per target, gzip asked for; or curl, a new connection per scrape (SCRAPER=curl).
+if [[ $scraper == prometheus ]]; then
+  pport=$(port)
+  { printf 'global: {scrape_interval: %ss, scrape_timeout: %ss}\nscrape_configs:\n' "$scrape" "$scrape"
+    for e in "${endpoints[@]}"; do
+      hostport="${e#http://}"; hostport="${hostport%%/*}"
+      printf -- '- job_name: "%s"\n  static_configs: [{targets: ["%s"]}]\n' "$hostport" "$hostport"
+    done; } > "$work/prometheus.yml"
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
+    --web.listen-address="127.0.0.1:$pport" >"$work/prometheus.out" 2>&1 &
+  pids+=($!)
+else
+  scrapes=$(( (warmup + window + 30) / scrape ))
+  ( for _ in $(seq 1 "$scrapes"); do
+      for e in "${endpoints[@]}"; do curl -s -o /dev/null --max-time 5 "$e" || true; done
+      sleep "$scrape"
+    done ) &
+  pids+=($!)
+fi
 
 sleep "$warmup"
 for label in "${!pid_of[@]}"; do
@@ -157,9 +171,16 @@ for label in "${!pid_of[@]}"; do before[$label]=$(cpu_of "${pid_of[$label]}"); d
 for entry in $agents; do label="${entry%%=*}"; threads_of "${pid_of[$label]}" > "$work/threads-$label.0"; done
 sleep "$window"
 ticks=$(getconf CLK_TCK)
-printf '%s LIBVIRT_VMS=%s PLAIN_VMS=%s PLAIN_VCPUS=%s: %s vCPUs; warm-up %ss, window %ss, scrape every %ss\n' \
+printf '%s LIBVIRT_VMS=%s PLAIN_VMS=%s PLAIN_VCPUS=%s: %s vCPUs; warm-up %ss, window %ss, scrape every %ss by %s\n' \
   "$(date -u +%FT%TZ)" "$libvirt_vms" "$plain_vms" "$plain_vcpus" $((libvirt_vms + plain_vms * plain_vcpus)) \
-  "$warmup" "$window" "$scrape"
+  "$warmup" "$window" "$scrape" "$scraper"
+if [[ $scraper == prometheus ]]; then
+  # Every target's last scrape, as Prometheus saw it: a target it could not scrape is not measured as scraped.
+  curl -s "http://127.0.0.1:$pport/api/v1/targets" | python3 -c 'import json, sys
+for t in json.load(sys.stdin)["data"]["activeTargets"]:
+    print("  scraped by prometheus: %-22s %s, last scrape %.2f ms%s" % (t["scrapeUrl"].split("/")[2], t["health"],
+          t["lastScrapeDuration"] * 1000, (": " + t["lastError"]) if t["lastError"] else ""))'
+fi
 printf '%-18s %10s %8s %s\n' process "CPU ms/s" "RSS MiB" "vs libvirt-exporter"
 declare -A ms
 for label in "${!pid_of[@]}"; do
