@@ -35,7 +35,7 @@ class AgentRuntimeIT {
             "micrometer-core", "micrometer-commons", "micrometer-observation", "jspecify", "HdrHistogram",
             "micrometer-registry-prometheus", "prometheus-metrics-core", "prometheus-metrics-model",
             "prometheus-metrics-config", "prometheus-metrics-tracer-common",
-            "prometheus-metrics-exposition-textformats", "prometheus-metrics-instrumentation-jvm",
+            "prometheus-metrics-exposition-textformats",
             // shipping alerts over TLS 1.3 with client certificates (the JDK's TLS: no BoringSSL, see agent/pom.xml)
             "netty-common", "netty-buffer", "netty-transport", "netty-resolver", "netty-handler",
             "netty-codec-base", "netty-transport-native-unix-common",

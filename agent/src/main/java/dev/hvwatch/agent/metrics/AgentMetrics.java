@@ -16,9 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.io.OutputStream;
 import dev.hvwatch.agent.source.Sampler;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
@@ -31,11 +28,8 @@ import java.util.function.ToDoubleFunction;
  * published by the agent-health source, so that rules read them too.
  */
 public final class AgentMetrics implements AutoCloseable {
-    private static final PrometheusTextFormatWriter CLIENT_TEXT = PrometheusTextFormatWriter.create();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ExpositionWriter exposition = new ExpositionWriter(registry);
-    /** The Prometheus client's own collectors (the process series), written after the registry's. */
-    private final PrometheusRegistry clientCollectors = new PrometheusRegistry();
     private final MultiGauge alertsFiring = MultiGauge.builder("hvwatch.alerts.firing")
             .description("Alerts firing now, by rule, severity and VM (vm=\"\" for the host or a device)")
             .register(registry);
@@ -85,14 +79,14 @@ public final class AgentMetrics implements AutoCloseable {
 
     /**
      * The agent's own cost, under the names operators know from other exporters: {@code process_cpu_seconds_total},
-     * {@code process_resident_memory_bytes}, {@code process_open_fds} and the rest of the Prometheus client's process
-     * collector; JVM memory pools and GC (Micrometer's binders); and, per source, how long its last
+     * {@code process_resident_memory_bytes}, {@code process_open_fds} and the rest of the process collectors' series
+     * ({@link ProcessSeries}); JVM memory pools and GC (Micrometer's binders); and, per source, how long its last
      * sampling round took, {@code hvwatch_source_duration_seconds{source}} (node_exporter's
      * {@code node_scrape_collector_duration_seconds}). Not in the constructor: its figures change with every scrape,
      * which a golden /metrics cannot hold.
      */
     public void bindSelfMonitoring(Sampler sampler) {
-        ProcessMetrics.builder().register(clientCollectors);
+        ProcessSeries.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics = new JvmGcMetrics();
         gcMetrics.bindTo(registry);
@@ -116,7 +110,6 @@ public final class AgentMetrics implements AutoCloseable {
     /** The text exposition Prometheus scrapes, written straight to {@code out} (as UTF-8). */
     public void scrape(OutputStream out) throws IOException {
         exposition.write(out);
-        CLIENT_TEXT.write(out, clientCollectors.scrape());
     }
 
     /** The text exposition as a string, for whoever reads it rather than passes it on. */

@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.hvwatch.agent.ring.EventRing;
 import dev.hvwatch.agent.rules.FiringAlert;
@@ -54,9 +55,15 @@ class AgentMetricsTest {
             long rss = Long.parseLong(Files.readAllLines(Path.of("/proc/self/status")).stream()
                     .filter(l -> l.startsWith("VmRSS:")).findFirst().orElseThrow().replaceAll("\\D", "")) * 1024;
             assertThat(value(text, "process_resident_memory_bytes")).isBetween(rss * 0.5, rss * 2.0);
-            assertThat(value(text, "process_open_fds")).isGreaterThanOrEqualTo(3);
+            assertThat(value(text, "process_virtual_memory_bytes")).isGreaterThan(value(text,
+                    "process_resident_memory_bytes"));
+            assertThat(value(text, "process_open_fds")).isGreaterThanOrEqualTo(3)
+                    .isLessThan(value(text, "process_max_fds"));
             assertThat(value(text, "process_cpu_seconds_total")).isPositive();
-            assertThat(text).contains("# TYPE process_cpu_seconds_total counter");
+            double started = ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli() / 1000.0;
+            assertThat(value(text, "process_start_time_seconds")).isCloseTo(started, within(2.0));
+            assertThat(text).contains("# TYPE process_cpu_seconds_total counter",
+                    "# HELP process_resident_memory_bytes Resident memory size in bytes.");
             // JVM memory and GC (Micrometer's binders).
             assertThat(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"}")).isPositive();
             assertThat(text).contains("jvm_memory_max_bytes{area=\"nonheap\"", "jvm_gc_memory_allocated_bytes_total");
