@@ -12,7 +12,8 @@
 #   AGENTS ("hvwatch=agent/target"): space-separated LABEL=DIR, DIR holding hvwatch-agent.jar and lib/; an agent runs
 #   with DIR/jvm.options and MALLOC_ARENA_MAX=2 when there is one (what the launchers use), else with the
 #   launchers' flags before issue 14 (-XX:+UseSerialGC -Xms16m -Xmx128m -XX:-UsePerfData) and glibc's default
-#   arenas; AGENT_JAVA_OPTS is added after either.
+#   arenas; AGENT_JAVA_OPTS is added after either. KEEP=DIR keeps every process's output and each agent's last
+#   /metrics there.
 # Needs root, KVM, QEMU, libvirtd (started if need be) and `scripts/install-deps bench`.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -46,6 +47,7 @@ cleanup() {
     rm -f "/var/lib/libvirt/images/$d.img"
   done
   wait 2>/dev/null || true
+  if [[ -n "${KEEP:-}" ]]; then mkdir -p "$KEEP"; cp "$work"/*.out "$work"/*.metrics "$KEEP"/ 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -207,6 +209,9 @@ for entry in $agents; do
     "$(awk '/^hvwatch_alerts_total/ {s += $2} END {print s + 0}' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_spool_pending_alerts/ {print $2}' "$work/$label.metrics")" \
     "$(awk '/^hvwatch_events_dropped_total/ {s += $2} END {print s + 0}' "$work/$label.metrics")"
+  # The JVM's compiled code: a code cache near its reserved size means the sweeper flushes and C1 recompiles.
+  awk '/^jvm_memory_(used|max)_bytes\{.*id="CodeCache"/ { split($1, n, "_"); v[n[3]] = $2 / 1048576 }
+    END { if ("used" in v) printf "  code cache: %.1f of %.0f MiB\n", v["used"], v["max"] }' "$work/$label.metrics"
   # Where the sampling thread's time goes, for agents that say (hvwatch_source_duration_seconds).
   awk -F'[{}" ]+' '/^hvwatch_source_duration_seconds\{/ { printf "    %-14s %7.2f ms\n", $3, $NF * 1000 }' \
     "$work/$label.metrics" | sort -k2 -rn | sed '1s/^/  last round by source:\n/'
