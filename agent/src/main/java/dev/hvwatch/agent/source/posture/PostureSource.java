@@ -96,7 +96,14 @@ public final class PostureSource implements Source {
         capacity.publish(nowNanos, host, problems);
     }
 
+    /**
+     * When libvirt last rewrote the VM's status file; null for plain QEMU, which has none (not looked for: a missing
+     * file costs an exception a VM a round).
+     */
     private FileTime stamp(Vm vm) {
+        if (!vm.managedByLibvirt()) {
+            return null;
+        }
         try {
             return Files.getLastModifiedTime(roots.libvirt().resolve(vm.name() + ".xml"));
         } catch (IOException noStatusFile) {
