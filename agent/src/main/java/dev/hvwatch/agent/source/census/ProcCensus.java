@@ -4,7 +4,6 @@ import dev.hvwatch.agent.source.CpuList;
 import dev.hvwatch.agent.source.census.CpuCensus.ProcessTime;
 import dev.hvwatch.agent.source.census.CpuCensus.VcpuTime;
 import dev.hvwatch.agent.source.discovery.ProcFiles;
-import dev.hvwatch.agent.source.discovery.ThreadRoles;
 import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.schedstat.Schedstat;
 import dev.hvwatch.agent.source.schedstat.SchedstatFormatException;
@@ -52,8 +51,6 @@ public final class ProcCensus implements CensusTaker {
     /** The previous census's vCPU threads by tid, for the wait schedstat does not show yet ({@link Waiting}). */
     private Map<Long, Waiting> waiting = Map.of();
     private Map<Long, Waiting> nextWaiting;
-    /** Per watched VM, which of its threads are vCPUs: a census reads the names of threads it has not seen only. */
-    private final Map<Vm, ThreadRoles> threadRoles = new HashMap<>();
 
     public ProcCensus(Path procRoot) {
         this.procRoot = procRoot;
@@ -70,7 +67,6 @@ public final class ProcCensus implements CensusTaker {
         long[] busy = busyByCpu(procRoot.resolve("stat"));
         Map<Long, Vm> vmByPid = new HashMap<>();
         vms.forEach(vm -> vmByPid.put(vm.pid(), vm));
-        threadRoles.keySet().retainAll(vmByPid.values());
         List<VcpuTime> vcpus = new ArrayList<>();
         List<ProcessTime> processes = new ArrayList<>();
         Map<Long, ProcessTime> byPid = new HashMap<>();
@@ -119,7 +115,7 @@ public final class ProcCensus implements CensusTaker {
             allowed = sameProcess ? before.allowed() : null;
         }
         if (qemu) {
-            vcpuThreads(vm, dir, vcpus, timeNanos);
+            vcpuThreads(vm, dir.resolve("task"), vcpus, timeNanos);
         }
         return new ProcessTime(pid, s.startTicks, s.name, s.cpuNanos, vm, allowed);
     }
@@ -130,36 +126,35 @@ public final class ProcCensus implements CensusTaker {
         return ProcFiles.isNumber(digits) && digits.length() < 19 ? vmByPid.get(Long.parseLong(digits)) : null;
     }
 
-    private void vcpuThreads(Vm vm, Path pidDir, List<VcpuTime> out, long timeNanos) throws IOException {
-        Map<Integer, Long> threads;
-        try {
-            threads = threadRoles.computeIfAbsent(vm, v -> new ThreadRoles(v.pid())).vcpuThreads(pidDir,
-                    (task, e) -> unreadable(task, e.getMessage()));
-        } catch (DirectoryIteratorException e) {
-            // QEMU's threads changed while listed (or it ended): its vCPUs are left out of this census
-            LOG.debug("census: {} changed while listed: {}", pidDir.resolve("task"), e.getCause().toString());
-            return;
-        }
-        for (Map.Entry<Integer, Long> thread : threads.entrySet()) {
-            long tid = thread.getValue();
-            Path task = pidDir.resolve("task").resolve(Long.toString(tid));
-            try {
-                long[] times = schedstat(task.resolve("schedstat"));
-                String status = Files.readString(task.resolve("status"), StandardCharsets.ISO_8859_1);
-                CpuList allowed = allowedCpus(status, task.resolve("status"));
-                if (times != null) {
-                    long pending = pendingWait(vm, tid, times, runnable(status), timeNanos);
-                    out.add(new VcpuTime(vm, thread.getKey(), tid, times[0], times[1] + pending, allowed));
-                }
-            } catch (NoSuchFileException ended) {
-                // the thread ended
-            } catch (IOException e) {
-                // A thread that ends between open and read answers ESRCH, not ENOENT: only a thread still
-                // there is a file not understood. Either way its VM's other threads still count.
-                if (Files.exists(task)) {
-                    unreadable(task, e.getMessage());
+    private void vcpuThreads(Vm vm, Path tasks, List<VcpuTime> out, long timeNanos) throws IOException {
+        try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks, ProcFiles::isNumber)) {
+            for (Path task : threads) {
+                try {
+                    int vcpu = ProcFiles.vcpuIndex(ProcFiles.comm(task));
+                    if (vcpu < 0) {
+                        continue;
+                    }
+                    long[] times = schedstat(task.resolve("schedstat"));
+                    String status = Files.readString(task.resolve("status"), StandardCharsets.ISO_8859_1);
+                    CpuList allowed = allowedCpus(status, task.resolve("status"));
+                    if (times != null) {
+                        long tid = Long.parseLong(task.getFileName().toString());
+                        long pending = pendingWait(vm, tid, times, runnable(status), timeNanos);
+                        out.add(new VcpuTime(vm, vcpu, tid, times[0], times[1] + pending, allowed));
+                    }
+                } catch (NoSuchFileException ended) {
+                    // the thread ended
+                } catch (IOException e) {
+                    // A thread that ends between open and read answers ESRCH, not ENOENT: only a thread still
+                    // there is a file not understood. Either way its VM's other threads still count.
+                    if (Files.exists(task)) {
+                        unreadable(task, e.getMessage());
+                    }
                 }
             }
+        } catch (DirectoryIteratorException e) {
+            // QEMU starts and ends worker threads at will: the threads listed so far are as good as a full list
+            LOG.debug("census: {} changed while listed: {}", tasks, e.getCause().toString());
         }
     }
 

@@ -93,7 +93,7 @@ public final class ProcDiscovery {
         if (sameProcess && known.settled()) {
             WatchedVm w = watched.get(pid);
             if (w != null) {
-                w.replaceVcpuThreads(threadRoles.get(pid).vcpuThreads(pidDir, ThreadRoles.Unreadable.FAIL));
+                w.replaceVcpuThreads(threadRoles.get(pid).vcpuThreads(pidDir));
             }
             return;
         }
@@ -111,7 +111,7 @@ public final class ProcDiscovery {
         }
         boolean kvm = holdsKvm(pidDir);
         ThreadRoles roles = new ThreadRoles(pid);
-        Map<Integer, Long> vcpus = roles.vcpuThreads(pidDir, ThreadRoles.Unreadable.FAIL);
+        Map<Integer, Long> vcpus = roles.vcpuThreads(pidDir);
         // QEMU opens /dev/kvm before it creates vCPU threads, but a starved QEMU may take seconds to get there:
         // call it emulated (TCG) only once its vCPU threads exist, or after a few looks for QEMUs that do not name them.
         int looks = sameProcess ? known.looks() + 1 : 1;
@@ -153,6 +153,63 @@ public final class ProcDiscovery {
             }
         }
         return false;
+    }
+
+    /**
+     * Which of a QEMU's threads are its vCPUs, remembered per thread id so that a round reads the {@code comm} of new
+     * threads only. QEMU names a thread from inside it, just after creating it: a thread still bearing the process's
+     * own name (its main thread's, read each round, since {@code -name process=} renames it) may yet become a vCPU
+     * and is looked at again each round; a thread named otherwise keeps its role.
+     */
+    private static final class ThreadRoles {
+        private final long pid;
+        private final Map<Long, Integer> roles = new HashMap<>();
+        private String processName;
+
+        ThreadRoles(long pid) {
+            this.pid = pid;
+        }
+
+        Map<Integer, Long> vcpuThreads(Path pidDir) throws IOException {
+            Map<Integer, Long> threads = new HashMap<>();
+            Set<Long> listed = new HashSet<>();
+            try (DirectoryStream<Path> tasks = Files.newDirectoryStream(pidDir.resolve("task"))) {
+                for (Path task : tasks) {
+                    long tid = Long.parseLong(task.getFileName().toString());
+                    listed.add(tid);
+                    Integer role = roles.get(tid);
+                    if (role == null) {
+                        try {
+                            role = roleOf(tid, ProcFiles.comm(task));
+                        } catch (NoSuchFileException e) {
+                            continue;
+                        } catch (IOException e) {
+                            // A thread that ends between listing and reading answers ESRCH: QEMU's worker threads
+                            // come and go, and one of them must not fail the round.
+                            if (Files.exists(task)) {
+                                throw e;
+                            }
+                            continue;
+                        }
+                    }
+                    if (role >= 0) {
+                        threads.put(role, tid);
+                    }
+                }
+            }
+            roles.keySet().retainAll(listed);
+            return threads;
+        }
+
+        private int roleOf(long tid, String comm) {
+            int role = ProcFiles.vcpuIndex(comm);
+            if (tid == pid) {
+                processName = comm;
+            } else if (role >= 0 || processName != null && !comm.equals(processName)) {
+                roles.put(tid, role);
+            }
+            return role;
+        }
     }
 
     /** A cached look at one process: settled, or a QEMU looked at {@code looks} times without a verdict yet. */

@@ -97,24 +97,6 @@ class ProcCensusTest {
         assertThat(byPid(c, 4242).vm()).isSameAs(WEB);
     }
 
-    @Test
-    void aVcpuThreadsNameIsReadOnceNotAtEveryCensus() throws Exception {
-        Files.writeString(proc.resolve("stat"), "cpu0 1 0 1 1 0 0 0 0 0 0\n");
-        qemu(100, 20, "0");
-        thread(4242, 4250, "CPU 0/KVM", "5000 7000 12\n", "0");
-        ProcCensus census = new ProcCensus(proc);
-        assertThat(census.take(1, List.of(WEB)).vcpus()).extracting(VcpuTime::tid).containsExactly(4250L);
-
-        // Its name can no longer be read; the census knows the thread by its id and reads only its times.
-        Path comm = proc.resolve("4242/task/4250/comm");
-        Files.delete(comm);
-        Files.createDirectories(comm);
-        Files.writeString(proc.resolve("4242/task/4250/schedstat"), "6000 8000 13\n");
-        assertThat(census.take(2, List.of(WEB)).vcpus())
-                .containsExactly(new VcpuTime(WEB, 0, 4250, 6000, 8000, CpuList.parse("0")));
-        assertThat(census.errors()).isZero();
-    }
-
     /**
      * The kernel adds a wait to schedstat only when the thread gets a CPU: a vCPU starved outright shows no wait at
      * all while it lasts. From a census that saw it runnable, a thread that has not run since has waited since.
