@@ -47,7 +47,7 @@ class TlsReloadTest {
     @Test
     void aRotatedCollectorCertificateServesNewConnectionsWhileOpenOnesCarryOn() throws Exception {
         TlsFiles agentTls = pki.agent("kvm-01");
-        // Another certificate: one certificate, one live connection.
+        // Another certificate for the probes, so that they never stand in for the open connection's agent.
         TlsFiles probeTls = pki.agent("kvm-probe");
         try (TestAgent before = new TestAgent(TlsContexts.client(agentTls), port)) {
             before.hello("kvm-01");
@@ -88,12 +88,14 @@ class TlsReloadTest {
         }
     }
 
-    /** The serial of the certificate a new connection is served, null while no connection succeeds. */
+    /**
+     * The serial of the certificate a new connection is served, null while no handshake succeeds. Only the handshake:
+     * a probe that waited for the collector's WELCOME would wait out the whole deadline on one failed connection.
+     */
     private BigInteger servedSerial(TlsFiles probeTls) {
         try (TestAgent probe = new TestAgent(TlsContexts.client(probeTls), port)) {
-            probe.hello("kvm-probe");
             return probe.collectorCertificate().getSerialNumber();
-        } catch (Exception e) {
+        } catch (Exception | AssertionError e) {
             return null;
         }
     }

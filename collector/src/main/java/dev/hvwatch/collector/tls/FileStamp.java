@@ -3,9 +3,8 @@ package dev.hvwatch.collector.tls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
-import java.util.Objects;
+import java.util.Map;
 
 /** What identifies a version of a file that is reloaded when it changes. */
 public final class FileStamp {
@@ -13,16 +12,18 @@ public final class FileStamp {
     }
 
     /**
-     * Replaced files (renamed over) change inode, edited ones mtime or size; an unreadable file stamps as the kind of
-     * error, so that it counts as changed once readable again. Null for no file.
+     * Replaced files (renamed over) change inode, edited ones mtime or size, and a file given another owner or mode
+     * (a key made readable to the service after a refused reload) its change time; an unreadable file stamps as the
+     * kind of error, so that it counts as changed once readable again. Null for no file.
      */
     public static Object of(Path file) {
         if (file == null) {
             return null;
         }
         try {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            return List.of(a.lastModifiedTime(), a.size(), Objects.requireNonNullElse(a.fileKey(), ""));
+            // The unix view (Linux, where hvwatch runs) for the change time, which the basic view does not have.
+            Map<String, Object> a = Files.readAttributes(file, "unix:lastModifiedTime,size,dev,ino,ctime");
+            return List.of(a.get("lastModifiedTime"), a.get("size"), a.get("dev"), a.get("ino"), a.get("ctime"));
         } catch (IOException e) {
             return e.getClass().getSimpleName();
         }

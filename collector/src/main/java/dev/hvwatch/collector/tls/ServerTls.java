@@ -32,6 +32,7 @@ public final class ServerTls {
     private final AtomicLong reloads = new AtomicLong();
     private final AtomicLong reloadFailures = new AtomicLong();
     private volatile Loaded loaded;
+    private List<Object> refused;
 
     private ServerTls(CollectorConfig.Tls config, ClientAuth clientAuth, Loaded loaded) {
         this.config = config;
@@ -78,16 +79,19 @@ public final class ServerTls {
     /** @return true when a changed file set was loaded and is now in force */
     public boolean reloadIfChanged() {
         List<Object> stamps = fileStamps(config);
-        if (stamps.equals(loaded.stamps)) {
+        if (stamps.equals(loaded.stamps) || stamps.equals(refused)) {
             return false;
         }
         try {
             loaded = Loaded.from(config, clientAuth);
+            refused = null;
             reloads.incrementAndGet();
             log.info("TLS files reloaded (certificate {}, CA {}, revocation list {}); new connections use them",
                     config.cert(), config.ca(), config.crl());
             return true;
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            // Tried again once any of the files changes, not at every check: one error logged and counted per change.
+            refused = stamps;
             reloadFailures.incrementAndGet();
             log.error("changed TLS files not loaded, the previous ones stay in force: {}", e.getMessage());
             return false;

@@ -78,10 +78,12 @@ public final class TestAgent implements AutoCloseable {
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
     }
 
-    /** The peer certificate the collector presented. */
-    public X509Certificate collectorCertificate() throws SSLPeerUnverifiedException {
-        return (X509Certificate) channel.pipeline().get(SslHandler.class).engine().getSession()
-                .getPeerCertificates()[0];
+    /** The peer certificate the collector presented, once the handshake is done; fails if it fails or times out. */
+    public X509Certificate collectorCertificate() throws InterruptedException, SSLPeerUnverifiedException {
+        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        assertThat(ssl.handshakeFuture().await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("TLS handshake done").isTrue();
+        assertThat(ssl.handshakeFuture().cause()).as("TLS handshake failure").isNull();
+        return (X509Certificate) ssl.engine().getSession().getPeerCertificates()[0];
     }
 
     /** Sends HELLO and returns the collector's WELCOME. */

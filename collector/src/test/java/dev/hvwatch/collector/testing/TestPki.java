@@ -23,6 +23,11 @@ public final class TestPki {
         return pki;
     }
 
+    /** The collector's certificate, key and CA bundle. */
+    public TlsFiles collectorFiles() {
+        return collector;
+    }
+
     public TlsFiles agent(String identity) throws Exception {
         return pki.issueAgent(identity);
     }

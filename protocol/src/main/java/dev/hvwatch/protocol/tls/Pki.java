@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -54,6 +55,8 @@ import org.bouncycastle.util.IPAddress;
  * {@code NAME.pem} / {@code NAME-key.pem} per issued certificate.
  */
 public final class Pki {
+    private static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final String SIGNATURE = "SHA256withECDSA";
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
     private static final Duration LEAF_VALIDITY = Duration.ofDays(397);
@@ -162,10 +165,7 @@ public final class Pki {
                 new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(caKeys.getPublic()));
         try {
             X509CRLHolder crl = builder.build(new JcaContentSignerBuilder(SIGNATURE).build(caKeys.getPrivate()));
-            // Written beside and renamed over, so that a collector reloading it never reads half a list.
-            Path partial = dir.resolve("crl.pem.partial");
-            writePem(partial, crl);
-            Files.move(partial, crl(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            writePem(crl(), crl, PUBLIC);
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException("cannot sign with " + SIGNATURE, e);
         }
@@ -219,8 +219,10 @@ public final class Pki {
             builder.addExtension(Extension.subjectAlternativeName, false, altNames);
         }
         TlsFiles files = new TlsFiles(dir.resolve(fileName + ".pem"), dir.resolve(fileName + "-key.pem"), caCert());
-        write(files.cert(), sign(builder, caKeys));
+        // The key first: a collector reloading between the two renames sees a pair that does not match, refuses it
+        // and keeps the previous one until the certificate follows.
         writeKey(files.key(), keys);
+        write(files.cert(), sign(builder, caKeys));
         return files;
     }
 
@@ -258,23 +260,26 @@ public final class Pki {
     }
 
     private static void write(Path file, X509CertificateHolder certificate) throws IOException {
-        writePem(file, certificate);
-    }
-
-    private static void writePem(Path file, Object object) throws IOException {
-        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.US_ASCII);
-             JcaPEMWriter pem = new JcaPEMWriter(out)) {
-            pem.writeObject(object);
-        }
+        writePem(file, certificate, PUBLIC);
     }
 
     /** PKCS#8, unencrypted, readable by the owner only: created with those permissions so it is never exposed. */
     private static void writeKey(Path file, KeyPair keys) throws IOException {
-        Files.deleteIfExists(file);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.US_ASCII);
+        writePem(file, new JcaPKCS8Generator(keys.getPrivate(), null), OWNER_ONLY);
+    }
+
+    /**
+     * Written beside and renamed over, so that a collector or agent reloading the file never reads half of it and an
+     * open file keeps its content.
+     */
+    private static void writePem(Path file, Object object, Set<PosixFilePermission> permissions) throws IOException {
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        Files.deleteIfExists(partial);
+        Files.createFile(partial, PosixFilePermissions.asFileAttribute(permissions));
+        try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.US_ASCII);
              JcaPEMWriter pem = new JcaPEMWriter(out)) {
-            pem.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+            pem.writeObject(object);
         }
+        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -40,6 +40,7 @@ public final class TlsContexts {
      */
     public static SslContext server(TlsFiles files, RevocationList revoked, ClientAuth clientAuth)
             throws SSLException {
+        MatchingKey.require(files);
         SslContextBuilder builder = SslContextBuilder.forServer(files.cert().toFile(), files.key().toFile())
                 .clientAuth(clientAuth)
                 .protocols(TLS_1_3)
@@ -78,6 +79,7 @@ public final class TlsContexts {
      * {@link SslContext#newHandler(io.netty.buffer.ByteBufAllocator, String, int)}.
      */
     public static SslContext client(TlsFiles files) throws SSLException {
+        MatchingKey.require(files);
         return SslContextBuilder.forClient()
                 .keyManager(files.cert().toFile(), files.key().toFile())
                 .trustManager(files.ca().toFile())

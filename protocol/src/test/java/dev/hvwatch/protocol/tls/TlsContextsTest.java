@@ -17,9 +17,11 @@ import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.AfterEach;
@@ -77,6 +79,42 @@ class TlsContextsTest {
 
         assertThatThrownBy(() -> handshake.client.get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(SSLHandshakeException.class);
+    }
+
+    @Test
+    void aKeyThatDoesNotBelongToTheCertificateIsRefusedNamingBothFiles() throws Exception {
+        TlsFiles agent = pki.issueAgent("kvm-01");
+        TlsFiles mismatched = new TlsFiles(serverFiles.cert(), agent.key(), serverFiles.ca());
+
+        assertThatThrownBy(() -> TlsContexts.server(mismatched)).isInstanceOf(SSLException.class)
+                .hasMessage("the private key " + agent.key() + " does not belong to the certificate "
+                        + serverFiles.cert());
+        assertThatThrownBy(() -> TlsContexts.client(new TlsFiles(agent.cert(), serverFiles.key(), agent.ca())))
+                .isInstanceOf(SSLException.class).hasMessageContaining("does not belong to the certificate");
+    }
+
+    @Test
+    void aCertificateFileNamedAsTheKeyIsRefusedSayingWhatItHolds() {
+        TlsFiles swapped = new TlsFiles(serverFiles.cert(), serverFiles.cert(), serverFiles.ca());
+
+        assertThatThrownBy(() -> TlsContexts.server(swapped)).isInstanceOf(SSLException.class)
+                .hasMessageContaining(serverFiles.cert() + " does not hold an unencrypted private key in PEM form");
+    }
+
+    @Test
+    void aKeyInTheTraditionalOpenSslFormServesHandshakes() throws Exception {
+        // What `openssl ecparam -genkey` writes: "BEGIN EC PRIVATE KEY", not PKCS#8.
+        Path traditional = dir.resolve("collector-ec-key.pem");
+        Process openssl = new ProcessBuilder("openssl", "ec", "-in", serverFiles.key().toString(), "-out",
+                traditional.toString()).redirectErrorStream(true).start();
+        assertThat(openssl.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(openssl.exitValue()).as(new String(openssl.getInputStream().readAllBytes())).isZero();
+        assertThat(Files.readString(traditional)).startsWith("-----BEGIN EC PRIVATE KEY-----");
+        serverFiles = new TlsFiles(serverFiles.cert(), traditional, serverFiles.ca());
+
+        Handshake handshake = handshake(TlsContexts.client(pki.issueAgent("kvm-01")), "localhost");
+
+        assertThat(PeerIdentity.of(handshake.server.get(10, TimeUnit.SECONDS))).isEqualTo("kvm-01");
     }
 
     private record Handshake(CompletableFuture<SSLSession> server, CompletableFuture<SSLSession> client) {
