@@ -9,7 +9,9 @@ import dev.hvwatch.agent.rules.expr.NumNode;
 import dev.hvwatch.agent.rules.expr.Scope;
 import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.protocol.AlertState;
+import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.config.Durations;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -176,6 +178,11 @@ final class FiringState {
         evidence.put("condition", rule.spec().condition());
         if (rule.holdForNanos() > 0) {
             evidence.put("for", Durations.format(rule.spec().holdFor()));
+            long since = s.states[rule.index()].pendingSince;
+            if (state == AlertState.FIRING && since >= 0) {
+                // What SOC analysts ask first, and how an operator sees the agent's own detection latency.
+                evidence.put("held_since", AlertTime.format(Instant.ofEpochSecond(0, since)));
+            }
         }
         for (Map.Entry<String, NumNode> value : rule.evidence().entrySet()) {
             double v = value.getValue().eval(s, now);

@@ -18,6 +18,7 @@ import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.Category;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -226,6 +227,9 @@ class RuleEngineTest {
         assertThat(firing.rule()).isEqualTo("vcpu-starvation");
         assertThat(firing.message()).endsWith("(threshold 30% for 10s); the CPU went to VM batch-7 (67%) and host "
                 + "processes (33%)");
+        // The condition held from the first delta (1 s) and fired once it had held for 10 s.
+        assertThat(firing.time()).isEqualTo(AlertTime.format(Instant.ofEpochSecond(11)));
+        assertThat(firing.evidence()).containsEntry("held_since", AlertTime.format(Instant.ofEpochSecond(1)));
         assertThat(firing.evidence()).containsEntry("other_host_share", 0.3333)
                 .containsEntry("other_host_processes", List.of("stress-ng"))
                 .containsEntry("antagonists", List.of(Map.of("vm", Map.of("name", "instance-0000beef",
@@ -237,7 +241,7 @@ class RuleEngineTest {
         Alert resolved = alerts.get(1);
         assertThat(resolved.state()).isEqualTo(AlertState.RESOLVED);
         assertThat(resolved.message()).doesNotContain("went to");
-        assertThat(resolved.evidence()).doesNotContainKey("antagonists");
+        assertThat(resolved.evidence()).doesNotContainKeys("antagonists", "held_since");
     }
 
     @Test

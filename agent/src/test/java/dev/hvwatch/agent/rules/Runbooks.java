@@ -158,6 +158,7 @@ final class Runbooks {
         List<String> evidence = new ArrayList<>(List.of("condition"));
         if (!s.holdFor().isZero()) {
             evidence.add("for");
+            evidence.add("held_since");
         }
         evidence.addAll(rule.evidence().keySet());
         b.append("- **Evidence**: ").append(evidence.stream().map(e -> "`" + e + "`").collect(Collectors.joining(", ")))
