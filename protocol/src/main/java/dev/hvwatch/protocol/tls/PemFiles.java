@@ -9,7 +9,6 @@ import java.security.PrivateKey;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
@@ -26,18 +25,8 @@ final class PemFiles {
         return read(file, X509CRLHolder.class, "a certificate revocation list");
     }
 
-    /** PKCS#8, as {@link Pki} writes it, or the traditional OpenSSL forms ("EC PRIVATE KEY", "RSA PRIVATE KEY"). */
     static PrivateKey readPrivateKey(Path file) throws IOException {
-        Object key = read(file, Object.class, "a private key");
-        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-        if (key instanceof PrivateKeyInfo pkcs8) {
-            return converter.getPrivateKey(pkcs8);
-        }
-        if (key instanceof PEMKeyPair traditional) {
-            return converter.getPrivateKey(traditional.getPrivateKeyInfo());
-        }
-        throw new IOException(file + " does not hold an unencrypted private key in PEM form (found "
-                + key.getClass().getSimpleName() + ")");
+        return new JcaPEMKeyConverter().getPrivateKey(read(file, PrivateKeyInfo.class, "a PKCS#8 private key"));
     }
 
     private static <T> T read(Path file, Class<T> type, String what) throws IOException {

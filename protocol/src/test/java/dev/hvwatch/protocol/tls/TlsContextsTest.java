@@ -17,8 +17,11 @@ import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -94,11 +97,26 @@ class TlsContextsTest {
     }
 
     @Test
-    void aCertificateFileNamedAsTheKeyIsRefusedSayingWhatItHolds() {
+    void anRsaKeyBesideAnEcCertificateDoesNotBelongToIt() throws Exception {
+        KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        Path rsaKey = Files.writeString(dir.resolve("rsa-key.pem"), "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                        .encodeToString(rsa.generateKeyPair().getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
+
+        assertThatThrownBy(() -> TlsContexts.server(new TlsFiles(serverFiles.cert(), rsaKey, serverFiles.ca())))
+                .isInstanceOf(SSLException.class).hasMessage("the private key " + rsaKey
+                        + " does not belong to the certificate " + serverFiles.cert());
+    }
+
+    @Test
+    void aCertificateFileNamedAsTheKeyIsRefusedNamingIt() {
         TlsFiles swapped = new TlsFiles(serverFiles.cert(), serverFiles.cert(), serverFiles.ca());
 
         assertThatThrownBy(() -> TlsContexts.server(swapped)).isInstanceOf(SSLException.class)
-                .hasMessageContaining(serverFiles.cert() + " does not hold an unencrypted private key in PEM form");
+                .hasMessageStartingWith("cannot check that the private key " + serverFiles.cert()
+                        + " belongs to the certificate " + serverFiles.cert() + ": could not find a PKCS #8 private key");
     }
 
     @Test
