@@ -32,9 +32,10 @@ final class FiringState {
     private final AlertRateLimiter limiter = new AlertRateLimiter();
     private final Attribution attribution;
     private final Map<String, Integer> firing = new HashMap<>();
-    /** What is firing by rule, severity and VM; each change is handed to {@link #onFiringChange}. */
+    /** What is firing by rule, severity and VM; handed to {@link #onFiringChange} after the events that change it. */
     private final Map<FiringAlert, Integer> firingByLabels = new HashMap<>();
     private final Consumer<Map<FiringAlert, Integer>> onFiringChange;
+    private boolean firingChanged;
     private double dropsTotal;
     private double dropsAtLastCheck;
     private long lastDropNanos = Long.MIN_VALUE;
@@ -140,18 +141,25 @@ final class FiringState {
         FiringAlert key = new FiringAlert(rule.id(), rule.spec().severity().wireName(),
                 s.vm == null ? "" : s.vm.name());
         firingByLabels.merge(key, change, (was, by) -> was + by == 0 ? null : was + by);
-        announce();
+        firingChanged = true;
     }
 
-    /** Tells {@code onFiringChange} what fires now. */
-    void announce() {
-        onFiringChange.accept(Map.copyOf(firingByLabels));
+    /**
+     * Tells {@code onFiringChange} what fires now if that changed since it was last told: once per event, however
+     * many alerts the event raised or resolved (a round's tick on a large host can settle hundreds).
+     */
+    void announceIfChanged() {
+        if (firingChanged) {
+            firingChanged = false;
+            onFiringChange.accept(Map.copyOf(firingByLabels));
+        }
     }
 
     /** Before a rule reload: the new pack's subjects count again what stays firing. */
     void forgetCounts() {
         firing.clear();
         firingByLabels.clear();
+        firingChanged = true;
     }
 
     /** A stopped VM's rate-limit state goes with it. */

@@ -47,8 +47,9 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
     }
 
     /**
-     * @param onFiringChange told, on the engine's thread, what fires now after every change (an alert raised or
-     *                       resolved, a rule reload): counts by rule, severity and VM, for hvwatch_alerts_firing
+     * @param onFiringChange told, on the engine's thread, what fires now after each event that changed it (alerts
+     *                       raised or resolved, a rule reload): counts by rule, severity and VM, for
+     *                       hvwatch_alerts_firing
      */
     public RuleEngine(RulePack pack, AlertFactory alerts, AlertSink sink, int hostCpus,
                       Consumer<Map<FiringAlert, Integer>> onFiringChange) {
@@ -160,6 +161,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             s.quietUntil = Long.MIN_VALUE;
             evaluateNotice(rule, s, time);
         }
+        firing.announceIfChanged();
     }
 
     /**
@@ -222,6 +224,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
                 }
             }
         }
+        firing.announceIfChanged();
     }
 
     /** A stopped VM cannot be starved or storm any more: its firing alerts resolve and its state is forgotten. */
@@ -250,6 +253,7 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
             });
         }
         firing.forget(vm);
+        firing.announceIfChanged();
     }
 
     private void resolveAll(List<CompiledRule> rules, Subject s, Vm vm, long time) {
@@ -269,6 +273,6 @@ public final class RuleEngine implements EventHandler<TelemetryEvent> {
         next = null;
         subjects.replace(replacement);
         firing.configureAttribution(replacement);
-        firing.announce();
+        firing.announceIfChanged();
     }
 }

@@ -30,6 +30,15 @@ class AgentMetricsTest {
         metrics.alertsFiring(Map.of(new FiringAlert("kvm-error", "high", ""), 1));
         assertThat(metrics.scrape()).doesNotContain("vcpu-starvation")
                 .contains("hvwatch_alerts_firing{rule=\"kvm-error\",severity=\"high\",vm=\"\"} 1");
+
+        metrics.alertsFiring(Map.of(new FiringAlert("kvm-error", "high", ""), 3,
+                new FiringAlert("vcpu-starvation", "high", "web"), 1));
+        assertThat(metrics.scrape()).as("a count that changed, a series that came back")
+                .contains("hvwatch_alerts_firing{rule=\"kvm-error\",severity=\"high\",vm=\"\"} 3")
+                .contains("hvwatch_alerts_firing{rule=\"vcpu-starvation\",severity=\"high\",vm=\"web\"} 1");
+
+        metrics.alertsFiring(Map.of());
+        assertThat(metrics.scrape()).doesNotContain("hvwatch_alerts_firing{");
     }
 
     @Test

@@ -165,6 +165,25 @@ class RuleEngineTest {
     }
 
     @Test
+    void firingCountsAreToldOncePerEventHoweverManyAlertsItSettles() throws Exception {
+        List<Map<FiringAlert, Integer>> published = new ArrayList<>();
+        RuleEngine engine = new RuleEngine(RulePack.load(List.of()), new AlertFactory("hv-1"), alerts::add, 2,
+                published::add);
+        Vm db = new Vm(4343, 8, "db", "9b2d3c4e-1111-4222-8333-944455557777", 1, Optional.empty(), true, List.of(),
+                Vm.QEMU, new Tenancy());
+        for (int i = 0; i <= 12; i++) {
+            for (Vm vm : List.of(WEB, db)) {
+                engine.onSchedstat(vm, 0, i * SECOND, i * SECOND / 10, i * 9 * SECOND / 10, true);
+            }
+            engine.onTick(i * SECOND);
+        }
+        assertThat(alerts).extracting(Alert::rule).containsExactly("vcpu-starvation", "vcpu-starvation");
+        assertThat(published).as("both raised by one tick: told once").hasSize(1);
+        assertThat(published.get(0)).containsOnly(Map.entry(new FiringAlert("vcpu-starvation", "high", "web"), 1),
+                Map.entry(new FiringAlert("vcpu-starvation", "high", "db"), 1));
+    }
+
+    @Test
     void aDeviceStormCountsTheFaultsThatMadeItsSeriesAppearButNotACounterSeenAgainAfterAReload() throws Exception {
         RuleEngine engine = engine();
         Series tracepoint = new Series("hvwatch.iommu.faults", "f", null, true,
