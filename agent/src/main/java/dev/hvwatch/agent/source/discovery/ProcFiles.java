@@ -31,11 +31,13 @@ public final class ProcFiles {
         return argv;
     }
 
-    /**
-     * Field 22 of {@code /proc/PID/stat}, the start time in clock ticks since boot. The command name (field 2) may
-     * hold spaces and parentheses, so fields are counted from the last ')'.
-     */
-    static long startTicks(Path pidDir) throws IOException {
+    /** What discovery reads of {@code /proc/PID/stat} each round: field 22, the start time in clock ticks since boot
+     * (with the pid, which process this is), and field 20, the number of threads. */
+    record Stat(long startTicks, long threads) {
+    }
+
+    /** The command name (field 2) may hold spaces and parentheses, so fields are counted from the last ')'. */
+    static Stat stat(Path pidDir) throws IOException {
         // ISO-8859-1, whose every byte is a character: the command name is whatever bytes its process chose
         // (prctl(PR_SET_NAME) takes any), and a strict UTF-8 read of one that is not UTF-8 would throw.
         String stat = Files.readString(pidDir.resolve("stat"), StandardCharsets.ISO_8859_1);
@@ -44,14 +46,18 @@ public final class ProcFiles {
             throw new IOException(pidDir.resolve("stat") + ": no ')' closing the command name");
         }
         String[] rest = stat.substring(close + 2).split(" ");
-        final int startTimeIndexAfterComm = 22 - 3; // fields 3.. follow the command name
-        if (rest.length <= startTimeIndexAfterComm) {
+        if (rest.length <= 22 - 3) { // fields 3.. follow the command name
             throw new IOException(pidDir.resolve("stat") + ": " + (rest.length + 2) + " fields, expected at least 22");
         }
+        return new Stat(field(pidDir, rest, 22), field(pidDir, rest, 20));
+    }
+
+    private static long field(Path pidDir, String[] afterComm, int field) throws IOException {
+        String text = afterComm[field - 3];
         try {
-            return Long.parseLong(rest[startTimeIndexAfterComm]);
+            return Long.parseLong(text);
         } catch (NumberFormatException e) {
-            throw new IOException(pidDir.resolve("stat") + ": field 22 is not a number: " + rest[startTimeIndexAfterComm], e);
+            throw new IOException(pidDir.resolve("stat") + ": field " + field + " is not a number: " + text, e);
         }
     }
 

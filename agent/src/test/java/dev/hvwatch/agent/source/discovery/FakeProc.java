@@ -4,13 +4,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /** Builds a {@code /proc} fixture tree with the files discovery and schedstat read, in the kernel's formats. */
 final class FakeProc {
     private final Path root;
+    private final Map<Long, Process> processes = new HashMap<>();
 
     FakeProc(Path root) {
         this.root = root;
@@ -25,8 +29,8 @@ final class FakeProc {
         try {
             Path dir = Files.createDirectories(root.resolve(Long.toString(pid)));
             String comm = argv.length == 0 ? "kworker/0:1" : Path.of(argv[0]).getFileName().toString();
-            Files.writeString(dir.resolve("stat"), pid + " (" + comm + ") S 1 " + pid + " " + pid
-                    + " 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 " + startTicks + " 1000 200 18446744073709551615\n");
+            processes.put(pid, new Process(comm, startTicks));
+            writeStat(pid);
             Files.write(dir.resolve("cmdline"), argv.length == 0 ? new byte[0]
                     : (String.join("\0", argv) + "\0").getBytes(StandardCharsets.UTF_8));
             Path fd = Files.createDirectories(dir.resolve("fd"));
@@ -56,7 +60,26 @@ final class FakeProc {
         Files.writeString(task.resolve("schedstat"), "0 0 0\n");
         Files.writeString(task.resolve("stat"), tid + " (" + comm + ") R 1 " + pid + " " + pid
                 + " 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 100 1000 200 18446744073709551615\n");
+        writeStat(pid);
         return this;
+    }
+
+    /** The process's stat, whose field 20 counts its threads as the kernel's does. */
+    private void writeStat(long pid) throws IOException {
+        Process p = processes.get(pid);
+        Path dir = root.resolve(Long.toString(pid));
+        long threads;
+        try (Stream<Path> tasks = Files.list(dir.resolve("task"))) {
+            threads = Math.max(1, tasks.count());
+        } catch (NoSuchFileException e) {
+            threads = 1;
+        }
+        Files.writeString(dir.resolve("stat"), pid + " (" + p.comm + ") S 1 " + pid + " " + pid
+                + " 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 " + threads + " 0 " + p.startTicks
+                + " 1000 200 18446744073709551615\n");
+    }
+
+    private record Process(String comm, long startTicks) {
     }
 
     /** The thread renames itself, as QEMU names a thread from inside it once it runs. */
@@ -72,6 +95,7 @@ final class FakeProc {
                 Files.delete(p);
             }
         }
+        writeStat(pid);
         return this;
     }
 

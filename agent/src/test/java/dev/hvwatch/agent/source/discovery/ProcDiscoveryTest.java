@@ -167,6 +167,31 @@ class ProcDiscoveryTest {
     }
 
     @Test
+    void aSettledVmsThreadsAreListedAgainWhenTheirCountChangesAndAtLeastEvery30Rounds() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM", 102, "worker");
+        WatchedVm w = discovery.scan().started().get(0);
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L));
+        // Listed before the main thread (a directory's order), "worker" is looked at again once its name is known.
+        discovery.scan();
+
+        // One thread ends and one begins between two rounds: the count in stat stays 3.
+        proc.endThread(100, 102);
+        proc.thread(100, 103, "CPU 1/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).as("the same count: not listed this round").isEqualTo(Map.of(0, 101L));
+        for (int round = 2; round < 30; round++) {
+            discovery.scan();
+        }
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L));
+        discovery.scan();
+        assertThat(w.vcpuThreads()).as("listed by the 30th round").isEqualTo(Map.of(0, 101L, 1, 103L));
+
+        proc.thread(100, 104, "CPU 2/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).as("a new count: listed at once").isEqualTo(Map.of(0, 101L, 1, 103L, 2, 104L));
+    }
+
+    @Test
     void qemuWithoutKvmIsReportedAsEmulatedOnceItsVcpuThreadsExist() throws Exception {
         proc.process(200, 7000, new String[] {"qemu-system-x86_64", "-accel", "tcg", "-name", "slow"},
                 new String[] {"/dev/null"}, 200, "qemu-system-x86");
