@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The shipped log set-up (logback.xml, hvwatch-logging.xml) as the agent and the collector load it. */
+/** The shipped log set-up ({@link LogSetup}) as the agent and the collector load it. */
 class EscapedLoggingTest {
     private static final Logger LOG = LoggerFactory.getLogger(EscapedLoggingTest.class);
     private static final String HOSTILE =
