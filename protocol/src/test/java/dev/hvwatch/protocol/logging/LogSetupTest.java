@@ -24,12 +24,9 @@ class LogSetupTest {
     @Test
     void theLevelComesFromHvwatchLogLevel() {
         LoggerContext context = new LoggerContext();
-        System.setProperty("hvwatch.log.level", "DEBUG");
-        try {
-            assertThat(configure(context)).isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
-        } finally {
-            System.clearProperty("hvwatch.log.level");
-        }
+
+        assertThat(configuredWith("hvwatch.log.level", "DEBUG", context))
+                .isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
         assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel()).isEqualTo(Level.DEBUG);
         assertThat(configure(new LoggerContext())).isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
     }
@@ -37,13 +34,19 @@ class LogSetupTest {
     @Test
     void anOperatorsOwnConfigurationFileHandsOverToLogbacksXmlConfigurator() {
         LoggerContext context = new LoggerContext();
-        System.setProperty("logback.configurationFile", "/etc/hvwatch/logback.xml");
-        try {
-            assertThat(configure(context)).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
-        } finally {
-            System.clearProperty("logback.configurationFile");
-        }
+
+        assertThat(configuredWith("logback.configurationFile", "/etc/hvwatch/logback.xml", context))
+                .isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
         assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDERR")).isNull();
+    }
+
+    private static ExecutionStatus configuredWith(String property, String value, LoggerContext context) {
+        System.setProperty(property, value);
+        try {
+            return configure(context);
+        } finally {
+            System.clearProperty(property);
+        }
     }
 
     private static ExecutionStatus configure(LoggerContext context) {
