@@ -11,6 +11,8 @@ import dev.hvwatch.protocol.AlertJson;
 import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.VmRef;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Map;
 
 /**
@@ -119,6 +121,10 @@ public final class OcsfDetectionFinding implements AlertFormat {
     private static void findingInfo(ObjectNode info, Alert alert) {
         info.put("uid", findingUid(alert));
         info.put("title", alert.title() != null ? alert.title() : alert.rule());
+        Instant heldSince = heldSince(alert);
+        if (heldSince != null) {
+            info.put("first_seen_time", heldSince.toEpochMilli());
+        }
         if (alert.message() != null) {
             info.put("desc", alert.message());
         }
@@ -129,6 +135,21 @@ public final class OcsfDetectionFinding implements AlertFormat {
         analytic.put("type_id", ANALYTIC_RULE);
         analytic.put("type", "Rule");
         analytic.put("category", alert.category().wireName());
+    }
+
+    /**
+     * When the condition of a firing alert began to hold (the agent's {@code held_since}), for OCSF's
+     * {@code first_seen_time}; null when the alert has none or it is not a time (an agent's text, so not trusted).
+     */
+    private static Instant heldSince(Alert alert) {
+        if (alert.evidence() == null || !(alert.evidence().get("held_since") instanceof String text)) {
+            return null;
+        }
+        try {
+            return AlertTime.parse(text);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 
     private static void resources(ArrayNode resources, Alert alert) {

@@ -177,6 +177,22 @@ class OcsfDetectionFindingTest {
         assertThat(AlertJson.mapper().readTree(bytes).at("/resources/0/name").asText()).isEqualTo(nasty);
     }
 
+    @Test
+    void whenTheConditionBeganToHoldIsTheFindingsFirstSeenTime() throws IOException {
+        Alert firing = TestAlerts.alert("kvm-01", 4);
+        Map<String, Object> evidence = new java.util.LinkedHashMap<>(firing.evidence());
+        evidence.put("held_since", "2025-01-02T03:03:59.123456789Z");
+
+        JsonNode finding = finding(withEvidence(firing, evidence));
+
+        assertThat(finding.at("/finding_info/first_seen_time").asLong()).isEqualTo(1735787039123L);
+        assertThat(SCHEMA.problems(finding)).isEmpty();
+        evidence.put("held_since", "yesterday");
+        assertThat(finding(withEvidence(firing, evidence)).at("/finding_info/first_seen_time").isMissingNode())
+                .as("not a time: left out").isTrue();
+        assertThat(finding(firing).at("/finding_info/first_seen_time").isMissingNode()).isTrue();
+    }
+
     private static JsonNode finding(Alert alert) throws IOException {
         return AlertJson.mapper().readTree(new OcsfDetectionFinding().format(null, alert));
     }
