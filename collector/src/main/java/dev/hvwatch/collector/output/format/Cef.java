@@ -5,6 +5,7 @@ import dev.hvwatch.protocol.Alert;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.VmRef;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,6 +62,10 @@ public final class Cef implements AlertFormat {
         cef.append('|');
         Extension ext = new Extension(cef);
         ext.put("rt", Long.toString(AlertTime.parse(alert.time()).toEpochMilli()));
+        Instant heldSince = HeldSince.of(alert);
+        if (heldSince != null) {
+            ext.put("start", Long.toString(heldSince.toEpochMilli()));
+        }
         ext.put("dvchost", fit(alert.host(), MAX_DVCHOST));
         ext.put("deviceExternalId", fit(alert.agent(), MAX_DEVICE_EXTERNAL_ID));
         ext.put("externalId", fit(alert.id(), MAX_EXTERNAL_ID));

@@ -12,7 +12,6 @@ import dev.hvwatch.protocol.AlertState;
 import dev.hvwatch.protocol.AlertTime;
 import dev.hvwatch.protocol.VmRef;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 
 /**
@@ -121,7 +120,7 @@ public final class OcsfDetectionFinding implements AlertFormat {
     private static void findingInfo(ObjectNode info, Alert alert) {
         info.put("uid", findingUid(alert));
         info.put("title", alert.title() != null ? alert.title() : alert.rule());
-        Instant heldSince = heldSince(alert);
+        Instant heldSince = HeldSince.of(alert);
         if (heldSince != null) {
             info.put("first_seen_time", heldSince.toEpochMilli());
         }
@@ -135,21 +134,6 @@ public final class OcsfDetectionFinding implements AlertFormat {
         analytic.put("type_id", ANALYTIC_RULE);
         analytic.put("type", "Rule");
         analytic.put("category", alert.category().wireName());
-    }
-
-    /**
-     * When the condition of a firing alert began to hold (the agent's {@code held_since}), for OCSF's
-     * {@code first_seen_time}; null when the alert has none or it is not a time (an agent's text, so not trusted).
-     */
-    private static Instant heldSince(Alert alert) {
-        if (alert.evidence() == null || !(alert.evidence().get("held_since") instanceof String text)) {
-            return null;
-        }
-        try {
-            return AlertTime.parse(text);
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 
     private static void resources(ArrayNode resources, Alert alert) {

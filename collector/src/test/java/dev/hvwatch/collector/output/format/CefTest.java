@@ -35,6 +35,19 @@ class CefTest {
     }
 
     @Test
+    void whenTheConditionBeganToHoldIsTheEventsStart() {
+        Alert a = TestAlerts.alert("kvm-01", 7);
+        Map<String, Object> evidence = new LinkedHashMap<>(a.evidence());
+        evidence.put("held_since", "2025-01-02T03:04:02.123456789Z");
+        Alert held = new Alert(a.id(), a.agent(), a.seq(), a.time(), a.host(), a.rule(), a.title(), a.severity(),
+                a.category(), a.state(), a.vm(), a.vcpu(), a.device(), a.nist(), evidence, a.message(), null);
+
+        assertThat(Cef.line(held)).contains("|rt=1735787052123 start=1735787042123 dvchost=kvm-01 ");
+        evidence.put("held_since", "yesterday");
+        assertThat(Cef.line(held)).as("not a time: left out").doesNotContain("start=");
+    }
+
+    @Test
     void hostileStringsSurviveEscapingAndParseBackToThemselves() throws Exception {
         Alert alert = new Alert("id" + HOSTILE, "kvm-01", 3, "2025-01-02T03:04:05.000000000Z", "host" + HOSTILE,
                 "rule" + HOSTILE, "title" + HOSTILE, Severity.CRITICAL, Category.ISOLATION, AlertState.RESOLVED,
