@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * One reading of a cgroup's CPU controls and bandwidth throttling, in one scale for both cgroup versions:
@@ -45,43 +44,75 @@ public record CpuControls(double weight, double limitCpus, long periods, long th
         double limit;
         if (cgroup.v2()) {
             weight = optionalNumber(files, dir, "cpu.weight", 100);
-            String[] max = words(files, dir, "cpu.max", "max 100000");
-            limit = max[0].equals("max") ? Double.POSITIVE_INFINITY
-                    : number(max[0], dir.resolve("cpu.max")) / number(max[1], dir.resolve("cpu.max"));
+            String max = files.read("cpu.max");
+            max = max == null ? "max 100000" : max.strip();
+            int space = max.indexOf(' ');
+            if (space < 0 || max.indexOf(' ', space + 1) >= 0) {
+                throw new IOException(dir.resolve("cpu.max") + ": expected 'QUOTA PERIOD', got '" + max + "'");
+            }
+            limit = max.startsWith("max ") ? Double.POSITIVE_INFINITY
+                    : number(max.substring(0, space), dir, "cpu.max")
+                            / number(max.substring(space + 1), dir, "cpu.max");
         } else {
             weight = optionalNumber(files, dir, "cpu.shares", 1024) * 100 / 1024;
             double quota = optionalNumber(files, dir, "cpu.cfs_quota_us", -1);
             limit = quota < 0 ? Double.POSITIVE_INFINITY
                     : quota / optionalNumber(files, dir, "cpu.cfs_period_us", 100_000);
         }
+        String stat = files.read("cpu.stat");
+        if (stat == null) {
+            throw new NoSuchFileException(dir.resolve("cpu.stat").toString());
+        }
+        return parseStat(stat, dir, weight, limit);
+    }
+
+    /**
+     * {@code cpu.stat}: "KEY VALUE" lines, scanned in place. Hand-rolled rather than split into lines and words
+     * because it runs every round for every VM: 4.6 KB allocated per VM before, 232 bytes now (CpuControlsBenchmark).
+     */
+    private static CpuControls parseStat(String stat, Path dir, double weight, double limit) throws IOException {
         long periods = 0;
         long throttled = 0;
         double throttledSeconds = 0;
-        Path statFile = dir.resolve("cpu.stat");
-        String stat = files.read("cpu.stat");
-        if (stat == null) {
-            throw new NoSuchFileException(statFile.toString());
-        }
-        for (String line : lines(stat)) {
-            String[] kv = line.split(" ");
-            if (kv.length != 2) {
-                throw new IOException(statFile + ": expected 'KEY VALUE', got '" + line + "'");
+        int line = 0;
+        while (line < stat.length()) {
+            int end = stat.indexOf('\n', line);
+            if (end < 0) {
+                end = stat.length();
             }
-            switch (kv[0]) {
-                case "nr_periods" -> periods = (long) number(kv[1], statFile);
-                case "nr_throttled" -> throttled = (long) number(kv[1], statFile);
-                case "throttled_usec" -> throttledSeconds = number(kv[1], statFile) / 1e6;
-                case "throttled_time" -> throttledSeconds = number(kv[1], statFile) / 1e9;
-                default -> {
-                    // usage_usec, nr_bursts, …: not about the VM's entitlement
+            if (end > line) {
+                int space = stat.indexOf(' ', line);
+                int second = space < 0 ? -1 : stat.indexOf(' ', space + 1);
+                if (space < 0 || space >= end || second >= 0 && second < end) {
+                    throw new IOException(dir.resolve("cpu.stat") + ": expected 'KEY VALUE', got '"
+                            + stat.substring(line, end) + "'");
                 }
+                if (key(stat, line, space, "nr_periods")) {
+                    periods = whole(stat, space + 1, end, dir);
+                } else if (key(stat, line, space, "nr_throttled")) {
+                    throttled = whole(stat, space + 1, end, dir);
+                } else if (key(stat, line, space, "throttled_usec")) {
+                    throttledSeconds = whole(stat, space + 1, end, dir) / 1e6;
+                } else if (key(stat, line, space, "throttled_time")) {
+                    throttledSeconds = whole(stat, space + 1, end, dir) / 1e9;
+                }
+                // usage_usec, nr_bursts, …: not about the VM's entitlement
             }
+            line = end + 1;
         }
         return new CpuControls(weight, limit, periods, throttled, throttledSeconds);
     }
 
-    private static List<String> lines(String text) {
-        return text.lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
+    private static boolean key(String text, int from, int to, String key) {
+        return to - from == key.length() && text.startsWith(key, from);
+    }
+
+    private static long whole(String text, int from, int to, Path dir) throws IOException {
+        try {
+            return Long.parseLong(text, from, to, 10);
+        } catch (NumberFormatException e) {
+            throw new IOException(dir.resolve("cpu.stat") + ": '" + text.substring(from, to) + "' is not a number");
+        }
     }
 
     private static double optionalNumber(ControlFiles files, Path dir, String name, double absent)
@@ -90,28 +121,19 @@ public record CpuControls(double weight, double limitCpus, long periods, long th
         if (text == null) {
             return absent;
         }
-        List<String> lines = lines(text);
-        if (lines.size() != 1) {
-            throw new IOException(dir.resolve(name) + ": expected one number, got " + lines.size() + " lines");
+        String value = text.strip();
+        if (value.isEmpty() || value.indexOf('\n') >= 0) {
+            throw new IOException(dir.resolve(name) + ": expected one number, got "
+                    + value.lines().count() + " lines");
         }
-        return number(lines.get(0), dir.resolve(name));
+        return number(value, dir, name);
     }
 
-    private static String[] words(ControlFiles files, Path dir, String name, String absent) throws IOException {
-        String text = files.read(name);
-        text = text == null ? absent : text.trim();
-        String[] w = text.split(" ");
-        if (w.length != 2) {
-            throw new IOException(dir.resolve(name) + ": expected 'QUOTA PERIOD', got '" + text + "'");
-        }
-        return w;
-    }
-
-    private static double number(String text, Path file) throws IOException {
+    private static double number(String text, Path dir, String name) throws IOException {
         try {
             return Double.parseDouble(text);
         } catch (NumberFormatException e) {
-            throw new IOException(file + ": '" + text + "' is not a number");
+            throw new IOException(dir.resolve(name) + ": '" + text + "' is not a number");
         }
     }
 }

@@ -83,6 +83,19 @@ class CpuControlsTest {
         write("vm/cpu.stat", "nr_periods 1\n");
         assertThatThrownBy(() -> CpuControls.read(VmCgroup.resolve(root, List.of("0::/vm"), "fixture")))
                 .hasMessageContaining(root.resolve("vm/cpu.max").toString()).hasMessageContaining("'lots'");
+        write("vm/cpu.max", "max 100000\n");
+        VmCgroup vm = VmCgroup.resolve(root, List.of("0::/vm"), "fixture");
+        String stat = root.resolve("vm/cpu.stat").toString();
+        write("vm/cpu.stat", "usage_usec 5\nnr_periods 1 2\n");
+        assertThatThrownBy(() -> CpuControls.read(vm))
+                .hasMessage(stat + ": expected 'KEY VALUE', got 'nr_periods 1 2'");
+        write("vm/cpu.stat", "nr_periods\n");
+        assertThatThrownBy(() -> CpuControls.read(vm)).hasMessage(stat + ": expected 'KEY VALUE', got 'nr_periods'");
+        write("vm/cpu.stat", "nr_throttled 7x\n");
+        assertThatThrownBy(() -> CpuControls.read(vm)).hasMessage(stat + ": '7x' is not a number");
+        write("vm/cpu.weight", "100\n200\n");
+        assertThatThrownBy(() -> CpuControls.read(vm))
+                .hasMessage(root.resolve("vm/cpu.weight") + ": expected one number, got 2 lines");
         assertThatThrownBy(() -> VmCgroup.resolve(root, List.of("garbage"), "/proc/42/cgroup"))
                 .hasMessage("/proc/42/cgroup: expected 'hierarchy:controllers:path', got 'garbage'");
         Files.delete(root.resolve("cgroup.controllers"));
