@@ -32,6 +32,8 @@ final class ApiTokens {
     private final Path file;
     private final AtomicLong reloads = new AtomicLong();
     private volatile Loaded loaded;
+    /** The stamp of the last file refused, so that it is not read again until it changes. */
+    private Object refused;
 
     private ApiTokens(Path file, Loaded loaded) {
         this.file = file;
@@ -65,16 +67,27 @@ final class ApiTokens {
     }
 
     /**
-     * Reads the file again if it changed. A file that no longer reads is refused and the tokens in force stay.
+     * Reads the file again if it changed. A file that no longer reads is refused and the tokens in force stay; it is
+     * tried again once it changes (a {@code chmod} included), not at every check: one error per change.
      *
      * @return whether changed tokens were loaded
      * @throws ConfigException when the changed file is refused
      */
     boolean reloadIfChanged() throws ConfigException {
-        if (file == null || Objects.equals(FileStamp.of(file), loaded.stamp)) {
+        if (file == null) {
             return false;
         }
-        loaded = Loaded.from(file);
+        Object stamp = FileStamp.of(file);
+        if (Objects.equals(stamp, loaded.stamp) || Objects.equals(stamp, refused)) {
+            return false;
+        }
+        try {
+            loaded = Loaded.from(file);
+        } catch (ConfigException e) {
+            refused = stamp;
+            throw e;
+        }
+        refused = null;
         reloads.incrementAndGet();
         log.info("API tokens reloaded from {}: {} tokens", file, loaded.tokens.size());
         return true;

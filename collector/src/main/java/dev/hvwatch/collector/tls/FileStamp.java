@@ -21,9 +21,11 @@ public final class FileStamp {
             return null;
         }
         try {
-            // The unix view (Linux, where hvwatch runs) for the change time, which the basic view does not have.
-            Map<String, Object> a = Files.readAttributes(file, "unix:lastModifiedTime,size,dev,ino,ctime");
-            return List.of(a.get("lastModifiedTime"), a.get("size"), a.get("dev"), a.get("ino"), a.get("ctime"));
+            // The unix view (Linux, where hvwatch runs) for the owner, mode and change time, which the basic view
+            // does not have; owner and mode as well as the change time, whose clock ticks only every few ms.
+            Map<String, Object> a = Files.readAttributes(file, "unix:lastModifiedTime,size,dev,ino,ctime,uid,gid,mode");
+            return List.of(a.get("lastModifiedTime"), a.get("size"), a.get("dev"), a.get("ino"), a.get("ctime"),
+                    a.get("uid"), a.get("gid"), a.get("mode"));
         } catch (IOException e) {
             return e.getClass().getSimpleName();
         }

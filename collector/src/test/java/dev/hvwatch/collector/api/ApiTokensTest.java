@@ -54,6 +54,23 @@ class ApiTokensTest {
                 .hasMessageContaining("cannot read the API tokens");
     }
 
+    @Test
+    void aRefusedFileIsTriedAgainOnceItChangesNotAtEveryCheck() throws Exception {
+        Path file = ApiFixture.tokensFile(dir, "siem " + GOOD);
+        ApiTokens tokens = ApiTokens.load(file);
+        Files.writeString(file, "siem " + GOOD + "\ngrafana " + "b".repeat(40) + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+
+        assertThatThrownBy(tokens::reloadIfChanged).hasMessage(file + ": readable by other users; chmod o-rw it");
+        assertThat(tokens.reloadIfChanged()).as("the same refused file: not read again").isFalse();
+        assertThat(tokens.size()).isEqualTo(1);
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+
+        assertThat(tokens.reloadIfChanged()).as("mended by chmod alone").isTrue();
+        assertThat(tokens.holder("b".repeat(40))).isEqualTo("grafana");
+    }
+
     private void assertRefused(String message, String... lines) throws Exception {
         Path file = ApiFixture.tokensFile(dir, lines);
         assertThatThrownBy(() -> ApiTokens.load(file)).isInstanceOf(ConfigException.class)
