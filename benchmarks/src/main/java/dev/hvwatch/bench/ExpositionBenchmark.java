@@ -9,17 +9,10 @@ import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One /metrics exposition of {@code series} per-VM series (40 families, labelled by VM and vCPU, as the agent's are),
@@ -27,13 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * agent's compiler setting (C1 only, {@code agent/src/main/jvm/jvm.options}). 600 series is about what the agent
  * serves at 3 VMs, 2,000 at 43.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = "-XX:TieredStopAtLevel=1")
-public class ExpositionBenchmark {
+public class ExpositionBenchmark extends AgentCompilerBenchmark {
     private static final int FAMILIES = 40;
 
     @Param({"600", "2000"})

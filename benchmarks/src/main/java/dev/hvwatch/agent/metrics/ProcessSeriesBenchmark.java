@@ -1,5 +1,6 @@
 package dev.hvwatch.agent.metrics;
 
+import dev.hvwatch.bench.AgentCompilerBenchmark;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -7,15 +8,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The process series ({@code process_cpu_seconds_total}, {@code process_open_fds}, …) scraped as the agent serves
@@ -23,13 +17,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * did before it ({@link #client}), with the agent's compiler setting (C1 only). In the agent's package, for
  * {@link ProcessSeries}, which is not public.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = "-XX:TieredStopAtLevel=1")
-public class ProcessSeriesBenchmark {
+public class ProcessSeriesBenchmark extends AgentCompilerBenchmark {
     private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
     private AgentMetrics metrics;
     private PrometheusRegistry clientCollectors;

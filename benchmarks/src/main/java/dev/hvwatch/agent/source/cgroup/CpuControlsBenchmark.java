@@ -1,31 +1,20 @@
 package dev.hvwatch.agent.source.cgroup;
 
+import dev.hvwatch.bench.AgentCompilerBenchmark;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Parsing one VM's CPU controls as the cgroup source does every round for every VM, from texts held in memory (the
  * kernel's reads are not what is measured), with the agent's compiler setting (C1 only): a cgroup v2 VM with a
  * weight, no ceiling and the nine lines of Linux 6's {@code cpu.stat}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = "-XX:TieredStopAtLevel=1")
-public class CpuControlsBenchmark {
+public class CpuControlsBenchmark extends AgentCompilerBenchmark {
     private final VmCgroup cgroup = new VmCgroup(Path.of("/sys/fs/cgroup/machine.slice/machine-qemu-1-web.scope"), true);
     private final Map<String, String> files = Map.of(
             "cpu.weight", "100\n",
