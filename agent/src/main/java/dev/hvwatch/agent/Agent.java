@@ -103,7 +103,10 @@ public final class Agent implements AutoCloseable {
 
         ring = new EventRing(config.ring().size(), new VmMetrics(metrics.registry(), Runtime.getRuntime().availableProcessors(),
                 Shown.of(config.metrics())), rules);
-        discovery = new DiscoverySource(new ProcDiscovery(proc), ring);
+        discovery = new DiscoverySource(ProcDiscovery.ofHost(proc), ring);
+        metrics.bindCounter("hvwatch.discovery.event.overflows", "Times the kernel's queue of process events "
+                + "overflowed between two rounds, each making discovery list /proc in full", discovery,
+                DiscoverySource::processEventOverflows);
         schedstat = new SchedstatSource(proc, discovery, ring);
         KvmStatSeries kvmStats = new KvmStatSeries();
         libvirt = LibvirtSource.wanted(config.libvirt().enabled(), config.libvirt().uri(), LIBVIRT_RUN)
@@ -262,6 +265,7 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         sampler.close();
+        discovery.close();
         qmp.close(); // reads the last events, e.g. a SHUTDOWN, before the ring stops
         if (libvirt != null) {
             libvirt.close();

@@ -22,10 +22,24 @@ public interface LibC {
     int EPERM = 1;
     int ENOENT = 2;
     int ESRCH = 3;
+    int EINTR = 4;
     int EACCES = 13;
     int EINVAL = 22;
     int ENFILE = 23;
     int EMFILE = 24;
+    int EAGAIN = 11;
+    int ENOBUFS = 105;
+
+    /** {@code socket(2)} and {@code setsockopt(2)} values the agent uses (Linux, every architecture it runs on). */
+    int AF_NETLINK = 16;
+    int SOCK_DGRAM = 2;
+    int SOCK_CLOEXEC = 0x80000;
+    int SOL_SOCKET = 1;
+    int SO_RCVBUF = 8;
+    int SO_RCVTIMEO = 20;
+    int SO_RCVBUFFORCE = 33;
+    /** {@code recv(2)} flag: return at once with EAGAIN when nothing is queued. */
+    int MSG_DONTWAIT = 0x40;
 
     /** The calling process's id as the kernel sees it; used to tell the agent's own threads from a guest's. */
     int getpid();
@@ -36,6 +50,23 @@ public interface LibC {
 
     @SaveError
     int close(int fd);
+
+    /** For the sockets the JDK cannot open: netlink (see {@link ProcConnector}). */
+    @SaveError
+    int socket(int domain, int type, int protocol);
+
+    @SaveError
+    int bind(int fd, @In byte[] address, int length);
+
+    @SaveError
+    int setsockopt(int fd, int level, int option, @In byte[] value, int length);
+
+    @SaveError
+    long write(int fd, @In byte[] buffer, long count);
+
+    /** One datagram into native memory; {@code flags} such as {@link #MSG_DONTWAIT}. */
+    @SaveError
+    long recv(int fd, Pointer buffer, long length, int flags);
 
     /** Gives back memory a library call returned for the caller to free (libvirt's strings). */
     void free(Pointer memory);

@@ -1,6 +1,7 @@
 package dev.hvwatch.agent.doctor;
 
 import dev.hvwatch.agent.config.AgentConfig;
+import dev.hvwatch.agent.source.discovery.ProcConnectorEvents;
 import dev.hvwatch.agent.source.discovery.ProcDiscovery;
 import dev.hvwatch.agent.vm.Vm;
 import dev.hvwatch.agent.source.discovery.WatchedVm;
@@ -49,6 +50,7 @@ public final class Doctor {
         if (proc.status() != Finding.Status.BLOCKING) {
             findings.addAll(guests());
         }
+        findings.add(processEvents());
         findings.add(schedstat());
         findings.add(libvirt());
         findings.add(kernelLog());
@@ -85,6 +87,22 @@ public final class Doctor {
         } catch (IOException e) {
             return Finding.blocking("proc", "cannot read " + initFds + ": " + e.getMessage(),
                     "mount procfs at " + procRoot + " or set sampling.procRoot");
+        }
+    }
+
+    private Finding processEvents() {
+        Path procRoot = config.sampling().procRoot();
+        if (!procRoot.equals(Path.of("/proc"))) {
+            return Finding.ok("process-events", "not used: discovery lists " + procRoot + " (sampling.procRoot) "
+                    + "every round, and the kernel's events name the processes of /proc");
+        }
+        try (ProcConnectorEvents events = ProcConnectorEvents.open()) {
+            return Finding.ok("process-events", "discovery follows the kernel's process events, listing /proc every "
+                    + ProcDiscovery.FULL_SCAN_EVERY + " rounds");
+        } catch (IOException | RuntimeException | LinkageError e) {
+            return Finding.degraded("process-events", "discovery lists /proc every round, at a cost that grows with "
+                    + "the host's processes: " + e.getMessage(), "grant the agent CAP_NET_ADMIN and AF_NETLINK "
+                    + "(operator guide, \"The agent's capabilities\")");
         }
     }
 

@@ -121,5 +121,14 @@ class DoctorTest {
         if (Files.exists(Path.of("/dev/kvm")) && Files.isReadable(Path.of("/proc/1/fd"))) {
             assertThat(Doctor.usable(findings)).isTrue();
         }
+        assertThat(byCapability(findings).get("process-events")).as("root in the host's namespaces, as the tests run")
+                .satisfies(f -> assertThat(f.status()).as(f.detail()).isEqualTo(Finding.Status.OK));
+    }
+
+    @Test
+    void aFixtureProcRootIsNotFollowedByProcessEvents() throws Exception {
+        Finding f = byCapability(new Doctor(config(null), dir, dir, dir).examine()).get("process-events");
+        assertThat(f.status()).isEqualTo(Finding.Status.OK);
+        assertThat(f.detail()).startsWith("not used").contains(dir.resolve("proc").toString());
     }
 }

@@ -54,6 +54,16 @@ public final class DiscoverySource implements Source {
         vmCount = discovery.watched().size();
     }
 
+    /** Times the kernel lost process events (each made a round list {@code /proc} in full). */
+    public long processEventOverflows() {
+        return discovery.eventOverflows();
+    }
+
+    /** After the sampler has stopped. */
+    public void close() {
+        discovery.close();
+    }
+
     /** VMs watched after the latest round; any thread may ask. */
     public int vmCount() {
         return vmCount;

@@ -3,6 +3,7 @@ package dev.hvwatch.agent.source.discovery;
 import dev.hvwatch.agent.vm.Tenancy;
 import dev.hvwatch.agent.vm.Vm;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -14,31 +15,94 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds QEMU processes under a proc root and their vCPU threads. A process counts as a QEMU guest when the program
  * name of its argv[0] is a QEMU system emulator; it runs under KVM when one of its fds is {@code /dev/kvm} or a KVM
- * VM descriptor. Verdicts are cached per (pid, start time): a scan lists {@code /proc} and reads nothing of a
- * process it has settled on but {@code stat} of the QEMUs it watches, so a round costs a directory listing however
- * many processes the host runs. A settled pid is looked at again once it has left the listing; the kernel hands out
- * pids in turn up to {@code pid_max} (32768 at least) before reusing one, so a pid that leaves and comes back between
- * two scans one interval apart takes that many forks in one interval. A VM's threads are cached too (see
- * {@link ThreadRoles}).
+ * VM descriptor. Verdicts are cached per (pid, start time): a full scan lists {@code /proc} and reads nothing of a
+ * process it has settled on but {@code stat} of the QEMUs it watches. A settled pid is looked at again once it has
+ * left the listing; the kernel hands out pids in turn up to {@code pid_max} (32768 at least) before reusing one, so
+ * a pid that leaves and comes back between two scans one interval apart takes that many forks in one interval. A
+ * VM's threads are cached too (see {@link ThreadRoles}).
+ *
+ * <p>With the kernel's {@link ProcessEvents}, a round looks only at the processes they name (a new program, an end,
+ * a thread ended or renamed) and lists {@code /proc} in full only on the first round, every
+ * {@value #FULL_SCAN_EVERY} rounds and after reports were lost: at 43 VMs the listing and the watched QEMUs' stat
+ * lines were a quarter of the sampling thread's time. Without them, a process is settled on only once it is
+ * {@value #SETTLE_AFTER_TICKS} clock ticks old: one forked by libvirt runs libvirt's code, under libvirt's name,
+ * until it executes QEMU, keeping its start time, and a verdict taken in between would hide that guest for good.
  */
 public final class ProcDiscovery {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcDiscovery.class);
     private static final int LOOKS_BEFORE_CALLING_IT_EMULATED = 5;
+    public static final int FULL_SCAN_EVERY = 60;
+    /** Ten seconds in USER_HZ, the unit of {@code stat}'s start time: 100 on every architecture the agent runs on. */
+    static final long SETTLE_AFTER_TICKS = 1000;
+    private static final long TICKS_PER_SECOND = 100;
 
     private final Path procRoot;
+    private final ProcessEvents events;
+    private final ProcessEventBatch batch = new ProcessEventBatch();
     private final Map<Long, Look> lastLooks = new HashMap<>();
+    /** QEMUs looked at without a verdict yet: looked at again each round. */
+    private final Set<Long> undecided = new HashSet<>();
     private final Map<Long, WatchedVm> watched = new HashMap<>();
     private final Map<Long, ThreadRoles> threadRoles = new HashMap<>();
+    private int roundsSinceFullScan = FULL_SCAN_EVERY;
+    private long nowTicks;
 
+    /** Discovery that lists {@code /proc} every round. */
     public ProcDiscovery(Path procRoot) {
+        this(procRoot, null);
+    }
+
+    /** Discovery that follows the kernel's process events, when given, between full scans. */
+    public ProcDiscovery(Path procRoot, ProcessEvents events) {
         this.procRoot = procRoot;
+        this.events = events;
     }
 
     /** What one scan found changed. */
     public record Changes(List<WatchedVm> started, List<WatchedVm> stopped) {
+    }
+
+    /**
+     * Discovery of the host's processes under {@code procRoot}, following the kernel's process events when the
+     * agent may receive them (the host's own {@code /proc}, its pid namespace, {@code CAP_NET_ADMIN}).
+     */
+    public static ProcDiscovery ofHost(Path procRoot) {
+        if (!procRoot.equals(Path.of("/proc"))) {
+            LOG.info("VM discovery lists {} every round (the kernel's process events name pids of /proc)", procRoot);
+            return new ProcDiscovery(procRoot);
+        }
+        try {
+            ProcessEvents events = ProcConnectorEvents.open();
+            LOG.info("VM discovery follows the kernel's process events, listing /proc every {} rounds",
+                    FULL_SCAN_EVERY);
+            return new ProcDiscovery(procRoot, events);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            LOG.info("VM discovery lists /proc every round: {}", e.getMessage());
+            return new ProcDiscovery(procRoot);
+        }
+    }
+
+    /** Whether rounds follow the kernel's process events between full scans. */
+    public boolean followsProcessEvents() {
+        return events != null;
+    }
+
+    /** Times the kernel lost process events and a round listed {@code /proc} in full instead. */
+    public long eventOverflows() {
+        return events == null ? 0 : events.overflows();
+    }
+
+    /** Stops the kernel's process events; the sampling thread no longer scans. */
+    public void close() {
+        if (events != null) {
+            events.close();
+        }
     }
 
     public Map<Long, WatchedVm> watched() {
@@ -46,31 +110,48 @@ public final class ProcDiscovery {
     }
 
     public Changes scan() throws IOException {
-        Set<Long> listed = new HashSet<>();
         List<WatchedVm> started = new ArrayList<>();
         List<WatchedVm> stopped = new ArrayList<>();
+        if (events == null) {
+            nowTicks = uptimeTicks();
+            fullScan(started, stopped);
+            return new Changes(started, stopped);
+        }
+        batch.clear();
+        boolean complete = events.readInto(batch);
+        forget(batch.ended(), stopped);
+        forget(batch.execed(), stopped);
+        if (!complete) {
+            lastLooks.clear(); // a lost report may have been an exec of a process settled on
+            undecided.clear();
+        }
+        if (!complete || ++roundsSinceFullScan >= FULL_SCAN_EVERY) {
+            roundsSinceFullScan = 0;
+            fullScan(started, stopped);
+        } else {
+            for (long pid : batch.execed()) {
+                lookAt(pid, started, stopped);
+            }
+            for (long pid : List.copyOf(undecided)) {
+                lookAt(pid, started, stopped);
+            }
+            relistThreads();
+        }
+        return new Changes(started, stopped);
+    }
+
+    private void fullScan(List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
+        Set<Long> listed = new HashSet<>();
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, ProcFiles::isNumber)) {
             for (Path pidDir : pids) {
                 long pid = Long.parseLong(pidDir.getFileName().toString());
-                try {
-                    inspect(pid, pidDir, started, stopped);
+                if (lookAt(pid, started, stopped)) {
                     listed.add(pid);
-                } catch (NoSuchFileException e) {
-                    // The process exited between listing and reading: it is simply gone.
-                } catch (IOException e) {
-                    // Reading a process that is exiting can also give ESRCH ("No such process").
-                    if (Files.exists(pidDir)) {
-                        throw e;
-                    }
-                } catch (DirectoryIteratorException e) {
-                    // Its fd or task directory went away while listed (NIO reports that unchecked): the same.
-                    if (Files.exists(pidDir)) {
-                        throw e.getCause();
-                    }
                 }
             }
         }
         lastLooks.keySet().retainAll(listed);
+        undecided.retainAll(listed);
         threadRoles.keySet().retainAll(listed);
         watched.entrySet().removeIf(e -> {
             boolean gone = !listed.contains(e.getKey());
@@ -79,7 +160,75 @@ public final class ProcDiscovery {
             }
             return gone;
         });
-        return new Changes(started, stopped);
+    }
+
+    /** Inspects one process; false when it is gone. */
+    private boolean lookAt(long pid, List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
+        Path pidDir = procRoot.resolve(Long.toString(pid));
+        try {
+            inspect(pid, pidDir, started, stopped);
+            return true;
+        } catch (NoSuchFileException e) {
+            // The process exited between listing and reading: it is simply gone.
+        } catch (IOException e) {
+            // Reading a process that is exiting can also give ESRCH ("No such process").
+            if (Files.exists(pidDir)) {
+                throw e;
+            }
+        } catch (DirectoryIteratorException e) {
+            // Its fd or task directory went away while listed (NIO reports that unchecked): the same.
+            if (Files.exists(pidDir)) {
+                throw e.getCause();
+            }
+        }
+        undecided.remove(pid);
+        return false;
+    }
+
+    /** Processes that ended or run another program are no longer what they were: a watched one has stopped. */
+    private void forget(Set<Long> pids, List<WatchedVm> stopped) {
+        for (long pid : pids) {
+            lastLooks.remove(pid);
+            undecided.remove(pid);
+            threadRoles.remove(pid);
+            WatchedVm w = watched.remove(pid);
+            if (w != null) {
+                stopped.add(w);
+            }
+        }
+    }
+
+    /** Between full scans: a VM's threads are listed again when one ended or was renamed, or one may yet be. */
+    private void relistThreads() throws IOException {
+        for (Map.Entry<Long, WatchedVm> e : watched.entrySet()) {
+            long pid = e.getKey();
+            ThreadRoles roles = threadRoles.get(pid);
+            if (!roles.undecided && !batch.threadsChanged().contains(pid)) {
+                continue;
+            }
+            try {
+                e.getValue().replaceVcpuThreads(roles.vcpuThreads(procRoot.resolve(Long.toString(pid))));
+            } catch (NoSuchFileException | DirectoryIteratorException gone) {
+                // It ended after its last event: its exit is in the next round's reports.
+            }
+        }
+    }
+
+    /** Now, in the clock ticks of stat's start times: seconds since boot, from {@code uptime}. */
+    private long uptimeTicks() throws IOException {
+        String uptime;
+        try {
+            uptime = Files.readString(procRoot.resolve("uptime"), StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return Long.MAX_VALUE; // a fixture tree of processes only: every process is old enough
+        }
+        int space = uptime.indexOf(' ');
+        try {
+            return (long) (Double.parseDouble(uptime.substring(0, space < 0 ? uptime.length() : space).strip())
+                    * TICKS_PER_SECOND);
+        } catch (NumberFormatException e) {
+            throw new IOException(procRoot.resolve("uptime") + ": not seconds since boot: " + uptime.strip(), e);
+        }
     }
 
     private void inspect(long pid, Path pidDir, List<WatchedVm> started, List<WatchedVm> stopped) throws IOException {
@@ -108,7 +257,10 @@ public final class ProcDiscovery {
         }
         List<String> argv = ProcFiles.cmdline(pidDir);
         if (argv.isEmpty() || !looksLikeQemu(argv.get(0))) {
-            lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
+            undecided.remove(pid);
+            if (events != null || nowTicks - startTicks >= SETTLE_AFTER_TICKS) {
+                lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
+            }
             return;
         }
         boolean kvm = holdsKvm(pidDir);
@@ -119,9 +271,11 @@ public final class ProcDiscovery {
         int looks = sameProcess ? known.looks() + 1 : 1;
         if (!kvm && vcpus.isEmpty() && looks < LOOKS_BEFORE_CALLING_IT_EMULATED) {
             lastLooks.put(pid, new Look(startTicks, looks));
+            undecided.add(pid);
             return;
         }
         lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
+        undecided.remove(pid);
         QemuCommandLine cmd = QemuCommandLine.parse(argv);
         Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
                 cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm,

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -18,6 +19,24 @@ final class FakeProc {
 
     FakeProc(Path root) {
         this.root = root;
+        uptime(100_000);
+    }
+
+    /** Seconds since boot, as {@code /proc/uptime} gives them (start times are in hundredths of that). */
+    FakeProc uptime(double seconds) {
+        try {
+            Files.writeString(root.resolve("uptime"), String.format(Locale.ROOT, "%.2f %.2f%n", seconds, seconds * 1.5));
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The process starts another program (execve): the same pid and start time, a new command line and name. */
+    FakeProc exec(long pid, String[] argv, String[] fdTargets, Object... threads) throws IOException {
+        long startTicks = processes.get(pid).startTicks;
+        exit(pid);
+        return process(pid, startTicks, argv, fdTargets, threads);
     }
 
     Path root() {

@@ -7,8 +7,11 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -225,5 +228,137 @@ class ProcDiscoveryTest {
             assertThat(looks).isLessThanOrEqualTo(5);
         }
         assertThat(discovery.watched().get(200L).vm().name()).isEqualTo("qemu-200");
+    }
+
+    /**
+     * libvirt forks the process that becomes a guest and runs its own code in it, under its own name, until it
+     * executes QEMU; the start time stays. A look in between must not hide the guest for good.
+     */
+    @Test
+    void aProcessLookedAtBeforeItExecutesQemuIsFoundOnceItDoes() throws Exception {
+        proc.uptime(100); // 10,000 ticks since boot
+        proc.process(600, 9_950, new String[] {"/usr/sbin/libvirtd", "--daemon"}, new String[0], 600, "rpc-libvirtd");
+        assertThat(discovery.scan().started()).isEmpty();
+
+        proc.exec(600, QEMU_ARGV, KVM_FDS, 600, "qemu-system-x86", 601, "CPU 0/KVM");
+        assertThat(discovery.scan().started()).extracting(w -> w.vm().pid()).containsExactly(600L);
+    }
+
+    @Test
+    void withProcessEventsARoundLooksOnlyAtTheProcessesTheyName() throws Exception {
+        Reports reports = new Reports();
+        ProcDiscovery following = new ProcDiscovery(dir, reports);
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM");
+        assertThat(following.scan().started()).as("the first round lists /proc").hasSize(1);
+
+        proc.process(200, 9100, QEMU_ARGV, KVM_FDS, 200, "qemu-system-x86", 201, "CPU 0/KVM");
+        assertThat(following.scan().started()).as("not named by a report: not looked at").isEmpty();
+        reports.exec(200);
+        assertThat(following.scan().started()).extracting(w -> w.vm().pid()).containsExactly(200L);
+
+        proc.exit(100);
+        assertThat(following.scan().stopped()).as("its end not reported yet").isEmpty();
+        reports.end(100);
+        assertThat(following.scan().stopped()).extracting(w -> w.vm().pid()).containsExactly(100L);
+        assertThat(following.watched()).containsOnlyKeys(200L);
+    }
+
+    @Test
+    void withProcessEventsAVmsThreadsAreListedWhenOneIsRenamedOrEnds() throws Exception {
+        Reports reports = new Reports();
+        ProcDiscovery following = new ProcDiscovery(dir, reports);
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM");
+        WatchedVm w = following.scan().started().get(0);
+        proc.thread(100, 103, "qemu-system-x86");
+        proc.rename(100, 103, "CPU 1/KVM");
+        following.scan();
+        assertThat(w.vcpuThreads()).as("not reported: not listed").isEqualTo(Map.of(0, 101L));
+
+        reports.threadsChanged(100);
+        following.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L, 1, 103L));
+        proc.endThread(100, 101);
+        reports.threadsChanged(100);
+        following.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(1, 103L));
+    }
+
+    @Test
+    void withProcessEventsAQemuNotDecidedYetIsLookedAtEachRound() throws Exception {
+        Reports reports = new Reports();
+        ProcDiscovery following = new ProcDiscovery(dir, reports);
+        following.scan();
+        proc.process(100, 9000, QEMU_ARGV, new String[] {"/dev/null"}, 100, "qemu-system-x86");
+        reports.exec(100);
+        assertThat(following.scan().started()).as("no /dev/kvm, no vCPU thread yet").isEmpty();
+
+        proc.openFile(100, 4, "/dev/kvm").thread(100, 101, "CPU 0/KVM");
+        assertThat(following.scan().started()).as("looked at again without a report")
+                .singleElement().satisfies(w -> assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L)));
+    }
+
+    @Test
+    void withProcessEventsLostReportsOrEnoughRoundsMakeARoundListProcInFull() throws Exception {
+        Reports reports = new Reports();
+        ProcDiscovery following = new ProcDiscovery(dir, reports);
+        proc.process(600, 9000, new String[] {"/usr/sbin/libvirtd"}, new String[0], 600, "rpc-libvirtd");
+        assertThat(following.scan().started()).isEmpty();
+
+        proc.exec(600, QEMU_ARGV, KVM_FDS, 600, "qemu-system-x86", 601, "CPU 0/KVM");
+        reports.lose();
+        assertThat(following.scan().started()).as("its exec among the reports lost: every process looked at again")
+                .extracting(w -> w.vm().pid()).containsExactly(600L);
+        assertThat(following.eventOverflows()).isEqualTo(1);
+
+        proc.process(700, 9500, QEMU_ARGV, KVM_FDS, 700, "qemu-system-x86", 701, "CPU 0/KVM");
+        for (int round = 1; round < ProcDiscovery.FULL_SCAN_EVERY; round++) {
+            assertThat(following.scan().started()).as("round %d", round).isEmpty();
+        }
+        assertThat(following.scan().started()).as("listed in full every %d rounds", ProcDiscovery.FULL_SCAN_EVERY)
+                .extracting(w -> w.vm().pid()).containsExactly(700L);
+    }
+
+    /** The kernel's reports as a test gives them; each read hands over what was given since the last. */
+    private static final class Reports implements ProcessEvents {
+        private final List<Consumer<ProcessEventBatch>> given = new ArrayList<>();
+        private boolean lost;
+        private long overflows;
+
+        void exec(long pid) {
+            given.add(b -> b.execed(pid));
+        }
+
+        void end(long pid) {
+            given.add(b -> b.ended(pid));
+        }
+
+        void threadsChanged(long pid) {
+            given.add(b -> b.threadsChanged(pid));
+        }
+
+        void lose() {
+            lost = true;
+        }
+
+        @Override
+        public boolean readInto(ProcessEventBatch batch) {
+            given.forEach(g -> g.accept(batch));
+            given.clear();
+            boolean complete = !lost;
+            if (lost) {
+                overflows++;
+                lost = false;
+            }
+            return complete;
+        }
+
+        @Override
+        public long overflows() {
+            return overflows;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }
