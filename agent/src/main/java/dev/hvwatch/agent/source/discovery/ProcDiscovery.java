@@ -47,7 +47,7 @@ public final class ProcDiscovery {
     private final ProcessEventBatch batch = new ProcessEventBatch();
     private final Map<Long, Look> lastLooks = new HashMap<>();
     /** QEMUs looked at without a verdict yet: looked at again each round. */
-    private final Set<Long> undecided = new HashSet<>();
+    private final Set<Long> pendingQemus = new HashSet<>();
     private final Map<Long, WatchedVm> watched = new HashMap<>();
     private final Map<Long, ThreadRoles> threadRoles = new HashMap<>();
     private int roundsSinceFullScan = FULL_SCAN_EVERY;
@@ -123,7 +123,7 @@ public final class ProcDiscovery {
         forget(batch.execed(), stopped);
         if (!complete) {
             lastLooks.clear(); // a lost report may have been an exec of a process settled on
-            undecided.clear();
+            pendingQemus.clear();
         }
         if (!complete || ++roundsSinceFullScan >= FULL_SCAN_EVERY) {
             roundsSinceFullScan = 0;
@@ -132,7 +132,7 @@ public final class ProcDiscovery {
             for (long pid : batch.execed()) {
                 lookAt(pid, started, stopped);
             }
-            for (long pid : List.copyOf(undecided)) {
+            for (long pid : List.copyOf(pendingQemus)) {
                 lookAt(pid, started, stopped);
             }
             relistThreads();
@@ -151,7 +151,7 @@ public final class ProcDiscovery {
             }
         }
         lastLooks.keySet().retainAll(listed);
-        undecided.retainAll(listed);
+        pendingQemus.retainAll(listed);
         threadRoles.keySet().retainAll(listed);
         watched.entrySet().removeIf(e -> {
             boolean gone = !listed.contains(e.getKey());
@@ -181,7 +181,7 @@ public final class ProcDiscovery {
                 throw e.getCause();
             }
         }
-        undecided.remove(pid);
+        pendingQemus.remove(pid);
         return false;
     }
 
@@ -189,7 +189,7 @@ public final class ProcDiscovery {
     private void forget(Set<Long> pids, List<WatchedVm> stopped) {
         for (long pid : pids) {
             lastLooks.remove(pid);
-            undecided.remove(pid);
+            pendingQemus.remove(pid);
             threadRoles.remove(pid);
             WatchedVm w = watched.remove(pid);
             if (w != null) {
@@ -203,8 +203,12 @@ public final class ProcDiscovery {
         for (Map.Entry<Long, WatchedVm> e : watched.entrySet()) {
             long pid = e.getKey();
             ThreadRoles roles = threadRoles.get(pid);
-            if (!roles.undecided && !batch.threadsChanged().contains(pid)) {
+            boolean changed = batch.threadsChanged().contains(pid);
+            if (!changed && !roles.undecided) {
                 continue;
+            }
+            if (changed) {
+                roles.forgetNames(); // a thread renamed since: its role is read again
             }
             try {
                 e.getValue().replaceVcpuThreads(roles.vcpuThreads(procRoot.resolve(Long.toString(pid))));
@@ -257,7 +261,7 @@ public final class ProcDiscovery {
         }
         List<String> argv = ProcFiles.cmdline(pidDir);
         if (argv.isEmpty() || !looksLikeQemu(argv.get(0))) {
-            undecided.remove(pid);
+            pendingQemus.remove(pid);
             if (events != null || nowTicks - startTicks >= SETTLE_AFTER_TICKS) {
                 lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
             }
@@ -271,11 +275,11 @@ public final class ProcDiscovery {
         int looks = sameProcess ? known.looks() + 1 : 1;
         if (!kvm && vcpus.isEmpty() && looks < LOOKS_BEFORE_CALLING_IT_EMULATED) {
             lastLooks.put(pid, new Look(startTicks, looks));
-            undecided.add(pid);
+            pendingQemus.add(pid);
             return;
         }
         lastLooks.put(pid, new Look(startTicks, Look.SETTLED));
-        undecided.remove(pid);
+        pendingQemus.remove(pid);
         QemuCommandLine cmd = QemuCommandLine.parse(argv);
         Vm vm = new Vm(pid, startTicks, cmd.name() != null ? cmd.name() : "qemu-" + pid,
                 cmd.uuid() != null ? cmd.uuid() : "", cmd.vcpus(), cmd.qmpSocket(), kvm,
@@ -315,17 +319,26 @@ public final class ProcDiscovery {
      * Which of a QEMU's threads are its vCPUs, remembered per thread id so that a round reads the {@code comm} of new
      * threads only. QEMU names a thread from inside it, just after creating it: a thread still bearing the process's
      * own name (its main thread's, read each round, since {@code -name process=} renames it) may yet become a vCPU
-     * and is looked at again each round; a thread named otherwise keeps its role.
+     * and is looked at again for {@value #UNNAMED_LOOKS} listings; a thread named otherwise keeps its role.
      */
     private static final class ThreadRoles {
         /** However steady the count, the threads are listed this often: one that ended and one that began between
          * two rounds leave it as it was. */
         private static final int LIST_AT_LEAST_EVERY = 30;
+        /**
+         * QEMU names a thread as it starts running, so one still bearing the process's name after this many
+         * listings is not a vCPU: QEMU's RCU thread, created before the command line is read, keeps the name for
+         * good, as do all threads of a QEMU started without {@code debug-threads=on}; read every round, they made
+         * every VM's threads be listed every round (at 43 VMs, most of discovery's 2.7 ms a round).
+         */
+        private static final int UNNAMED_LOOKS = 3;
 
         private final long pid;
         private final Map<Long, Integer> roles = new HashMap<>();
         private String processName;
         private long listedThreads = -1;
+        /** Listings that found each thread still bearing the process's name. */
+        private final Map<Long, Integer> unnamedLooks = new HashMap<>();
         private boolean undecided;
         private int roundsSinceListing;
 
@@ -373,6 +386,7 @@ public final class ProcDiscovery {
                 }
             }
             roles.keySet().retainAll(listed);
+            unnamedLooks.keySet().retainAll(listed);
             listedThreads = listed.size();
             return threads;
         }
@@ -383,10 +397,18 @@ public final class ProcDiscovery {
                 processName = comm;
             } else if (role >= 0 || processName != null && !comm.equals(processName)) {
                 roles.put(tid, role);
+            } else if (unnamedLooks.merge(tid, 1, Integer::sum) >= UNNAMED_LOOKS) {
+                roles.put(tid, -1);
             } else {
                 undecided = true;
             }
             return role;
+        }
+
+        /** Every thread's role is read again at the next listing. */
+        void forgetNames() {
+            roles.clear();
+            unnamedLooks.clear();
         }
     }
 

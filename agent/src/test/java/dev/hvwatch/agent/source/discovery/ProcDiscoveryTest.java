@@ -194,6 +194,23 @@ class ProcDiscoveryTest {
         assertThat(w.vcpuThreads()).as("a new count: listed at once").isEqualTo(Map.of(0, 101L, 1, 103L, 2, 104L));
     }
 
+    /** QEMU's RCU thread keeps the process's name for good: after a few looks it no longer makes every round list. */
+    @Test
+    void aThreadKeepingTheProcesssNameIsDecidedAfterAFewLooks() throws Exception {
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "qemu-system-x86", 102, "CPU 0/KVM");
+        WatchedVm w = discovery.scan().started().get(0);
+        discovery.scan();
+        discovery.scan();
+
+        proc.endThread(100, 102);
+        proc.thread(100, 103, "CPU 1/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).as("the same count, nothing undecided: not listed").isEqualTo(Map.of(0, 102L));
+        proc.thread(100, 104, "CPU 2/KVM");
+        discovery.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(1, 103L, 2, 104L));
+    }
+
     @Test
     void qemuWithoutKvmIsReportedAsEmulatedOnceItsVcpuThreadsExist() throws Exception {
         proc.process(200, 7000, new String[] {"qemu-system-x86_64", "-accel", "tcg", "-name", "slow"},
@@ -281,6 +298,23 @@ class ProcDiscoveryTest {
         reports.threadsChanged(100);
         following.scan();
         assertThat(w.vcpuThreads()).isEqualTo(Map.of(1, 103L));
+    }
+
+    @Test
+    void withProcessEventsAThreadRenamedAfterItWasDecidedIsFollowed() throws Exception {
+        Reports reports = new Reports();
+        ProcDiscovery following = new ProcDiscovery(dir, reports);
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM", 102, "qemu-system-x86");
+        WatchedVm w = following.scan().started().get(0);
+        following.scan();
+        following.scan();
+
+        proc.rename(100, 102, "CPU 1/KVM");
+        following.scan();
+        assertThat(w.vcpuThreads()).as("decided, and no report yet").isEqualTo(Map.of(0, 101L));
+        reports.threadsChanged(100);
+        following.scan();
+        assertThat(w.vcpuThreads()).isEqualTo(Map.of(0, 101L, 1, 102L));
     }
 
     @Test
