@@ -43,8 +43,9 @@ public record RuleTestFile(@JsonProperty("rule_files") List<String> ruleFiles, D
      * One input, of one of four kinds:
      * <ul>
      * <li>{@code vcpu: VM/N} with {@code wait_share}: the share of runnable time the vCPU waited in each interval
-     * (value i covers the interval ending at (i + 1) × interval); the vCPU is runnable throughout, so it runs the
-     * rest of the interval;
+     * (value i covers the interval ending at (i + 1) × interval), and optionally {@code runnable}: the share of each
+     * interval the vCPU was runnable at all (default 1: throughout, so it runs the rest of the interval; less: a
+     * guest that idles, asleep the rest of the time);
      * <li>{@code process: NAME} with {@code cpus} and {@code run_share}: a host process, the share of one CPU it ran
      * in each interval (for rules that name who took the CPU);
      * <li>{@code metric: NAME} (as on /metrics) with {@code labels}, {@code vm} or {@code vcpu: VM/N} (neither: a
@@ -57,7 +58,7 @@ public record RuleTestFile(@JsonProperty("rule_files") List<String> ruleFiles, D
     public record Input(String vcpu, @JsonProperty("wait_share") String waitShare, String metric,
                         Map<String, String> labels, String vm, String values, String notice,
                         String device, Map<String, Object> facts, List<Duration> at, String process, String cpus,
-                        @JsonProperty("run_share") String runShare) {
+                        @JsonProperty("run_share") String runShare, String runnable) {
         public Input {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             facts = facts == null ? Map.of() : Map.copyOf(facts);

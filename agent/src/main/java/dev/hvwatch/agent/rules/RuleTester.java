@@ -130,19 +130,23 @@ public final class RuleTester {
         if (in.vcpu() != null && in.waitShare() != null) {
             VcpuRef ref = vcpu(where, in.vcpu(), vms);
             double[] shares = SeriesNotation.expand(where + "wait_share", in.waitShare());
+            double[] runnable = in.runnable() == null ? null : SeriesNotation.expand(where + "runnable", in.runnable());
             return new Feed() {
                 long run;
                 long wait;
+                boolean awake = true;
 
                 @Override
                 public void step(RuleEngine engine, long i, long now, long previous) {
                     if (i > 0 && i - 1 < shares.length && !Double.isNaN(shares[(int) i - 1])) {
-                        long dt = now - previous;
-                        wait += (long) (shares[(int) i - 1] * dt);
-                        run += dt - (long) (shares[(int) i - 1] * dt);
+                        double runnableShare = runnable != null && i - 1 < runnable.length ? runnable[(int) i - 1] : 1;
+                        long runnableNanos = (long) (runnableShare * (now - previous));
+                        wait += (long) (shares[(int) i - 1] * runnableNanos);
+                        run += runnableNanos - (long) (shares[(int) i - 1] * runnableNanos);
+                        awake = runnableShare >= 1;
                     }
                     if (i <= shares.length) {
-                        engine.onSchedstat(ref.vm(), ref.vcpu(), now, run, wait, true);
+                        engine.onSchedstat(ref.vm(), ref.vcpu(), now, run, wait, awake);
                         host.vcpu(ref.vm(), ref.vcpu(), run, wait);
                     }
                 }
