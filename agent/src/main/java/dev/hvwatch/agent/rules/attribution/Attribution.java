@@ -184,7 +184,7 @@ public final class Attribution {
                 splits.add(d.split(t));
             }
         }
-        Explanation x = Explanation.of(splits);
+        Explanation x = Explanation.of(vm, splits);
         if (x == null) {
             LOG.info("an alert of {} goes out unexplained: between the censuses of {} and {} ms ago, {} of its vCPU "
                     + "threads in both, none waited on busy CPUs", vm.describe(), (now - start.timeNanos()) / 1_000_000,

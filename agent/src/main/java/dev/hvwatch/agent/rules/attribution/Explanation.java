@@ -29,6 +29,7 @@ public final class Explanation {
     /** VMs the message names at most; the evidence has the rest. */
     private static final int NAMED_IN_MESSAGE = 2;
 
+    private final Vm victim;
     private final List<Antagonist> antagonists;
     private final double hostShare;
     private final List<Named> processes;
@@ -41,7 +42,9 @@ public final class Explanation {
     private record Named(String name, double share) {
     }
 
-    private Explanation(List<Antagonist> antagonists, double hostShare, List<Named> processes, double waitSeconds) {
+    private Explanation(Vm victim, List<Antagonist> antagonists, double hostShare, List<Named> processes,
+                        double waitSeconds) {
+        this.victim = victim;
         this.antagonists = antagonists;
         this.hostShare = hostShare;
         this.processes = processes;
@@ -49,7 +52,7 @@ public final class Explanation {
     }
 
     /** The splits of the victim's vCPUs together; null when none waited while anything else ran. */
-    static Explanation of(List<Split> splits) {
+    static Explanation of(Vm victim, List<Split> splits) {
         double wait = 0;
         for (Split s : splits) {
             if (s.total() > 0) {
@@ -82,7 +85,7 @@ public final class Explanation {
         List<Named> named = new ArrayList<>();
         byName.forEach((name, share) -> named.add(new Named(name, share)));
         named.sort(Comparator.comparingDouble(Named::share).reversed().thenComparing(Named::name));
-        return new Explanation(List.copyOf(antagonists), host, List.copyOf(named), wait / 1e9);
+        return new Explanation(victim, List.copyOf(antagonists), host, List.copyOf(named), wait / 1e9);
     }
 
     /** Every VM that took part of the wait, largest share first. */
@@ -127,15 +130,17 @@ public final class Explanation {
 
     /**
      * What the message adds: "; the CPU went to VM a (70%), VM b (23%) and host processes (7%)", naming VMs by their
-     * cloud instance name where their manager recorded one; empty when nothing took a named share.
+     * cloud instance name where their manager recorded one, and the victim's own vCPUs (more vCPUs than the CPUs
+     * they may use) as "its own other vCPUs"; empty when nothing took a named share.
      */
     public String clause() {
         List<String> parts = new ArrayList<>();
         List<Antagonist> vms = named();
         for (int i = 0; i < Math.min(NAMED_IN_MESSAGE, vms.size()); i++) {
             Vm vm = vms.get(i).vm();
-            String name = vm.tenant().instanceName() != null ? vm.tenant().instanceName() : vm.name();
-            parts.add("VM " + name + " (" + percent(vms.get(i).share()) + ")");
+            String name = vm == victim ? "its own other vCPUs"
+                    : "VM " + (vm.tenant().instanceName() != null ? vm.tenant().instanceName() : vm.name());
+            parts.add(name + " (" + percent(vms.get(i).share()) + ")");
         }
         if (vms.size() > NAMED_IN_MESSAGE) {
             double rest = vms.subList(NAMED_IN_MESSAGE, vms.size()).stream().mapToDouble(Antagonist::share).sum();

@@ -67,7 +67,7 @@ class CensusDeltaTest {
     }
 
     private static Explanation explain(CensusDelta d, Vm vm) {
-        return Explanation.of(d.vcpus.stream().filter(t -> t.vm() == vm).map(d::split).toList());
+        return Explanation.of(vm, d.vcpus.stream().filter(t -> t.vm() == vm).map(d::split).toList());
     }
 
     private static double share(Explanation x, Vm vm) {
@@ -94,6 +94,16 @@ class CensusDeltaTest {
         assertThat(x.evidence()).containsEntry("other_host_share", 0.1579)
                 .containsEntry("other_host_processes", List.of("stress"));
         assertThat(x.clause()).isEqualTo("; the CPU went to VM a (63%), VM b (21%) and host processes (16%)");
+    }
+
+    /** A VM with more vCPUs than the CPUs they may use waits for itself: the message says so, not "VM victim". */
+    @Test
+    void aVmsOwnOtherVcpusAreNamedAsSuch() {
+        CensusDelta d = new Host(1).busy(0, 10).vcpu(VICTIM, 0, "0", 4, 6).vcpu(VICTIM, 1, "0", 4, 0)
+                .process(9, "stress", null, "0", 2).delta();
+        Explanation x = explain(d, VICTIM);
+        assertThat(x.antagonists()).extracting(Explanation.Antagonist::vm).containsExactly(VICTIM);
+        assertThat(x.clause()).isEqualTo("; the CPU went to its own other vCPUs (67%) and host processes (33%)");
     }
 
     /**
