@@ -21,4 +21,13 @@ class HostViewTest {
 
         assertThat(host.read(pidMax)).isEqualTo(expected);
     }
+
+    @Test
+    void theHostsTcpListenersAreReadOnceForTheQemusInItsNetworkNamespace() throws Exception {
+        HostView host = new HostView(new HostView.Roots(PROC, Path.of("/sys"), Path.of("/sys/fs/cgroup"),
+                Path.of("/run/libvirt/qemu")), List.of());
+        Path sameNamespace = PROC.resolve(Long.toString(ProcessHandle.current().pid()));
+
+        assertThat(host.listenersOf(sameNamespace)).isSameAs(host.hostListeners());
+    }
 }
