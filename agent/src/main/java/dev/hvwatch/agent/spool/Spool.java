@@ -51,6 +51,8 @@ public final class Spool implements Closeable {
     public static final String STAGE = "spool";
     private static final Logger log = LoggerFactory.getLogger(Spool.class);
     private static final RollCycle ROLL = RollCycles.FAST_HOURLY;
+    private static final DateTimeFormatter FILE_NAMES =
+            DateTimeFormatter.ofPattern(ROLL.format()).withZone(ZoneOffset.UTC);
     private static final String LAST_SEQ = "spool.last-seq";
     private static final String SETTLED_SEQ = "spool.settled-seq";
     /** Room kept free beyond a record: Chronicle's index pages, metadata and the next hour's file header. */
@@ -277,7 +279,9 @@ public final class Spool implements Closeable {
                 settle(settledSeq + excess);
             }
             long oldest = queue.time().currentTimeMillis() - limits.maxAge().toMillis();
-            for (SpoolRecord record; (record = peek(unsettled)) != null && record.spooledAtMillis() < oldest; ) {
+            // Once a second: with every record settled (the usual case), the queue is not read at all.
+            for (SpoolRecord record; settledSeq < lastSeq && (record = peek(unsettled)) != null
+                    && record.spooledAtMillis() < oldest; ) {
                 settle(record.seq());
             }
             long discarded = settledSeq - before;
@@ -352,11 +356,10 @@ public final class Spool implements Closeable {
     /** Files of hours before the first unsettled record's hold nothing to send; the current hour's stays open. */
     private void deleteSettledFiles() {
         int keepFrom = Math.min(unsettled.cycle(), queue.cycle());
-        DateTimeFormatter names = DateTimeFormatter.ofPattern(ROLL.format()).withZone(ZoneOffset.UTC);
         boolean deleted = false;
         for (int cycle = queue.firstCycle(); cycle >= 0 && cycle < keepFrom; cycle++) {
             Path file = queue.file().toPath().resolve(
-                    names.format(Instant.ofEpochMilli((long) cycle * ROLL.lengthInMillis())) + ".cq4");
+                    FILE_NAMES.format(Instant.ofEpochMilli((long) cycle * ROLL.lengthInMillis())) + ".cq4");
             try {
                 deleted |= Files.deleteIfExists(file);
             } catch (IOException e) {
