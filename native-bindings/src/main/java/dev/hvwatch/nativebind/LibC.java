@@ -29,6 +29,7 @@ public interface LibC {
     int EMFILE = 24;
     int EAGAIN = 11;
     int ENOBUFS = 105;
+    int ECONNREFUSED = 111;
 
     /** {@code socket(2)} and {@code setsockopt(2)} values the agent uses (Linux, every architecture it runs on). */
     int AF_NETLINK = 16;

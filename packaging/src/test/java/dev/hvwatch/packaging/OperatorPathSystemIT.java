@@ -98,6 +98,14 @@ class OperatorPathSystemIT {
             EOF
             """;
     static final String RELOAD = "systemctl reload hvwatch-agent";
+    /** The guide's optional drop-in for the kernel's process events (systemctl edit hvwatch-agent). */
+    static final String PROCESS_EVENTS_DROP_IN = """
+            [Service]
+            CapabilityBoundingSet=CAP_NET_ADMIN
+            AmbientCapabilities=CAP_NET_ADMIN
+            RestrictAddressFamilies=AF_NETLINK
+            """;
+    private static final long CAP_NET_ADMIN = 1L << 12;
     static final String PURGE = "apt-get purge -y hvwatch-agent hvwatch-collector";
 
     @Test
@@ -128,6 +136,7 @@ class OperatorPathSystemIT {
             steps.step("a new rule file and systemctl reload", walk::reload);
             steps.step("restart the collector, then the agent: nothing lost or duplicated", walk::restarts);
             steps.step("the agent's confinement; systemd-analyze security", walk::confinement);
+            steps.step("the guide's drop-in for process events adds CAP_NET_ADMIN and AF_NETLINK", walk::processEvents);
             steps.step("the journal shows no library banners", walk::quietJournal);
             steps.step("upgrade to a later version", () -> walk.upgrade(shared, later));
             steps.step("purge", walk::purge);
@@ -287,6 +296,40 @@ class OperatorPathSystemIT {
                 assertThat(OK_OR_BETTER).contains(m.group(3));
             }
             System.out.println("[system test] systemd-analyze security (running units): " + scores);
+        }
+
+        /**
+         * The packaged unit denies the agent netlink sockets; the guide's drop-in, merged with the unit, grants
+         * them and CAP_NET_ADMIN and nothing else. In the container's namespaces the kernel still sends no process
+         * events (its connector lives in the host's network namespace, and answers only the host's pid namespace),
+         * which the agent then says instead.
+         */
+        void processEvents() throws Exception {
+            assertThat(guide).as("docs/operator-guide.md gives the drop-in the test uses")
+                    .contains(PROCESS_EVENTS_DROP_IN.strip());
+            assertThat(lastDiscoveryLine()).contains("lists /proc every round", "Address family not supported");
+            long started = discoveryLines().count();
+            String dropIn = "/etc/systemd/system/hvwatch-agent.service.d";
+            container.sh("mkdir -p " + dropIn + " && cat > " + dropIn + "/process-events.conf <<'EOF'\n"
+                    + PROCESS_EVENTS_DROP_IN + "EOF\nsystemctl daemon-reload && systemctl restart hvwatch-agent");
+            Map<String, String> status = status(container.hostPid(Long.parseLong(mainPid("hvwatch-agent"))));
+            for (String set : List.of("CapEff", "CapPrm", "CapAmb", "CapBnd")) {
+                assertThat(Long.parseLong(status.get(set), 16)).as("%s of the agent with the drop-in", set)
+                        .isEqualTo(AGENT_CAPABILITIES | CAP_NET_ADMIN);
+            }
+            Awaitility.await("the restarted agent's discovery line").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                    .until(() -> discoveryLines().count() > started);
+            System.out.println("[system test] with the drop-in: " + lastDiscoveryLine());
+            assertThat(lastDiscoveryLine()).contains("lists /proc every round", "the host's own");
+            container.sh("rm -r " + dropIn + " && systemctl daemon-reload && systemctl restart hvwatch-agent");
+        }
+
+        private String lastDiscoveryLine() throws Exception {
+            return discoveryLines().reduce((a, b) -> b).orElse("");
+        }
+
+        private Stream<String> discoveryLines() throws Exception {
+            return journal("hvwatch-agent").lines().filter(l -> l.contains("VM discovery"));
         }
 
         void quietJournal() throws Exception {

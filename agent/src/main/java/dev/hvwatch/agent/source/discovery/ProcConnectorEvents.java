@@ -74,6 +74,10 @@ public final class ProcConnectorEvents implements ProcessEvents {
         }
         byte[] listen = ProcConnector.listen();
         if (libc.write(fd, listen, listen.length) != listen.length) {
+            if (LibC.errno() == LibC.ECONNREFUSED) {
+                throw new IOException("the kernel's process-events connector is not in the agent's network namespace: "
+                        + "it is in the host's own (the agent runs in a container, or under PrivateNetwork=)");
+            }
             throw failure(libc, "PROC_CN_MCAST_LISTEN");
         }
         // Events of other processes may come before the acknowledgement; the first round lists /proc anyway.
@@ -83,8 +87,8 @@ public final class ProcConnectorEvents implements ProcessEvents {
                 int errno = LibC.errno();
                 if (errno == LibC.EAGAIN) {
                     throw new IOException("the kernel did not acknowledge the process-events subscription within "
-                            + ACKNOWLEDGEMENT_WAIT.toSeconds() + " s: it sends them only to a listener in the host's "
-                            + "own pid and user namespaces");
+                            + ACKNOWLEDGEMENT_WAIT.toSeconds() + " s: it answers only a listener in the host's own pid "
+                            + "and user namespaces");
                 }
                 if (errno != LibC.ENOBUFS && errno != LibC.EINTR) {
                     throw failure(libc, "recv");
