@@ -130,7 +130,12 @@ public final class ProcConnectorEvents implements ProcessEvents {
         return false;
     }
 
-    /** One datagram of {@code length} bytes into the batch; datagrams too short for an event are not events. */
+    /**
+     * One datagram of {@code length} bytes into the batch; datagrams too short for an event are not events. The
+     * sender is not checked: on this protocol only a process with {@code CAP_NET_ADMIN} may send to another socket
+     * (an unprivileged one gets EPERM, tried on this project's host), and one that has it could do worse than make
+     * discovery look at a process again or think a VM stopped until the next full listing.
+     */
     static void decode(ByteBuffer datagram, int length, ProcessEventBatch batch) {
         if (length < ProcConnector.PROCESS_TGID + 4) {
             return;
