@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With the kernel's {@link ProcessEvents}, a round looks only at the processes they name (a new program, an end,
  * a thread ended or renamed) and lists {@code /proc} in full only on the first round, every
- * {@value #FULL_SCAN_EVERY} rounds and after reports were lost: at 43 VMs the listing and the watched QEMUs' stat
- * lines were a quarter of the sampling thread's time. Without them, a process is settled on only once it is
- * {@value #SETTLE_AFTER_TICKS} clock ticks old: one forked by libvirt runs libvirt's code, under libvirt's name,
- * until it executes QEMU, keeping its start time, and a verdict taken in between would hide that guest for good.
+ * {@value #FULL_SCAN_EVERY} rounds and after reports were lost: a round then costs what the host's processes did,
+ * not how many processes it runs, nor a {@code stat} read per watched QEMU. Without them, a process is settled on
+ * only once it is {@value #SETTLE_AFTER_TICKS} clock ticks old: one forked by libvirt runs libvirt's code, under
+ * libvirt's name, until it executes QEMU, keeping its start time, and a verdict taken in between would hide that
+ * guest for good.
  */
 public final class ProcDiscovery {
     private static final Logger LOG = LoggerFactory.getLogger(ProcDiscovery.class);
@@ -200,8 +201,8 @@ public final class ProcDiscovery {
 
     /** Between full scans: a VM's threads are listed again when one ended or was renamed, or one may yet be. */
     private void relistThreads() throws IOException {
-        for (Map.Entry<Long, WatchedVm> e : watched.entrySet()) {
-            long pid = e.getKey();
+        for (Map.Entry<Long, WatchedVm> vm : watched.entrySet()) {
+            long pid = vm.getKey();
             ThreadRoles roles = threadRoles.get(pid);
             boolean changed = batch.threadsChanged().contains(pid);
             if (!changed && !roles.undecided) {
@@ -210,10 +211,18 @@ public final class ProcDiscovery {
             if (changed) {
                 roles.forgetNames(); // a thread renamed since: its role is read again
             }
+            Path pidDir = procRoot.resolve(Long.toString(pid));
             try {
-                e.getValue().replaceVcpuThreads(roles.vcpuThreads(procRoot.resolve(Long.toString(pid))));
-            } catch (NoSuchFileException | DirectoryIteratorException gone) {
-                // It ended after its last event: its exit is in the next round's reports.
+                vm.getValue().replaceVcpuThreads(roles.vcpuThreads(pidDir));
+            } catch (IOException e) {
+                // Ended after its last event (ENOENT, ESRCH): its exit is in the next round's reports.
+                if (Files.exists(pidDir)) {
+                    throw e;
+                }
+            } catch (DirectoryIteratorException e) {
+                if (Files.exists(pidDir)) {
+                    throw e.getCause();
+                }
             }
         }
     }

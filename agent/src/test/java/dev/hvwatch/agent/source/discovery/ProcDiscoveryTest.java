@@ -318,6 +318,19 @@ class ProcDiscoveryTest {
     }
 
     @Test
+    void withProcessEventsAVmGoneBeforeItsEndIsReportedDoesNotFailTheRound() throws Exception {
+        Reports reports = new Reports();
+        ProcDiscovery following = new ProcDiscovery(dir, reports);
+        proc.process(100, 9000, QEMU_ARGV, KVM_FDS, 100, "qemu-system-x86", 101, "CPU 0/KVM");
+        following.scan();
+        proc.exit(100);
+        reports.threadsChanged(100);
+        assertThat(following.scan().stopped()).as("its end comes in a later report").isEmpty();
+        reports.end(100);
+        assertThat(following.scan().stopped()).extracting(w -> w.vm().pid()).containsExactly(100L);
+    }
+
+    @Test
     void withProcessEventsAQemuNotDecidedYetIsLookedAtEachRound() throws Exception {
         Reports reports = new Reports();
         ProcDiscovery following = new ProcDiscovery(dir, reports);
