@@ -234,15 +234,24 @@ public final class Agent implements AutoCloseable {
         return agent;
     }
 
-    /** Counts, logs and spools an alert; its seq, or 0 when the spool lost it (counted there). */
+    /**
+     * Counts, spools and logs an alert; its seq, or 0 when the spool lost it (counted there). Logged once spooled, so
+     * that an alert in the log is one the spool holds, whenever the process stops.
+     */
     private long spool(Alert alert) {
         if (delivery == null) {
             return 0; // the spool's alarm, before the agent is wired: it raises the alert again in a second
         }
         metrics.alerts(alert.rule(), alert.severity().wireName()).increment();
-        LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
-                alert.message());
-        return delivery.offer(alert);
+        long seq = delivery.offer(alert);
+        if (seq > 0) {
+            LOG.info("alert {} {} {}: {}", alert.rule(), alert.state().wireName(), alert.severity().wireName(),
+                    alert.message());
+        } else {
+            LOG.warn("alert lost, the spool could not take it (counted): {} {} {}: {}",
+                    alert.rule(), alert.state().wireName(), alert.severity().wireName(), alert.message());
+        }
+        return seq;
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -291,5 +300,6 @@ public final class Agent implements AutoCloseable {
         metricsServer.close();
         metrics.close();
         delivery.close();
+        LOG.info("hvwatch agent stopped: every alert raised is in the spool, which is closed");
     }
 }

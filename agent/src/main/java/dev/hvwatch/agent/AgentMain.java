@@ -57,12 +57,19 @@ public final class AgentMain {
     public static void runUntilStopped(ConfigOption config, AgentConfig cfg, boolean guestsComing)
             throws IOException, ConfigException, InterruptedException {
         AgentConfigFile.requireCollectorTls(config.file, cfg);
-        CountDownLatch stopped = new CountDownLatch(1);
-        try (Agent agent = Agent.start(cfg)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "hvwatch-shutdown"));
-            HostReport.printFirstLook(agent, guestsComing, System.out);
-            stopped.await();
-        }
+        CountDownLatch closed = new CountDownLatch(1);
+        Agent agent = Agent.start(cfg);
+        // The JVM halts as soon as its shutdown hooks have run, whatever its other threads are doing: the agent is
+        // closed (the ring drained into the spool, the spool closed) in the hook, not after it on this thread.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                agent.close();
+            } finally {
+                closed.countDown();
+            }
+        }, "hvwatch-shutdown"));
+        HostReport.printFirstLook(agent, guestsComing, System.out);
+        closed.await();
     }
 
     @Command(name = "run", description = "Run the agent until stopped (SIGTERM or Ctrl-C).")

@@ -2,6 +2,7 @@ package dev.hvwatch.agent.delivery;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,15 @@ final class JavaProcess {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new IllegalStateException("process " + process.pid() + " survived SIGKILL");
         }
+    }
+
+    /** SIGTERM, as systemd stops a service; the exit code, once the process ended within the deadline. */
+    int terminate(Duration deadline) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("process " + process.pid() + " still running " + deadline + " after SIGTERM");
+        }
+        return process.exitValue();
     }
 
     boolean isAlive() {
