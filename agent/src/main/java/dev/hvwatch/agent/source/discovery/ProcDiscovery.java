@@ -133,8 +133,10 @@ public final class ProcDiscovery {
             for (long pid : batch.execed()) {
                 lookAt(pid, started, stopped);
             }
-            for (long pid : List.copyOf(pendingQemus)) {
-                lookAt(pid, started, stopped);
+            if (!pendingQemus.isEmpty()) {
+                for (long pid : List.copyOf(pendingQemus)) {
+                    lookAt(pid, started, stopped);
+                }
             }
             relistThreads();
         }
@@ -169,21 +171,23 @@ public final class ProcDiscovery {
         try {
             inspect(pid, pidDir, started, stopped);
             return true;
-        } catch (NoSuchFileException e) {
-            // The process exited between listing and reading: it is simply gone.
         } catch (IOException e) {
-            // Reading a process that is exiting can also give ESRCH ("No such process").
-            if (Files.exists(pidDir)) {
-                throw e;
-            }
+            rethrowUnlessGone(pidDir, e);
         } catch (DirectoryIteratorException e) {
-            // Its fd or task directory went away while listed (NIO reports that unchecked): the same.
-            if (Files.exists(pidDir)) {
-                throw e.getCause();
-            }
+            rethrowUnlessGone(pidDir, e.getCause());
         }
         pendingQemus.remove(pid);
         return false;
+    }
+
+    /**
+     * A process that exits while it is read gives ENOENT, ESRCH ("No such process"), or, for a directory listed as it
+     * went away, an unchecked {@link DirectoryIteratorException}: it is simply gone. Any other error is one.
+     */
+    private static void rethrowUnlessGone(Path pidDir, IOException e) throws IOException {
+        if (!(e instanceof NoSuchFileException) && Files.exists(pidDir)) {
+            throw e;
+        }
     }
 
     /** Processes that ended or run another program are no longer what they were: a watched one has stopped. */
@@ -215,14 +219,9 @@ public final class ProcDiscovery {
             try {
                 vm.getValue().replaceVcpuThreads(roles.vcpuThreads(pidDir));
             } catch (IOException e) {
-                // Ended after its last event (ENOENT, ESRCH): its exit is in the next round's reports.
-                if (Files.exists(pidDir)) {
-                    throw e;
-                }
+                rethrowUnlessGone(pidDir, e); // ended since its last event: its end is in the next round's reports
             } catch (DirectoryIteratorException e) {
-                if (Files.exists(pidDir)) {
-                    throw e.getCause();
-                }
+                rethrowUnlessGone(pidDir, e.getCause());
             }
         }
     }
