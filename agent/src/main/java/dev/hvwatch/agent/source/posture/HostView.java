@@ -179,7 +179,8 @@ public final class HostView {
 
     /**
      * The TCP listeners of the host's (the agent's) network namespace, {@code /proc/net}; shared with the QEMUs in
-     * it, whose {@code net/tcp} is the same table (reading one walks the kernel's whole connection hash: 4 ms here).
+     * it, whose {@code net/tcp} is the same table (reading it walks the kernel's whole connection hash: {@code cat} of
+     * {@code tcp} and {@code tcp6} took 8 ms of CPU on this project's host, 262,144 hash buckets).
      */
     public List<Listener> hostListeners() throws UnreadableInput {
         String namespace = linkName(proc("self/ns/net"));
